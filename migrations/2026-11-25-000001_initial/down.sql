@@ -1,0 +1,10 @@
+DROP TABLE settings;
+DROP TABLE audit_log;
+DROP TABLE action_plans;
+DROP TABLE manager_scopes;
+DROP TABLE accounts;
+DROP TABLE comments;
+DROP TABLE responses;
+DROP TABLE invitation_codes;
+DROP TABLE waves;
+DROP TABLE workplaces;

@@ -1,0 +1,137 @@
+//! Redeeming a code and storing its response, atomically.
+//!
+//! The response row gets a fresh random id and carries no reference to the code, no time and
+//! nothing about the client; the comment gets its own random id so it cannot be joined to the
+//! answers either.
+
+use diesel::prelude::*;
+
+use crate::codes::CodeHash;
+use crate::db::schema::{comments, invitation_codes, responses, waves};
+
+/// A validated response waiting to be stored against the code that admits it.
+#[derive(Clone)]
+pub struct Submission {
+    pub code_hash: CodeHash,
+    /// Encoded with [`crate::collection::answers::encode`].
+    pub answers: Vec<u8>,
+    pub job_level: Option<String>,
+    pub comment: Option<String>,
+}
+
+// Never print answers or comments, even in debug output.
+impl std::fmt::Debug for Submission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Submission(<redacted>)")
+    }
+}
+
+/// What happened to one submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Stored,
+    UnknownCode,
+    AlreadyUsed,
+    WaveClosed,
+}
+
+/// Where a code stands, as read before a form is shown or validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeStatus {
+    pub wave_id: i32,
+    pub workplace_id: i32,
+    pub used: bool,
+    pub wave_open: bool,
+}
+
+impl CodeStatus {
+    /// The outcome a submission with this code would have, if it is not usable.
+    pub fn refusal(&self) -> Option<Outcome> {
+        if !self.wave_open {
+            Some(Outcome::WaveClosed)
+        } else if self.used {
+            Some(Outcome::AlreadyUsed)
+        } else {
+            None
+        }
+    }
+}
+
+pub fn lookup_code(
+    conn: &mut SqliteConnection,
+    hash: &CodeHash,
+) -> QueryResult<Option<CodeStatus>> {
+    let row: Option<(i32, i32, bool, String)> = invitation_codes::table
+        .inner_join(waves::table)
+        .filter(invitation_codes::code_hash.eq(hash.0.as_slice()))
+        .select((
+            invitation_codes::wave_id,
+            invitation_codes::workplace_id,
+            invitation_codes::used,
+            waves::status,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(wave_id, workplace_id, used, status)| CodeStatus {
+        wave_id,
+        workplace_id,
+        used,
+        wave_open: status == "open",
+    }))
+}
+
+fn random_id() -> Vec<u8> {
+    uuid::Uuid::new_v4().as_bytes().to_vec()
+}
+
+/// Stores a group of submissions in one IMMEDIATE transaction: for each, the code is redeemed
+/// only if it exists, is unused and its wave is open, and its response is stored in the same
+/// transaction. Refused submissions write nothing. A database error rolls back the whole
+/// group, so no code is ever consumed without its response.
+pub fn store_batch(conn: &mut SqliteConnection, batch: &[Submission]) -> QueryResult<Vec<Outcome>> {
+    conn.immediate_transaction(|conn| {
+        batch
+            .iter()
+            .map(|submission| store_one(conn, submission))
+            .collect()
+    })
+}
+
+fn store_one(conn: &mut SqliteConnection, submission: &Submission) -> QueryResult<Outcome> {
+    let Some(status) = lookup_code(conn, &submission.code_hash)? else {
+        return Ok(Outcome::UnknownCode);
+    };
+    if let Some(refusal) = status.refusal() {
+        return Ok(refusal);
+    }
+    let redeemed = diesel::update(
+        invitation_codes::table
+            .filter(invitation_codes::code_hash.eq(submission.code_hash.0.as_slice()))
+            .filter(invitation_codes::used.eq(false)),
+    )
+    .set(invitation_codes::used.eq(true))
+    .execute(conn)?;
+    if redeemed != 1 {
+        return Ok(Outcome::AlreadyUsed);
+    }
+    diesel::insert_into(responses::table)
+        .values((
+            responses::id.eq(random_id()),
+            responses::wave_id.eq(status.wave_id),
+            responses::workplace_id.eq(status.workplace_id),
+            responses::job_level.eq(&submission.job_level),
+            responses::answers.eq(&submission.answers),
+        ))
+        .execute(conn)?;
+    if let Some(body) = &submission.comment {
+        diesel::insert_into(comments::table)
+            .values((
+                comments::id.eq(random_id()),
+                comments::wave_id.eq(status.wave_id),
+                comments::workplace_id.eq(status.workplace_id),
+                comments::body.eq(body),
+            ))
+            .execute(conn)?;
+    }
+    Ok(Outcome::Stored)
+}

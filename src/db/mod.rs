@@ -1,0 +1,92 @@
+//! The SQLite database: connection settings, the pool, and embedded migrations.
+//!
+//! WAL is switched on once when migrations run (it is stored in the file); every connection
+//! then sets the per-connection PRAGMAs in [`ConnectionSettings`].
+
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+pub type DbPool = Pool<ConnectionManager<SqliteConnection>>;
+pub type PooledConn = PooledConnection<ConnectionManager<SqliteConnection>>;
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// How long a connection waits for a lock before SQLite answers BUSY.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: diesel::ConnectionError,
+    },
+    #[error("cannot apply migrations to {path}: {message}")]
+    Migrate { path: PathBuf, message: String },
+    #[error("cannot configure database connection: {0}")]
+    Configure(#[from] diesel::result::Error),
+    #[error("cannot start the database writer thread: {0}")]
+    Thread(String),
+    #[error("cannot create connection pool: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+}
+
+/// Per-connection PRAGMAs, applied to every pooled and dedicated connection.
+#[derive(Debug, Clone, Copy)]
+struct ConnectionSettings;
+
+impl ConnectionSettings {
+    fn apply(conn: &mut SqliteConnection) -> QueryResult<()> {
+        conn.batch_execute(&format!(
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = {};",
+            BUSY_TIMEOUT.as_millis()
+        ))
+    }
+}
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for ConnectionSettings {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        Self::apply(conn).map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Opens one connection with the project's settings (used by the single submission writer).
+pub fn connect(path: &Path) -> Result<SqliteConnection, DbError> {
+    let url = path.to_string_lossy();
+    let mut conn = SqliteConnection::establish(&url).map_err(|source| DbError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    ConnectionSettings::apply(&mut conn)?;
+    Ok(conn)
+}
+
+/// Switches the file to WAL and applies every pending migration. Returns how many ran.
+pub fn migrate(path: &Path) -> Result<usize, DbError> {
+    let mut conn = connect(path)?;
+    conn.batch_execute("PRAGMA journal_mode = WAL;")?;
+    let applied = conn
+        .run_pending_migrations(MIGRATIONS)
+        .map_err(|e| DbError::Migrate {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    Ok(applied.len())
+}
+
+/// Migrates the database, then builds the connection pool.
+pub fn open_pool(path: &Path, max_size: u32) -> Result<DbPool, DbError> {
+    migrate(path)?;
+    let manager = ConnectionManager::<SqliteConnection>::new(path.to_string_lossy());
+    Ok(Pool::builder()
+        .max_size(max_size)
+        .connection_customizer(Box::new(ConnectionSettings))
+        .build(manager)?)
+}

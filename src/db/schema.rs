@@ -1,0 +1,125 @@
+// Mirrors migrations/; kept by hand (diesel print-schema output shape).
+
+diesel::table! {
+    workplaces (id) {
+        id -> Integer,
+        code -> Text,
+        name -> Text,
+        parent_id -> Nullable<Integer>,
+        headcount -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    waves (id) {
+        id -> Integer,
+        name -> Text,
+        survey_id -> Text,
+        survey_version -> Integer,
+        definition_toml -> Text,
+        definition_sha256 -> Text,
+        status -> Text,
+        min_group_size -> Integer,
+        min_detail_group_size -> Integer,
+        opened_on -> Text,
+        closed_on -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    invitation_codes (code_hash) {
+        code_hash -> Binary,
+        wave_id -> Integer,
+        workplace_id -> Integer,
+        used -> Bool,
+    }
+}
+
+diesel::table! {
+    responses (id) {
+        id -> Binary,
+        wave_id -> Integer,
+        workplace_id -> Integer,
+        job_level -> Nullable<Text>,
+        answers -> Binary,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> Binary,
+        wave_id -> Integer,
+        workplace_id -> Integer,
+        body -> Text,
+    }
+}
+
+diesel::table! {
+    accounts (id) {
+        id -> Integer,
+        login -> Text,
+        password_hash -> Text,
+        role -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    manager_scopes (account_id, workplace_id) {
+        account_id -> Integer,
+        workplace_id -> Integer,
+    }
+}
+
+diesel::table! {
+    action_plans (id) {
+        id -> Integer,
+        wave_id -> Integer,
+        workplace_id -> Integer,
+        dimension -> Text,
+        action -> Text,
+        owner -> Text,
+        due_on -> Nullable<Text>,
+        created_by -> Nullable<Integer>,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Integer,
+        at -> Text,
+        account_id -> Nullable<Integer>,
+        action -> Text,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::joinable!(invitation_codes -> waves (wave_id));
+diesel::joinable!(invitation_codes -> workplaces (workplace_id));
+diesel::joinable!(responses -> waves (wave_id));
+diesel::joinable!(responses -> workplaces (workplace_id));
+diesel::joinable!(comments -> waves (wave_id));
+diesel::joinable!(manager_scopes -> accounts (account_id));
+diesel::joinable!(manager_scopes -> workplaces (workplace_id));
+diesel::joinable!(action_plans -> waves (wave_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    workplaces,
+    waves,
+    invitation_codes,
+    responses,
+    comments,
+    accounts,
+    manager_scopes,
+    action_plans,
+    audit_log,
+    settings,
+);

@@ -1,0 +1,12 @@
+//! Anshin: a self-hosted anonymous survey platform for work engagement and psychological
+//! safety. `main.rs` only parses the command line; everything else lives here.
+
+pub mod aggregation;
+pub mod codes;
+pub mod collection;
+pub mod db;
+pub mod i18n;
+pub mod org;
+pub mod secret;
+pub mod survey;
+pub mod waves;

@@ -1,0 +1,169 @@
+//! Survey waves: one survey period, with a frozen snapshot of its definition and locked
+//! anonymity thresholds.
+
+use std::path::Path;
+
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::aggregation::guard::Thresholds;
+use crate::db::schema::{responses, waves};
+use crate::survey::{DefinitionError, SurveyDefinition};
+
+/// The default instrument, built into the binary so that a server started outside the source
+/// tree can still open a wave with it.
+const BUILT_IN_DEFINITIONS: &[(&str, &str)] = &[(
+    "workplace-climate",
+    include_str!("../survey-definitions/workplace-climate.toml"),
+)];
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = waves)]
+pub struct Wave {
+    pub id: i32,
+    pub name: String,
+    pub survey_id: String,
+    pub survey_version: i32,
+    pub definition_toml: String,
+    pub definition_sha256: String,
+    pub status: String,
+    pub min_group_size: i32,
+    pub min_detail_group_size: i32,
+    pub opened_on: String,
+    pub closed_on: Option<String>,
+}
+
+impl Wave {
+    pub fn is_open(&self) -> bool {
+        self.status == STATUS_OPEN
+    }
+
+    /// Parses the stored snapshot (validated when the wave was created).
+    pub fn definition(&self) -> Result<SurveyDefinition, DefinitionError> {
+        SurveyDefinition::parse(
+            &self.definition_toml,
+            &format!("wave {} definition snapshot", self.id),
+        )
+    }
+}
+
+const STATUS_OPEN: &str = "open";
+const STATUS_CLOSED: &str = "closed";
+
+#[derive(Debug, thiserror::Error)]
+pub enum WaveError {
+    #[error("no survey definition with id {id:?}: expected {expected}")]
+    UnknownSurvey { id: String, expected: String },
+    #[error("{0}")]
+    Definition(#[from] DefinitionError),
+    #[error("wave {0} does not exist")]
+    NotFound(i32),
+    #[error("wave {0} is already closed")]
+    AlreadyClosed(i32),
+    #[error("the wave name must not be empty")]
+    EmptyName,
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Finds the definition text for a survey id: `DIR/ID.toml`, else the built-in copy.
+pub fn definition_source(
+    definitions_dir: &Path,
+    survey_id: &str,
+) -> Result<(String, String), WaveError> {
+    let path = definitions_dir.join(format!("{survey_id}.toml"));
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return Ok((text, path.display().to_string()));
+    }
+    BUILT_IN_DEFINITIONS
+        .iter()
+        .find(|(id, _)| *id == survey_id)
+        .map(|(id, text)| (text.to_string(), format!("built-in {id}.toml")))
+        .ok_or_else(|| WaveError::UnknownSurvey {
+            id: survey_id.to_string(),
+            expected: path.display().to_string(),
+        })
+}
+
+pub fn today() -> String {
+    let date = time::OffsetDateTime::now_utc().date();
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
+/// Opens a new wave with a snapshot of the definition text.
+pub fn create(
+    conn: &mut SqliteConnection,
+    name: &str,
+    definition_text: &str,
+    origin: &str,
+    thresholds: Thresholds,
+) -> Result<Wave, WaveError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(WaveError::EmptyName);
+    }
+    let definition = SurveyDefinition::parse(definition_text, origin)?;
+    let sha256 = hex::encode(Sha256::digest(definition_text.as_bytes()));
+    let wave = diesel::insert_into(waves::table)
+        .values((
+            waves::name.eq(name),
+            waves::survey_id.eq(&definition.id),
+            waves::survey_version.eq(definition.version as i32),
+            waves::definition_toml.eq(definition_text),
+            waves::definition_sha256.eq(sha256),
+            waves::status.eq(STATUS_OPEN),
+            waves::min_group_size.eq(thresholds.k() as i32),
+            waves::min_detail_group_size.eq(thresholds.k2() as i32),
+            waves::opened_on.eq(today()),
+        ))
+        .returning(Wave::as_returning())
+        .get_result(conn)?;
+    Ok(wave)
+}
+
+pub fn find(conn: &mut SqliteConnection, id: i32) -> Result<Wave, WaveError> {
+    waves::table
+        .find(id)
+        .select(Wave::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(WaveError::NotFound(id))
+}
+
+pub fn list(conn: &mut SqliteConnection) -> QueryResult<Vec<Wave>> {
+    waves::table
+        .select(Wave::as_select())
+        .order(waves::id)
+        .load(conn)
+}
+
+/// Closes a wave: its codes stop working at once.
+pub fn close(conn: &mut SqliteConnection, id: i32) -> Result<Wave, WaveError> {
+    conn.immediate_transaction(|conn| {
+        let wave = find(conn, id)?;
+        if !wave.is_open() {
+            return Err(WaveError::AlreadyClosed(id));
+        }
+        Ok(diesel::update(waves::table.find(id))
+            .set((
+                waves::status.eq(STATUS_CLOSED),
+                waves::closed_on.eq(today()),
+            ))
+            .returning(Wave::as_returning())
+            .get_result(conn)?)
+    })
+}
+
+/// How many responses a wave has (HR's figure; never shown per workplace to managers while
+/// the wave is open).
+pub fn response_count(conn: &mut SqliteConnection, id: i32) -> QueryResult<i64> {
+    responses::table
+        .filter(responses::wave_id.eq(id))
+        .count()
+        .get_result(conn)
+}
