@@ -104,6 +104,16 @@ pub enum IssueError {
     Database(#[from] diesel::result::Error),
 }
 
+/// What `codes issue` is asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct IssueRequest<'a> {
+    pub wave_id: i32,
+    pub workplace_code: &'a str,
+    pub count: usize,
+    /// Public base URL of the survey, for the links.
+    pub base_url: &'a str,
+}
+
 pub const MAX_CODES_PER_BATCH: usize = 1_000_000;
 /// Rows per multi-row INSERT: keeps each statement under SQLite's bound-parameter limit.
 const INSERT_CHUNK: usize = 2_000;
@@ -114,13 +124,16 @@ const INSERT_CHUNK: usize = 2_000;
 pub fn issue_to_file(
     conn: &mut SqliteConnection,
     secret: &ServerSecret,
-    wave_id: i32,
-    workplace_code: &str,
-    count: usize,
-    base_url: &str,
+    request: &IssueRequest,
     out: &Path,
-    mut progress: impl FnMut(usize),
+    progress: impl FnMut(usize),
 ) -> Result<(), IssueError> {
+    let IssueRequest {
+        wave_id,
+        workplace_code,
+        count,
+        base_url,
+    } = *request;
     if !(1..=MAX_CODES_PER_BATCH).contains(&count) {
         return Err(IssueError::BadCount);
     }
@@ -153,7 +166,25 @@ pub fn issue_to_file(
     };
     write_codes_csv(&temp_path, workplace_code, &codes, base_url).map_err(write_error)?;
 
-    let stored = conn.immediate_transaction(|conn| {
+    if let Err(e) = store_new_codes(conn, secret, wave_id, workplace_id, &codes, progress) {
+        // Best effort: the partial file holds codes that were never stored.
+        let _ = std::fs::remove_file(&temp_path);
+        return Err(e.into());
+    }
+    std::fs::rename(&temp_path, out).map_err(write_error)?;
+    Ok(())
+}
+
+/// Stores the keyed hashes of `codes` for one workplace of a wave, in one transaction.
+pub fn store_new_codes(
+    conn: &mut SqliteConnection,
+    secret: &ServerSecret,
+    wave_id: i32,
+    workplace_id: i32,
+    codes: &[InvitationCode],
+    mut progress: impl FnMut(usize),
+) -> QueryResult<()> {
+    conn.immediate_transaction(|conn| {
         let mut done = 0;
         for chunk in codes.chunks(INSERT_CHUNK) {
             let rows: Vec<_> = chunk
@@ -172,15 +203,8 @@ pub fn issue_to_file(
             done += chunk.len();
             progress(done);
         }
-        diesel::QueryResult::Ok(())
-    });
-    if let Err(e) = stored {
-        // Best effort: the partial file holds codes that were never stored.
-        let _ = std::fs::remove_file(&temp_path);
-        return Err(e.into());
-    }
-    std::fs::rename(&temp_path, out).map_err(write_error)?;
-    Ok(())
+        Ok(())
+    })
 }
 
 fn write_codes_csv(

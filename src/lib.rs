@@ -1,12 +1,18 @@
 //! Anshin: a self-hosted anonymous survey platform for work engagement and psychological
 //! safety. `main.rs` only parses the command line; everything else lives here.
 
+pub mod accounts;
 pub mod aggregation;
+pub mod cli;
 pub mod codes;
 pub mod collection;
 pub mod db;
+pub mod demo;
 pub mod i18n;
+pub mod loadgen;
 pub mod org;
 pub mod secret;
+pub mod settings;
 pub mod survey;
 pub mod waves;
+pub mod web;

@@ -167,3 +167,34 @@ pub fn response_count(conn: &mut SqliteConnection, id: i32) -> QueryResult<i64> 
         .count()
         .get_result(conn)
 }
+
+/// Parsed definitions of waves, keyed by wave id. Snapshots never change, so an entry never
+/// goes stale.
+#[derive(Default)]
+pub struct DefinitionCache {
+    definitions:
+        std::sync::RwLock<std::collections::HashMap<i32, std::sync::Arc<SurveyDefinition>>>,
+}
+
+impl DefinitionCache {
+    pub fn get_or_load(
+        &self,
+        conn: &mut SqliteConnection,
+        wave_id: i32,
+    ) -> Result<std::sync::Arc<SurveyDefinition>, WaveError> {
+        if let Some(found) = self
+            .definitions
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&wave_id)
+        {
+            return Ok(found.clone());
+        }
+        let definition = std::sync::Arc::new(find(conn, wave_id)?.definition()?);
+        self.definitions
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(wave_id, definition.clone());
+        Ok(definition)
+    }
+}

@@ -286,12 +286,9 @@ impl Validator<'_> {
                 ));
             }
         }
-        for scale_index in 0..scales.len() {
-            if !items.iter().any(|i| i.scale == scale_index) {
-                return Err(self.error(
-                    format!("scale {}", scales[scale_index].id),
-                    "no item uses this scale",
-                ));
+        for (index, scale) in scales.iter().enumerate() {
+            if !items.iter().any(|i| i.scale == index) {
+                return Err(self.error(format!("scale {}", scale.id), "no item uses this scale"));
             }
         }
 

@@ -79,7 +79,7 @@ pub struct Dimension {
 }
 
 /// The behaviours the policy says low psychological safety causes (第4章 2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AvoidedBehaviour {
     NotConsulting,

@@ -1,0 +1,155 @@
+//! HR and manager accounts: argon2id password hashes and manager scopes.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use diesel::prelude::*;
+
+use crate::db::schema::{accounts, manager_scopes, workplaces};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Hr,
+    Manager,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Hr => "hr",
+            Role::Manager => "manager",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "hr" => Some(Role::Hr),
+            "manager" => Some(Role::Manager),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("the login must be 1 to 64 visible characters without spaces")]
+    BadLogin,
+    #[error("the password must be at least {MIN_PASSWORD_CHARS} characters")]
+    WeakPassword,
+    #[error("a manager needs at least one --workplace")]
+    ManagerWithoutWorkplace,
+    #[error("an HR account sees every workplace: do not give it --workplace")]
+    HrWithWorkplace,
+    #[error("unknown workplace {0:?}")]
+    UnknownWorkplace(String),
+    #[error("login {0:?} is already taken")]
+    LoginTaken(String),
+    #[error("cannot hash the password: {0}")]
+    Hash(String),
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+}
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// An argon2id hash in PHC string form (salt and parameters included).
+pub fn hash_password(password: &str) -> Result<String, AccountError> {
+    let mut salt_bytes = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut salt_bytes);
+    let salt =
+        SaltString::encode_b64(&salt_bytes).map_err(|e| AccountError::Hash(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| AccountError::Hash(e.to_string()))
+}
+
+pub fn verify_password(password: &str, stored_hash: &str) -> bool {
+    PasswordHash::new(stored_hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Creates an account; a manager is scoped to the given workplaces (and their subtrees).
+pub fn add_user(
+    conn: &mut SqliteConnection,
+    login: &str,
+    role: Role,
+    password: &str,
+    workplace_codes: &[String],
+) -> Result<i32, AccountError> {
+    if login.is_empty()
+        || login.chars().count() > 64
+        || login.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(AccountError::BadLogin);
+    }
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AccountError::WeakPassword);
+    }
+    match role {
+        Role::Manager if workplace_codes.is_empty() => {
+            return Err(AccountError::ManagerWithoutWorkplace)
+        }
+        Role::Hr if !workplace_codes.is_empty() => return Err(AccountError::HrWithWorkplace),
+        _ => {}
+    }
+    let password_hash = hash_password(password)?;
+    conn.immediate_transaction(|conn| {
+        let taken: i64 = accounts::table
+            .filter(accounts::login.eq(login))
+            .count()
+            .get_result(conn)?;
+        if taken > 0 {
+            return Err(AccountError::LoginTaken(login.to_string()));
+        }
+        let mut scope_ids = Vec::with_capacity(workplace_codes.len());
+        for code in workplace_codes {
+            let id: i32 = workplaces::table
+                .filter(workplaces::code.eq(code))
+                .select(workplaces::id)
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| AccountError::UnknownWorkplace(code.clone()))?;
+            scope_ids.push(id);
+        }
+        let account_id: i32 = diesel::insert_into(accounts::table)
+            .values((
+                accounts::login.eq(login),
+                accounts::password_hash.eq(&password_hash),
+                accounts::role.eq(role.as_str()),
+                accounts::created_at.eq(crate::waves::today()),
+            ))
+            .returning(accounts::id)
+            .get_result(conn)?;
+        for workplace_id in scope_ids {
+            diesel::insert_into(manager_scopes::table)
+                .values((
+                    manager_scopes::account_id.eq(account_id),
+                    manager_scopes::workplace_id.eq(workplace_id),
+                ))
+                .on_conflict_do_nothing()
+                .execute(conn)?;
+        }
+        Ok(account_id)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_argon2id_salted_and_verify() {
+        let first = hash_password("correct horse battery").expect("hash");
+        let second = hash_password("correct horse battery").expect("hash");
+        assert!(first.starts_with("$argon2id$"), "{first}");
+        assert_ne!(first, second, "each hash has its own salt");
+        assert!(verify_password("correct horse battery", &first));
+        assert!(!verify_password("wrong horse battery", &first));
+        assert!(!verify_password("anything", "not a hash"));
+    }
+}

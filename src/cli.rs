@@ -1,0 +1,371 @@
+//! The `anshin` command line. `main.rs` parses it; each command calls into the library.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::accounts::{self, Role};
+use crate::aggregation::guard::{Thresholds, DEFAULT_K2};
+use crate::settings::{default_secret_file, Settings};
+use crate::{codes, db, org, survey, waves};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "anshin",
+    version,
+    about = "Anonymous work-engagement and psychological-safety surveys"
+)]
+pub struct Cli {
+    /// SQLite database file.
+    #[arg(long, global = true, env = "ANSHIN_DB")]
+    pub db: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending database migrations.
+    Migrate,
+    /// Create a fresh demo database (sample organisation, two waves, synthetic responses), then serve.
+    Demo(DemoArgs),
+    /// Serve the survey and dashboards (migrations run first).
+    Serve(ServeArgs),
+    /// Survey definitions.
+    #[command(subcommand)]
+    Survey(SurveyCommand),
+    /// The organisation (workplaces).
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Survey waves.
+    #[command(subcommand)]
+    Wave(WaveCommand),
+    /// Invitation codes.
+    #[command(subcommand)]
+    Codes(CodesCommand),
+    /// HR and manager accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Load test: submit complete surveys over HTTP with concurrent clients.
+    Loadgen(crate::loadgen::LoadgenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ANSHIN_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// The server secret file (default: the database path + ".secret").
+    #[arg(long, env = "ANSHIN_SECRET_FILE")]
+    pub secret_file: Option<PathBuf>,
+    /// Minimum group size k for new waves (never below 3).
+    #[arg(long, env = "ANSHIN_MIN_GROUP", default_value_t = crate::aggregation::guard::DEFAULT_K)]
+    pub min_group: u32,
+    /// Public base URL used in invitation links.
+    #[arg(long, env = "ANSHIN_BASE_URL")]
+    pub base_url: Option<String>,
+    /// Mark cookies Secure (set when served over TLS).
+    #[arg(long, env = "ANSHIN_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// Templates directory.
+    #[arg(long, env = "ANSHIN_TEMPLATES")]
+    pub templates: Option<PathBuf>,
+    /// HTTP worker threads (0 = one per core).
+    #[arg(long, env = "ANSHIN_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Build the demo database and exit without serving.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SurveyCommand {
+    /// Validate survey-definition files (exit 1 on the first broken file).
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Upsert workplaces from CSV `code,name,parent_code[,headcount]` (all or nothing).
+    Import { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WaveCommand {
+    /// Open a wave with a snapshot of a survey definition; prints the new wave's id.
+    Create {
+        /// Survey definition id (the file `survey-definitions/ID.toml`).
+        #[arg(long)]
+        survey: String,
+        #[arg(long)]
+        name: String,
+        /// Directory of survey definitions.
+        #[arg(long, env = "ANSHIN_DEFINITIONS")]
+        definitions: Option<PathBuf>,
+        /// Minimum group size k (default ANSHIN_MIN_GROUP or 5; never below 3).
+        #[arg(long, env = "ANSHIN_MIN_GROUP", default_value_t = crate::aggregation::guard::DEFAULT_K)]
+        k: u32,
+        /// Minimum group size k2 for item distributions, comments and job-level cuts.
+        #[arg(long, default_value_t = DEFAULT_K2)]
+        k2: u32,
+    },
+    /// Close a wave: its codes stop working.
+    Close { id: i32 },
+    /// List waves.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CodesCommand {
+    /// Write fresh one-time codes for a workplace to a CSV file (`workplace,code,url`).
+    Issue {
+        #[arg(long)]
+        wave: i32,
+        #[arg(long)]
+        workplace: String,
+        #[arg(long)]
+        count: usize,
+        #[arg(long)]
+        out: PathBuf,
+        /// Public base URL for the links.
+        #[arg(long, env = "ANSHIN_BASE_URL", default_value = "http://127.0.0.1:8080")]
+        base_url: String,
+        #[arg(long, env = "ANSHIN_SECRET_FILE")]
+        secret_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add an account; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        login: String,
+        #[arg(long, value_parser = ["hr", "manager"])]
+        role: String,
+        /// Workplace codes a manager sees (with their subtrees); repeat for several.
+        #[arg(long = "workplace")]
+        workplaces: Vec<String>,
+        /// Read the password from standard input (required: never pass it as an argument).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+pub const DEFAULT_DB: &str = "anshin.db";
+pub const DEFAULT_DEMO_DB: &str = "anshin-demo.db";
+
+/// Runs a parsed command. Errors come back as one readable message for stderr.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let db_path = cli.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
+    match cli.command {
+        Command::Migrate => {
+            let applied = db::migrate(&db_path)?;
+            println!("{}: {applied} migration(s) applied", db_path.display());
+            Ok(())
+        }
+        Command::Serve(args) => serve(server_settings(&db_path, &args.server)?),
+        Command::Demo(args) => {
+            let db_path = cli.db.unwrap_or_else(|| PathBuf::from(DEFAULT_DEMO_DB));
+            let settings = server_settings(&db_path, &args.server)?;
+            crate::demo::build(&settings)?;
+            if args.no_serve {
+                Ok(())
+            } else {
+                serve(settings)
+            }
+        }
+        Command::Survey(SurveyCommand::Check { files }) => check_definitions(&files),
+        Command::Org(OrgCommand::Import { file }) => import_org(&db_path, &file),
+        Command::Wave(command) => run_wave(&db_path, command),
+        Command::Codes(CodesCommand::Issue {
+            wave,
+            workplace,
+            count,
+            out,
+            base_url,
+            secret_file,
+        }) => {
+            db::migrate(&db_path)?;
+            let secret_path = secret_file.unwrap_or_else(|| default_secret_file(&db_path));
+            let secret = crate::secret::ServerSecret::load_or_create(&secret_path)?;
+            let mut conn = db::connect(&db_path)?;
+            let bar = indicatif::ProgressBar::new(count as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} codes")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            if count < 10_000 {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            }
+            let request = codes::IssueRequest {
+                wave_id: wave,
+                workplace_code: &workplace,
+                count,
+                base_url: &base_url,
+            };
+            codes::issue_to_file(&mut conn, &secret, &request, &out, |done| {
+                bar.set_position(done as u64)
+            })?;
+            bar.finish_and_clear();
+            println!("{count} codes for {workplace} written to {}", out.display());
+            Ok(())
+        }
+        Command::User(UserCommand::Add {
+            login,
+            role,
+            workplaces,
+            password_stdin: _,
+        }) => {
+            let role =
+                Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?}"))?;
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .map_err(|e| {
+                    anyhow::anyhow!("cannot read the password from standard input: {e}")
+                })?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            db::migrate(&db_path)?;
+            let mut conn = db::connect(&db_path)?;
+            accounts::add_user(&mut conn, &login, role, password, &workplaces)?;
+            println!("account {login} ({}) added", role.as_str());
+            Ok(())
+        }
+        Command::Loadgen(args) => crate::loadgen::run(&db_path, args),
+    }
+}
+
+fn server_settings(db_path: &Path, args: &ServerArgs) -> anyhow::Result<Settings> {
+    let mut settings = Settings::for_database(db_path);
+    settings.bind = args.bind.clone();
+    if let Some(secret_file) = &args.secret_file {
+        settings.secret_file = secret_file.clone();
+    }
+    settings.thresholds = Thresholds::new(args.min_group, DEFAULT_K2.max(args.min_group))?;
+    settings.base_url = args
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.bind));
+    settings.secure_cookies = args.secure_cookies;
+    if let Some(templates) = &args.templates {
+        settings.templates_dir = templates.clone();
+    }
+    settings.workers = args.workers;
+    Ok(settings)
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    let bind = settings.bind.clone();
+    actix_web::rt::System::new().block_on(async move {
+        let app = crate::web::startup::Application::build(settings)?;
+        tracing::info!(address = %bind, "serving");
+        println!("Anshin is serving on http://{bind}/");
+        app.run_until_stopped().await?;
+        anyhow::Ok(())
+    })
+}
+
+fn check_definitions(files: &[PathBuf]) -> anyhow::Result<()> {
+    match survey::check_files(files) {
+        Ok(definitions) => {
+            for (file, definition) in files.iter().zip(&definitions) {
+                println!(
+                    "{}: ok ({} v{}, {} items in {} dimensions)",
+                    file.display(),
+                    definition.id,
+                    definition.version,
+                    definition.items.len(),
+                    definition.dimensions.len()
+                );
+            }
+            Ok(())
+        }
+        Err(errors) => {
+            let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            anyhow::bail!("{}", messages.join("\n"))
+        }
+    }
+}
+
+fn import_org(db_path: &Path, file: &Path) -> anyhow::Result<()> {
+    let bytes =
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", file.display()))?;
+    let rows = org::parse_csv(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    db::migrate(db_path)?;
+    let mut conn = db::connect(db_path)?;
+    let summary =
+        org::import(&mut conn, &rows).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    println!(
+        "{}: {} workplaces added, {} updated",
+        file.display(),
+        summary.added,
+        summary.updated
+    );
+    Ok(())
+}
+
+fn run_wave(db_path: &Path, command: WaveCommand) -> anyhow::Result<()> {
+    db::migrate(db_path)?;
+    let mut conn = db::connect(db_path)?;
+    match command {
+        WaveCommand::Create {
+            survey,
+            name,
+            definitions,
+            k,
+            k2,
+        } => {
+            let thresholds = Thresholds::new(k, k2)?;
+            let dir =
+                definitions.unwrap_or_else(|| Settings::for_database(db_path).definitions_dir);
+            let (text, origin) = waves::definition_source(&dir, &survey)?;
+            let wave = waves::create(&mut conn, &name, &text, &origin, thresholds)?;
+            println!("{}", wave.id);
+        }
+        WaveCommand::Close { id } => {
+            let wave = waves::close(&mut conn, id)?;
+            println!(
+                "wave {} ({}) closed; its codes no longer work",
+                wave.id, wave.name
+            );
+        }
+        WaveCommand::List => {
+            for wave in waves::list(&mut conn)? {
+                let responses = waves::response_count(&mut conn, wave.id)?;
+                println!(
+                    "{}\t{}\t{}\t{} v{}\topened {}{}\tk={} k2={}\t{} responses",
+                    wave.id,
+                    wave.name,
+                    wave.status,
+                    wave.survey_id,
+                    wave.survey_version,
+                    wave.opened_on,
+                    wave.closed_on
+                        .map(|d| format!(", closed {d}"))
+                        .unwrap_or_default(),
+                    wave.min_group_size,
+                    wave.min_detail_group_size,
+                    responses
+                );
+            }
+        }
+    }
+    Ok(())
+}

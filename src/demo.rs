@@ -1,0 +1,327 @@
+//! `anshin demo`: a disposable database with a sample city organisation, a closed earlier
+//! wave and an open current wave, filled with synthetic responses that go through the same
+//! storage path as real ones (codes issued, then redeemed by the submission writer).
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use diesel::prelude::*;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, Normal};
+
+use crate::codes::{self, InvitationCode};
+use crate::collection::answers;
+use crate::collection::store::{Outcome, Submission};
+use crate::collection::writer::SubmissionWriter;
+use crate::db::{self, schema::settings as settings_table};
+use crate::secret::ServerSecret;
+use crate::settings::Settings;
+use crate::survey::SurveyDefinition;
+use crate::{org, waves};
+
+const DEMO_MARKER: &str = "demo";
+const SEED: u64 = 20_261_125;
+
+/// Sample organisation: 3 部, 9 課, 18 係 (code, name, parent, headcount).
+const ORGANISATION: &[(&str, &str, &str, Option<u32>)] = &[
+    ("D10", "総務部", "", None),
+    ("S11", "総務課", "D10", None),
+    ("T111", "職員係", "S11", Some(12)),
+    ("T112", "文書法制係", "S11", Some(9)),
+    ("S12", "人事課", "D10", None),
+    ("T121", "人事係", "S12", Some(11)),
+    ("T122", "人材育成係", "S12", Some(7)),
+    ("S13", "財政課", "D10", None),
+    ("T131", "予算係", "S13", Some(10)),
+    ("T132", "契約係", "S13", Some(4)),
+    ("D20", "市民部", "", None),
+    ("S21", "市民課", "D20", None),
+    ("T211", "住民記録係", "S21", Some(16)),
+    ("T212", "窓口サービス係", "S21", Some(14)),
+    ("S22", "保険年金課", "D20", None),
+    ("T221", "国民健康保険係", "S22", Some(13)),
+    ("T222", "年金係", "S22", Some(3)),
+    ("S23", "協働推進課", "D20", None),
+    ("T231", "市民活動支援係", "S23", Some(8)),
+    ("T232", "地域づくり係", "S23", Some(9)),
+    ("D30", "都市整備部", "", None),
+    ("S31", "都市計画課", "D30", None),
+    ("T311", "計画係", "S31", Some(10)),
+    ("T312", "景観係", "S31", Some(4)),
+    ("S32", "道路課", "D30", None),
+    ("T321", "道路管理係", "S32", Some(15)),
+    ("T322", "道路建設係", "S32", Some(12)),
+    ("S33", "公園緑地課", "D30", None),
+    ("T331", "公園管理係", "S33", Some(11)),
+    ("T332", "緑化推進係", "S33", Some(6)),
+];
+
+/// Where each team's climate sits: (psychological safety, high standards) on 1–5, for the
+/// earlier wave and the current one. Chosen so that teams fall in all four zones and some
+/// move between waves.
+fn climate(index: usize) -> ((f64, f64), (f64, f64)) {
+    const LEARNING: (f64, f64) = (4.1, 4.0);
+    const COMFORT: (f64, f64) = (4.0, 2.9);
+    const ANXIETY: (f64, f64) = (2.8, 4.0);
+    const APATHY: (f64, f64) = (2.7, 2.7);
+    match index % 6 {
+        0 => (LEARNING, LEARNING),
+        1 => (ANXIETY, LEARNING),
+        2 => (COMFORT, COMFORT),
+        3 => (ANXIETY, ANXIETY),
+        4 => (APATHY, APATHY),
+        _ => (APATHY, COMFORT),
+    }
+}
+
+const SAMPLE_COMMENTS: &[&str] = &[
+    "朝のミーティングで困りごとを共有できるようになり、相談しやすくなりました。",
+    "繁忙期に業務が特定の人に集中しがちなので、応援体制があると助かります。",
+    "新しいやり方を提案しても検討されないことが多いと感じます。",
+    "係長が話を最後まで聴いてくれるので、安心して意見が言えます。",
+    "マニュアルが古く、ノウハウが個人に頼っている部分があります。",
+    "子育て中ですが、時差出勤などで協力してもらえて感謝しています。",
+    "目標が共有されていないため、何を優先すべきか迷うことがあります。",
+];
+
+/// Builds the demo database at `settings.db_path` and prints how to try it.
+pub fn build(settings: &Settings) -> anyhow::Result<()> {
+    let path = &settings.db_path;
+    prepare_fresh_file(path)?;
+    db::migrate(path)?;
+    let mut conn = db::connect(path)?;
+    diesel::insert_into(settings_table::table)
+        .values((
+            settings_table::key.eq(DEMO_MARKER),
+            settings_table::value.eq("true"),
+        ))
+        .execute(&mut conn)?;
+
+    let rows: Vec<org::OrgRow> = ORGANISATION
+        .iter()
+        .enumerate()
+        .map(|(i, (code, name, parent, headcount))| org::OrgRow {
+            line: i as u64 + 1,
+            code: code.to_string(),
+            name: name.to_string(),
+            parent_code: (!parent.is_empty()).then(|| parent.to_string()),
+            headcount: *headcount,
+        })
+        .collect();
+    org::import(&mut conn, &rows)?;
+    let teams: Vec<org::Workplace> = org::load_all(&mut conn)?
+        .into_iter()
+        .filter(|w| w.headcount.is_some())
+        .collect();
+
+    let secret = ServerSecret::load_or_create(&settings.secret_file)?;
+    let (text, origin) = waves::definition_source(&settings.definitions_dir, "workplace-climate")?;
+    let (writer, writer_thread) = SubmissionWriter::start(path)?;
+    let mut rng = StdRng::seed_from_u64(SEED);
+
+    let earlier = waves::create(
+        &mut conn,
+        "2025年度 職場風土調査",
+        &text,
+        &origin,
+        settings.thresholds,
+    )?;
+    let definition = earlier.definition()?;
+    let mut unused_codes = Vec::new();
+    fill_wave(
+        &mut conn,
+        &writer,
+        &secret,
+        &definition,
+        earlier.id,
+        &teams,
+        0.85,
+        false,
+        &mut rng,
+        &mut unused_codes,
+    )?;
+    waves::close(&mut conn, earlier.id)?;
+    unused_codes.clear();
+
+    let current = waves::create(
+        &mut conn,
+        "2026年度 職場風土調査",
+        &text,
+        &origin,
+        settings.thresholds,
+    )?;
+    fill_wave(
+        &mut conn,
+        &writer,
+        &secret,
+        &definition,
+        current.id,
+        &teams,
+        0.7,
+        true,
+        &mut rng,
+        &mut unused_codes,
+    )?;
+    drop(writer);
+    writer_thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the submission writer stopped unexpectedly"))?;
+
+    let responses: i64 = waves::response_count(&mut conn, earlier.id)?
+        + waves::response_count(&mut conn, current.id)?;
+    println!(
+        "Demo database {} ready: {} workplaces, 2 waves, {responses} synthetic responses.",
+        path.display(),
+        ORGANISATION.len()
+    );
+    println!(
+        "Unused invitation codes of the open wave \"{}\" (each works once):",
+        current.name
+    );
+    for (workplace, code) in unused_codes.iter().take(5) {
+        println!(
+            "  {workplace}\t{}/s/{}",
+            settings.base_url.trim_end_matches('/'),
+            code.display_form()
+        );
+    }
+    Ok(())
+}
+
+/// Refuses to touch a database that is not a demo database; replaces an earlier demo.
+fn prepare_fresh_file(path: &Path) -> anyhow::Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let is_demo = {
+        let mut conn = db::connect(path)?;
+        settings_table::table
+            .filter(settings_table::key.eq(DEMO_MARKER))
+            .count()
+            .get_result::<i64>(&mut conn)
+            .unwrap_or(0)
+            > 0
+    };
+    if !is_demo {
+        anyhow::bail!(
+            "{} exists and is not a demo database; choose another file with --db",
+            path.display()
+        );
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        match std::fs::remove_file(&name) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| {
+                    format!("cannot remove the old demo database {}", path.display())
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fill_wave(
+    conn: &mut SqliteConnection,
+    writer: &SubmissionWriter,
+    secret: &ServerSecret,
+    definition: &SurveyDefinition,
+    wave_id: i32,
+    teams: &[org::Workplace],
+    response_rate: f64,
+    current_wave: bool,
+    rng: &mut StdRng,
+    unused_codes: &mut Vec<(String, InvitationCode)>,
+) -> anyhow::Result<()> {
+    for (index, team) in teams.iter().enumerate() {
+        let headcount = team.headcount.unwrap_or(0).max(0) as usize;
+        let team_codes: Vec<InvitationCode> = (0..headcount)
+            .map(|_| InvitationCode::generate(rng))
+            .collect();
+        codes::store_new_codes(conn, secret, wave_id, team.id, &team_codes, |_| {})?;
+        let (before, now) = climate(index);
+        let (safety, standards) = if current_wave { now } else { before };
+        for code in team_codes {
+            if rng.random_bool(response_rate) {
+                let draft = synthetic_response(definition, safety, standards, rng);
+                let outcome = writer.submit_blocking(Submission {
+                    code_hash: code.keyed_hash(secret),
+                    answers: answers::encode(&draft.0),
+                    job_level: draft.1,
+                    comment: draft.2,
+                })?;
+                anyhow::ensure!(
+                    outcome == Outcome::Stored,
+                    "a demo submission was refused: {outcome:?}"
+                );
+            } else {
+                unused_codes.push((team.code.clone(), code));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One synthetic respondent: a personal level per dimension around the team's climate, then
+/// noisy item answers (reverse-coded items answered in reverse), a few "prefer not to answer".
+pub fn synthetic_response(
+    definition: &SurveyDefinition,
+    safety: f64,
+    standards: f64,
+    rng: &mut impl Rng,
+) -> (Vec<Option<u8>>, Option<String>, Option<String>) {
+    let personal = Normal::new(0.0, 0.45).expect("constant, positive deviation");
+    let item_noise = Normal::new(0.0, 0.6).expect("constant, positive deviation");
+    let shift: f64 = personal.sample(rng);
+    let levels: Vec<f64> = definition
+        .dimensions
+        .iter()
+        .map(|dimension| {
+            let base = match dimension.id.as_str() {
+                "psychological_safety" => safety,
+                "high_standards" => standards,
+                "engagement" => 0.5 * safety + 0.5 * standards,
+                "sharing" | "support" => 0.7 * safety + 0.3 * standards,
+                // The anxieties rise as psychological safety falls.
+                id if id.starts_with("anxiety") => 6.0 - safety,
+                _ => 0.5 * safety + 0.5 * standards,
+            };
+            base + shift + personal.sample(rng) * 0.5
+        })
+        .collect();
+    let answers = definition
+        .items
+        .iter()
+        .map(|item| {
+            let scale = definition.scale_of(item);
+            if scale.allow_no_answer && rng.random_bool(0.03) {
+                return None;
+            }
+            let level = levels[item.dimension];
+            let span = f64::from(scale.max - scale.min);
+            // Map the 1–5 level onto the item's scale (0–10 for the recommend item).
+            let on_scale = f64::from(scale.min)
+                + (level - 1.0) / 4.0 * span
+                + item_noise.sample(rng) * span / 4.0;
+            let value = on_scale
+                .round()
+                .clamp(f64::from(scale.min), f64::from(scale.max)) as u8;
+            Some(if item.reverse {
+                scale.reverse(value)
+            } else {
+                value
+            })
+        })
+        .collect();
+    let job_level = definition.job_level.as_ref().and_then(|question| {
+        let option = &question.options[rng.random_range(0..question.options.len())];
+        (!option.undisclosed).then(|| option.id.clone())
+    });
+    let comment = (definition.comment.is_some() && rng.random_bool(0.12))
+        .then(|| SAMPLE_COMMENTS[rng.random_range(0..SAMPLE_COMMENTS.len())].to_string());
+    (answers, job_level, comment)
+}

@@ -1,0 +1,227 @@
+//! `anshin loadgen`: a load tool for the submission path. It prepares a wave and fresh codes
+//! in the server's database, submits complete surveys over HTTP from concurrent clients, and
+//! then checks that nothing was lost: every 303 has its response and every code was redeemed
+//! at most once.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use diesel::prelude::*;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+use crate::codes::{self, InvitationCode};
+use crate::db::{self, schema::invitation_codes, schema::responses};
+use crate::secret::ServerSecret;
+use crate::settings::{default_secret_file, Settings};
+use crate::{org, waves};
+
+#[derive(Debug, Args)]
+pub struct LoadgenArgs {
+    /// Base URL of the running server that uses the same database.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 32)]
+    pub clients: usize,
+    /// Submissions in total.
+    #[arg(long, default_value_t = 20_000)]
+    pub submissions: usize,
+    /// The server's secret file (default: the database path + ".secret").
+    #[arg(long, env = "ANSHIN_SECRET_FILE")]
+    pub secret_file: Option<PathBuf>,
+}
+
+const LOAD_WORKPLACE: &str = "LOADGEN";
+
+pub fn run(db_path: &Path, args: LoadgenArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.clients > 0 && args.submissions > 0,
+        "--clients and --submissions must be positive"
+    );
+    let secret = ServerSecret::load_or_create(
+        &args
+            .secret_file
+            .clone()
+            .unwrap_or_else(|| default_secret_file(db_path)),
+    )?;
+    db::migrate(db_path)?;
+    let mut conn = db::connect(db_path)?;
+
+    // A workplace and an open wave of the default instrument, just for this run.
+    let row = org::OrgRow {
+        line: 1,
+        code: LOAD_WORKPLACE.into(),
+        name: "負荷試験".into(),
+        parent_code: None,
+        headcount: None,
+    };
+    org::import(&mut conn, &[row])?;
+    let workplace_id = org::load_all(&mut conn)?
+        .into_iter()
+        .find(|w| w.code == LOAD_WORKPLACE)
+        .map(|w| w.id)
+        .ok_or_else(|| anyhow::anyhow!("the load-test workplace was not created"))?;
+    let definitions_dir = Settings::for_database(db_path).definitions_dir;
+    let (text, origin) = waves::definition_source(&definitions_dir, "workplace-climate")?;
+    let wave = waves::create(&mut conn, "loadgen", &text, &origin, Default::default())?;
+    let definition = wave.definition()?;
+    let mut rng = StdRng::seed_from_u64(1);
+    let all_codes: Vec<InvitationCode> = (0..args.submissions)
+        .map(|_| InvitationCode::generate(&mut rng))
+        .collect();
+    codes::store_new_codes(
+        &mut conn,
+        &secret,
+        wave.id,
+        workplace_id,
+        &all_codes,
+        |_| {},
+    )?;
+
+    // One complete, valid form body per code.
+    let bodies: Vec<(String, String)> = all_codes
+        .iter()
+        .map(|code| {
+            let (answers, job_level, _) =
+                crate::demo::synthetic_response(&definition, 3.8, 3.6, &mut rng);
+            let mut pairs: Vec<(String, String)> = definition
+                .items
+                .iter()
+                .zip(&answers)
+                .map(|(item, answer)| {
+                    (
+                        item.id.clone(),
+                        answer.map_or("na".to_string(), |v| v.to_string()),
+                    )
+                })
+                .collect();
+            if let Some(level) = job_level {
+                pairs.push(("job_level".into(), level));
+            }
+            let body = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+            (
+                format!(
+                    "{}/s/{}",
+                    args.url.trim_end_matches('/'),
+                    code.display_form()
+                ),
+                body,
+            )
+        })
+        .collect();
+
+    println!(
+        "loadgen: wave {} with {} codes; {} clients against {}",
+        wave.id, args.submissions, args.clients, args.url
+    );
+    let mut report = actix_web::rt::System::new().block_on(fire(bodies, args.clients));
+
+    let stored: i64 = responses::table
+        .filter(responses::wave_id.eq(wave.id))
+        .count()
+        .get_result(&mut conn)?;
+    let redeemed: i64 = invitation_codes::table
+        .filter(invitation_codes::wave_id.eq(wave.id))
+        .filter(invitation_codes::used.eq(true))
+        .count()
+        .get_result(&mut conn)?;
+    waves::close(&mut conn, wave.id)?;
+
+    report.print();
+    let acknowledged = report.see_other as i64;
+    println!(
+        "loss check: {acknowledged} acknowledged (303), {stored} stored, {redeemed} codes redeemed"
+    );
+    anyhow::ensure!(
+        stored == acknowledged,
+        "LOST: {} acknowledged responses are missing",
+        acknowledged - stored
+    );
+    anyhow::ensure!(
+        redeemed == stored,
+        "MISMATCH: {redeemed} codes redeemed for {stored} responses"
+    );
+    println!("loss check: ok (zero lost, zero double-redeemed)");
+    Ok(())
+}
+
+#[derive(Default)]
+struct Report {
+    latencies: Vec<Duration>,
+    see_other: usize,
+    other_status: usize,
+    failed: usize,
+    elapsed: Duration,
+}
+
+impl Report {
+    fn print(&mut self) {
+        self.latencies.sort();
+        let percentile = |p: f64| {
+            let index = ((self.latencies.len() as f64 * p).ceil() as usize).saturating_sub(1);
+            self.latencies
+                .get(index)
+                .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        };
+        let total = self.latencies.len();
+        println!(
+            "{total} requests in {:.2} s: {:.0} submissions/s; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            self.elapsed.as_secs_f64(),
+            self.see_other as f64 / self.elapsed.as_secs_f64().max(1e-9),
+            percentile(0.50),
+            percentile(0.99),
+            percentile(1.0),
+        );
+        println!(
+            "statuses: {} × 303, {} other, {} transport failures",
+            self.see_other, self.other_status, self.failed
+        );
+    }
+}
+
+async fn fire(bodies: Vec<(String, String)>, clients: usize) -> Report {
+    let queue = Rc::new(RefCell::new(bodies.into_iter()));
+    let report = Rc::new(RefCell::new(Report::default()));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let queue = queue.clone();
+        let report = report.clone();
+        tasks.push(actix_web::rt::spawn(async move {
+            let client = awc::Client::builder()
+                .disable_redirects()
+                .timeout(Duration::from_secs(30))
+                .finish();
+            loop {
+                let next = queue.borrow_mut().next();
+                let Some((url, body)) = next else { break };
+                let sent = Instant::now();
+                let result = client
+                    .post(url)
+                    .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                    .send_body(body)
+                    .await;
+                let latency = sent.elapsed();
+                let mut report = report.borrow_mut();
+                report.latencies.push(latency);
+                match result {
+                    Ok(response) if response.status().as_u16() == 303 => report.see_other += 1,
+                    Ok(_) => report.other_status += 1,
+                    Err(_) => report.failed += 1,
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    let mut report = Rc::try_unwrap(report)
+        .map(RefCell::into_inner)
+        .unwrap_or_default();
+    report.elapsed = started.elapsed();
+    report
+}

@@ -1,0 +1,63 @@
+//! Runtime configuration, built once from flags and environment and passed in (no globals).
+
+use std::path::{Path, PathBuf};
+
+use crate::aggregation::guard::Thresholds;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub db_path: PathBuf,
+    /// Address to listen on; port 0 picks a free port (tests).
+    pub bind: String,
+    /// The server secret's file (code hashes, cookies); created with mode 0600 on first start.
+    pub secret_file: PathBuf,
+    /// Minimum group sizes for new waves.
+    pub thresholds: Thresholds,
+    pub templates_dir: PathBuf,
+    pub definitions_dir: PathBuf,
+    /// Public base URL printed into invitation links, e.g. `https://survey.example.jp`.
+    pub base_url: String,
+    /// Mark cookies `Secure` (serve over TLS). Off for plain-HTTP development and tests.
+    pub secure_cookies: bool,
+    /// Serve the results API without login (development only, until accounts exist).
+    pub dev_open_api: bool,
+    /// HTTP worker threads; 0 = one per core.
+    pub workers: usize,
+}
+
+impl Settings {
+    /// Defaults for a database path: the secret sits beside the database, templates and
+    /// definitions come from the source tree.
+    pub fn for_database(db_path: &Path) -> Self {
+        Settings {
+            db_path: db_path.to_path_buf(),
+            bind: "127.0.0.1:8080".to_string(),
+            secret_file: default_secret_file(db_path),
+            thresholds: Thresholds::default(),
+            templates_dir: source_dir("templates"),
+            definitions_dir: source_dir("survey-definitions"),
+            base_url: "http://127.0.0.1:8080".to_string(),
+            secure_cookies: false,
+            dev_open_api: false,
+            workers: 0,
+        }
+    }
+}
+
+/// `anshin.db` → `anshin.db.secret`.
+pub fn default_secret_file(db_path: &Path) -> PathBuf {
+    let mut name = db_path.as_os_str().to_owned();
+    name.push(".secret");
+    PathBuf::from(name)
+}
+
+/// A directory of the source tree: `./NAME` when run from the project, else the copy beside
+/// the crate's manifest.
+fn source_dir(name: &str) -> PathBuf {
+    let local = PathBuf::from(name);
+    if local.is_dir() {
+        local
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
+    }
+}

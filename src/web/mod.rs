@@ -1,0 +1,76 @@
+//! The HTTP interface. Routes are grouped by who uses them; `config` mounts them all so the
+//! server and the tests run the very same app.
+
+mod pages;
+mod security;
+mod staff;
+pub mod startup;
+mod throttle;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use actix_web::web;
+
+use crate::collection::writer::SubmissionWriter;
+use crate::db::DbPool;
+use crate::secret::ServerSecret;
+use crate::settings::Settings;
+use crate::waves::DefinitionCache;
+
+pub use pages::{AppError, Pages};
+pub use throttle::Throttle;
+
+/// Wrong codes one client may try per window before it must wait.
+const CODE_FAILURES_PER_WINDOW: u32 = 20;
+const CODE_FAILURE_WINDOW: Duration = Duration::from_secs(10 * 60);
+
+/// The shared application context, one per server.
+pub struct AppState {
+    pub settings: Settings,
+    pub pool: DbPool,
+    pub writer: SubmissionWriter,
+    pub pages: Pages,
+    pub secret: ServerSecret,
+    pub definitions: DefinitionCache,
+    pub code_throttle: Throttle<IpAddr>,
+}
+
+impl AppState {
+    pub fn new(
+        settings: Settings,
+        pool: DbPool,
+        writer: SubmissionWriter,
+        pages: Pages,
+        secret: ServerSecret,
+    ) -> Self {
+        AppState {
+            settings,
+            pool,
+            writer,
+            pages,
+            secret,
+            definitions: DefinitionCache::default(),
+            code_throttle: Throttle::new(CODE_FAILURES_PER_WINDOW, CODE_FAILURE_WINDOW),
+        }
+    }
+
+    /// Runs blocking database work off the async workers.
+    pub async fn with_conn<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut diesel::SqliteConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get().map_err(AppError::unavailable)?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(AppError::internal)?
+    }
+}
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    staff::config(cfg);
+}

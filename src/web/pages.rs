@@ -1,0 +1,173 @@
+//! Page rendering: tera templates with the message catalogue, and the one place where an
+//! [`AppError`] becomes a status code and a page in the user's language.
+
+use std::path::Path;
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use tera::{Context, Tera};
+
+use crate::i18n::{Catalog, CatalogError, Lang};
+
+pub struct Pages {
+    tera: Tera,
+    catalog: Catalog,
+    css: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PagesError {
+    #[error("cannot load templates from {dir}: {source}")]
+    Templates { dir: String, source: tera::Error },
+    #[error("{0}")]
+    Catalog(#[from] CatalogError),
+    #[error("cannot read {path}: {source}")]
+    Static {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Everything that can go wrong in a request, mapped to statuses in [`AppError::status`].
+/// Internal causes are logged, never shown; none of them carries a code or an answer.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("page not found")]
+    NotFound,
+    #[error("unknown invitation code")]
+    UnknownCode,
+    #[error("invitation code already used")]
+    UsedCode,
+    #[error("wave closed")]
+    WaveClosed,
+    #[error("malformed request")]
+    BadRequest,
+    #[error("request body too large")]
+    TooLarge,
+    #[error("too many attempts")]
+    TooManyAttempts,
+    #[error("internal error: {0}")]
+    Internal(String),
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound | AppError::UnknownCode => StatusCode::NOT_FOUND,
+            AppError::UsedCode => StatusCode::CONFLICT,
+            AppError::WaveClosed => StatusCode::GONE,
+            AppError::BadRequest => StatusCode::BAD_REQUEST,
+            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// Message keys of the page's title and text.
+    fn message_keys(&self) -> (&'static str, &'static str) {
+        match self {
+            AppError::NotFound => ("not_found_title", "not_found_message"),
+            AppError::UnknownCode => ("code_unknown_title", "code_unknown_message"),
+            AppError::UsedCode => ("code_used_title", "code_used_message"),
+            AppError::WaveClosed => ("wave_closed_title", "wave_closed_message"),
+            AppError::BadRequest => ("bad_request_title", "bad_request_message"),
+            AppError::TooLarge => ("too_large_title", "too_large_message"),
+            AppError::TooManyAttempts => ("too_many_attempts_title", "too_many_attempts_message"),
+            AppError::Internal(_) | AppError::Unavailable(_) => {
+                ("server_error_title", "server_error_message")
+            }
+        }
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        AppError::Internal(cause.to_string())
+    }
+
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        AppError::Unavailable(cause.to_string())
+    }
+}
+
+impl Pages {
+    pub fn load(templates_dir: &Path) -> Result<Self, PagesError> {
+        let pattern = templates_dir.join("*.html");
+        let tera =
+            Tera::new(&pattern.to_string_lossy()).map_err(|source| PagesError::Templates {
+                dir: templates_dir.display().to_string(),
+                source,
+            })?;
+        let catalog = Catalog::load(&templates_dir.join("messages.toml"))?;
+        let css_path = templates_dir.join("static/app.css");
+        let css = std::fs::read_to_string(&css_path).map_err(|source| PagesError::Static {
+            path: css_path.display().to_string(),
+            source,
+        })?;
+        Ok(Pages { tera, catalog, css })
+    }
+
+    pub fn css(&self) -> &str {
+        &self.css
+    }
+
+    pub fn message<'a>(&'a self, lang: Lang, key: &'a str) -> &'a str {
+        self.catalog.get(lang, key)
+    }
+
+    /// A context holding what every page needs: the language, the switch and the messages.
+    pub fn context(&self, lang: Lang) -> Context {
+        let mut context = Context::new();
+        context.insert("lang", lang.code());
+        context.insert("other_lang", lang.other().code());
+        context.insert(
+            "other_lang_name",
+            match lang.other() {
+                Lang::Ja => "日本語",
+                Lang::En => "English",
+            },
+        );
+        context.insert("t", self.catalog.messages(lang));
+        context
+    }
+
+    /// Renders a template into a response with the given status.
+    pub fn html(&self, status: StatusCode, template: &str, context: &Context) -> HttpResponse {
+        match self.tera.render(template, context) {
+            Ok(body) => HttpResponse::build(status)
+                .content_type("text/html; charset=utf-8")
+                .body(body),
+            Err(error) => {
+                tracing::error!(template, error = %error_chain(&error), "template rendering failed");
+                HttpResponse::InternalServerError()
+                    .content_type("text/plain; charset=utf-8")
+                    .body("500 Internal Server Error")
+            }
+        }
+    }
+
+    /// The error page for `error`; internal causes go to the log only.
+    pub fn error(&self, lang: Lang, error: &AppError) -> HttpResponse {
+        if let AppError::Internal(cause) | AppError::Unavailable(cause) = error {
+            tracing::error!(status = error.status().as_u16(), cause = %cause, "request failed");
+        }
+        let (title, message) = error.message_keys();
+        let mut context = self.context(lang);
+        context.insert("status", &error.status().as_u16());
+        context.insert("title", self.message(lang, title));
+        context.insert("message", self.message(lang, message));
+        self.html(error.status(), "error.html", &context)
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,530 @@
+//! Staff pages: enter a code, answer the survey, submit. Nothing here logs a code or an
+//! answer, and a code travels in a URL only on the link's first GET.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use super::pages::AppError;
+use super::AppState;
+use crate::codes::InvitationCode;
+use crate::collection::answers;
+use crate::collection::form::{
+    self, FormRejection, COMMENT_FIELD, JOB_LEVEL_FIELD, NO_ANSWER_VALUE,
+};
+use crate::collection::store::{lookup_code, CodeStatus, Outcome, Submission};
+use crate::i18n::Lang;
+use crate::survey::SurveyDefinition;
+
+/// Largest accepted form body.
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+/// How much of an oversized body is read and discarded so the client sees the 413 page.
+const MAX_DRAIN_BYTES: usize = 1024 * 1024;
+
+/// Form fields that belong to the page, not to the survey.
+const CODE_FIELD: &str = "code";
+const STEP_FIELD: &str = "step";
+const SWITCH_LANG_FIELD: &str = "switch_lang";
+const LANG_FIELD: &str = "lang";
+const CONTROL_FIELDS: &[&str] = &[CODE_FIELD, STEP_FIELD, SWITCH_LANG_FIELD, LANG_FIELD];
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(index))
+        .route("/s", web::post().to(start_or_submit))
+        .route("/s", web::get().to(back_to_start))
+        .route("/s/{code}", web::get().to(open_link))
+        .route("/s/{code}", web::post().to(submit_by_link))
+        .route("/thanks", web::get().to(thanks))
+        .route("/static/app.css", web::get().to(stylesheet))
+        .route("/healthz", web::get().to(healthz));
+}
+
+#[derive(Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+/// The language: an explicit choice, else the `lang` cookie, else `Accept-Language`, else
+/// Japanese.
+fn language(req: &HttpRequest, explicit: Option<&str>) -> Lang {
+    explicit
+        .and_then(Lang::from_code)
+        .or_else(|| req.cookie("lang").and_then(|c| Lang::from_code(c.value())))
+        .or_else(|| {
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or_default()
+}
+
+/// Remembers an explicit language choice in a plain preference cookie.
+fn remember_language(mut response: HttpResponse, explicit: Option<&str>) -> HttpResponse {
+    if let Some(lang) = explicit.and_then(Lang::from_code) {
+        let cookie = actix_web::cookie::Cookie::build("lang", lang.code())
+            .path("/")
+            .same_site(actix_web::cookie::SameSite::Lax)
+            .http_only(true)
+            .finish();
+        // Adding a well-formed cookie cannot fail.
+        let _ = response.add_cookie(&cookie);
+    }
+    response
+}
+
+async fn index(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<LangQuery>,
+) -> HttpResponse {
+    let lang = language(&req, query.lang.as_deref());
+    let context = state.pages.context(lang);
+    remember_language(
+        state.pages.html(StatusCode::OK, "index.html", &context),
+        query.lang.as_deref(),
+    )
+}
+
+/// `GET /s` (e.g. the language link of an error page after a POST): back to the start page.
+async fn back_to_start(query: web::Query<LangQuery>) -> HttpResponse {
+    let location = match query.lang.as_deref().and_then(Lang::from_code) {
+        Some(lang) => format!("/?lang={}", lang.code()),
+        None => "/".to_string(),
+    };
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+async fn thanks(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<LangQuery>,
+) -> HttpResponse {
+    let lang = language(&req, query.lang.as_deref());
+    state
+        .pages
+        .html(StatusCode::OK, "thanks.html", &state.pages.context(lang))
+}
+
+async fn stylesheet(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .body(state.pages.css().to_string())
+}
+
+async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    use diesel::connection::SimpleConnection;
+    let answered = state
+        .with_conn(|conn| {
+            conn.batch_execute("SELECT 1")
+                .map_err(AppError::unavailable)
+        })
+        .await;
+    match answered {
+        Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ok"),
+        Err(_) => HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body("database unavailable"),
+    }
+}
+
+/// `GET /s/{code}`: the QR code or link. The only request that carries a code in its URL.
+async fn open_link(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<LangQuery>,
+) -> HttpResponse {
+    let lang = language(&req, query.lang.as_deref());
+    let result = async {
+        let (code, status) = admit(&state, &req, &path).await?;
+        let definition = definition_for(&state, status.wave_id).await?;
+        let k = wave_k(&state, status.wave_id).await?;
+        Ok(render_survey(
+            &state,
+            lang,
+            &definition,
+            &code,
+            k,
+            &HashMap::new(),
+            None,
+            StatusCode::OK,
+        ))
+    }
+    .await;
+    respond(&state, lang, result)
+}
+
+/// `POST /s/{code}`: a submission addressed by the link itself (the stable interface).
+async fn submit_by_link(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> HttpResponse {
+    let fallback_lang = language(&req, None);
+    let pairs = match read_form(payload, &req).await {
+        Ok(pairs) => pairs,
+        Err(error) => return state.pages.error(fallback_lang, &error),
+    };
+    let path_code = path.into_inner();
+    handle_form(&state, &req, &path_code, &pairs, false).await
+}
+
+/// `POST /s`: the code typed on the start page (shows the form), or a submission of the form,
+/// which carries its code in the body so that it never appears in a later URL.
+async fn start_or_submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let fallback_lang = language(&req, None);
+    let pairs = match read_form(payload, &req).await {
+        Ok(pairs) => pairs,
+        Err(error) => return state.pages.error(fallback_lang, &error),
+    };
+    let code_text = field(&pairs, CODE_FIELD).unwrap_or_default().to_string();
+    let starting = field(&pairs, STEP_FIELD).is_none();
+    handle_form(&state, &req, &code_text, &pairs, starting).await
+}
+
+fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+async fn handle_form(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    code_text: &str,
+    pairs: &[(String, String)],
+    starting: bool,
+) -> HttpResponse {
+    let switch_to = field(pairs, SWITCH_LANG_FIELD);
+    let lang = language(req, switch_to.or_else(|| field(pairs, LANG_FIELD)));
+    let result = async {
+        let admitted = admit(state, req, code_text).await;
+        if starting {
+            // A mistyped code on the start page is answered on the start page.
+            if let Err(AppError::UnknownCode) = admitted {
+                let mut context = state.pages.context(lang);
+                context.insert("error", state.pages.message(lang, "code_unknown_message"));
+                context.insert("entered", code_text);
+                return Ok(state
+                    .pages
+                    .html(StatusCode::NOT_FOUND, "index.html", &context));
+            }
+        }
+        let (code, status) = admitted?;
+        let definition = definition_for(state, status.wave_id).await?;
+        let k = wave_k(state, status.wave_id).await?;
+        let entered = first_values(pairs);
+        if starting || switch_to.is_some() {
+            return Ok(render_survey(
+                state,
+                lang,
+                &definition,
+                &code,
+                k,
+                &entered,
+                None,
+                StatusCode::OK,
+            ));
+        }
+        match form::parse(&definition, pairs, CONTROL_FIELDS) {
+            Err(rejection) => Ok(render_survey(
+                state,
+                lang,
+                &definition,
+                &code,
+                k,
+                &rejection.entered,
+                Some(&rejection),
+                StatusCode::BAD_REQUEST,
+            )),
+            Ok(draft) => {
+                let submission = Submission {
+                    code_hash: code.keyed_hash(&state.secret),
+                    answers: answers::encode(&draft.answers),
+                    job_level: draft.job_level,
+                    comment: draft.comment,
+                };
+                match state
+                    .writer
+                    .submit(submission)
+                    .await
+                    .map_err(AppError::unavailable)?
+                {
+                    Outcome::Stored => Ok(HttpResponse::SeeOther()
+                        .insert_header((header::LOCATION, format!("/thanks?lang={}", lang.code())))
+                        .finish()),
+                    Outcome::UnknownCode => Err(AppError::UnknownCode),
+                    Outcome::AlreadyUsed => Err(AppError::UsedCode),
+                    Outcome::WaveClosed => Err(AppError::WaveClosed),
+                }
+            }
+        }
+    }
+    .await;
+    respond(state, lang, result)
+}
+
+fn respond(state: &AppState, lang: Lang, result: Result<HttpResponse, AppError>) -> HttpResponse {
+    result.unwrap_or_else(|error| state.pages.error(lang, &error))
+}
+
+/// Checks a typed or linked code: well-formed, known, unused, wave open. Wrong codes count
+/// against the client's throttle (kept in memory only).
+async fn admit(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    typed: &str,
+) -> Result<(InvitationCode, CodeStatus), AppError> {
+    let client = req.peer_addr().map(|addr| addr.ip());
+    if client.is_some_and(|ip| state.code_throttle.is_blocked(&ip)) {
+        return Err(AppError::TooManyAttempts);
+    }
+    let record_failure = || {
+        if let Some(ip) = client {
+            state.code_throttle.record_failure(ip);
+        }
+    };
+    let Some(code) = InvitationCode::parse(typed) else {
+        record_failure();
+        return Err(AppError::UnknownCode);
+    };
+    let hash = code.keyed_hash(&state.secret);
+    let status = state
+        .with_conn(move |conn| lookup_code(conn, &hash).map_err(AppError::unavailable))
+        .await?;
+    let Some(status) = status else {
+        record_failure();
+        return Err(AppError::UnknownCode);
+    };
+    match status.refusal() {
+        Some(Outcome::WaveClosed) => Err(AppError::WaveClosed),
+        Some(_) => Err(AppError::UsedCode),
+        None => Ok((code, status)),
+    }
+}
+
+async fn definition_for(
+    state: &web::Data<AppState>,
+    wave_id: i32,
+) -> Result<Arc<SurveyDefinition>, AppError> {
+    let app = state.clone();
+    state
+        .with_conn(move |conn| {
+            app.definitions
+                .get_or_load(conn, wave_id)
+                .map_err(AppError::internal)
+        })
+        .await
+}
+
+async fn wave_k(state: &web::Data<AppState>, wave_id: i32) -> Result<i32, AppError> {
+    use crate::db::schema::waves;
+    use diesel::prelude::*;
+    state
+        .with_conn(move |conn| {
+            waves::table
+                .find(wave_id)
+                .select(waves::min_group_size)
+                .first(conn)
+                .map_err(AppError::internal)
+        })
+        .await
+}
+
+fn first_values(pairs: &[(String, String)]) -> HashMap<String, String> {
+    let mut values = HashMap::new();
+    for (name, value) in pairs {
+        if !CONTROL_FIELDS.contains(&name.as_str()) {
+            values.entry(name.clone()).or_insert_with(|| value.clone());
+        }
+    }
+    values
+}
+
+/// Reads an urlencoded body of at most [`MAX_FORM_BYTES`].
+async fn read_form(
+    mut payload: web::Payload,
+    req: &HttpRequest,
+) -> Result<Vec<(String, String)>, AppError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut body = web::BytesMut::new();
+    let mut too_large = declared.is_some_and(|len| len > MAX_FORM_BYTES);
+    let mut drained = 0usize;
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| AppError::BadRequest)?;
+        if too_large || body.len() + chunk.len() > MAX_FORM_BYTES {
+            too_large = true;
+            drained += chunk.len();
+            if drained > MAX_DRAIN_BYTES {
+                break;
+            }
+            continue;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if too_large {
+        return Err(AppError::TooLarge);
+    }
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body).map_err(|_| AppError::BadRequest)
+}
+
+#[derive(Serialize)]
+struct OptionView {
+    value: String,
+    label: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ItemView {
+    id: String,
+    text: String,
+    required: bool,
+    options: Vec<OptionView>,
+    no_answer: bool,
+    selected: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PartView {
+    index: usize,
+    total: usize,
+    heading: Option<String>,
+    items: Vec<ItemView>,
+}
+
+#[derive(Serialize)]
+struct JobLevelOptionView {
+    id: String,
+    label: String,
+    undisclosed: bool,
+}
+
+#[derive(Serialize)]
+struct JobLevelView {
+    question: String,
+    required: bool,
+    options: Vec<JobLevelOptionView>,
+    selected: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CommentView {
+    question: String,
+    max_chars: usize,
+    value: String,
+    error: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_survey(
+    state: &AppState,
+    lang: Lang,
+    definition: &SurveyDefinition,
+    code: &InvitationCode,
+    k: i32,
+    entered: &HashMap<String, String>,
+    rejection: Option<&FormRejection>,
+    status: StatusCode,
+) -> HttpResponse {
+    let pages = &state.pages;
+    let problem = |field: &str| {
+        rejection
+            .and_then(|r| r.problems.get(field))
+            .map(|p| pages.message(lang, p.key()).to_string())
+    };
+    let form_parts = definition.form_parts();
+    let total = form_parts.len();
+    let parts: Vec<PartView> = form_parts
+        .iter()
+        .enumerate()
+        .map(|(index, items)| PartView {
+            index: index + 1,
+            total,
+            heading: items
+                .first()
+                .and_then(|item| definition.dimension_of(item).heading.as_ref())
+                .map(|h| h.get(lang).to_string()),
+            items: items
+                .iter()
+                .map(|item| {
+                    let scale = definition.scale_of(item);
+                    ItemView {
+                        id: item.id.clone(),
+                        text: item.text.get(lang).to_string(),
+                        required: item.required,
+                        options: scale
+                            .points()
+                            .map(|value| OptionView {
+                                value: value.to_string(),
+                                label: scale.label_for(value).map(|l| l.get(lang).to_string()),
+                            })
+                            .collect(),
+                        no_answer: scale.allow_no_answer,
+                        selected: entered.get(&item.id).cloned(),
+                        error: problem(&item.id),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let job_level = definition.job_level.as_ref().map(|question| JobLevelView {
+        question: question.question.get(lang).to_string(),
+        required: question.required,
+        options: question
+            .options
+            .iter()
+            .map(|o| JobLevelOptionView {
+                id: o.id.clone(),
+                label: o.label.get(lang).to_string(),
+                undisclosed: o.undisclosed,
+            })
+            .collect(),
+        selected: entered.get(JOB_LEVEL_FIELD).cloned(),
+        error: problem(JOB_LEVEL_FIELD),
+    });
+    let comment = definition.comment.as_ref().map(|question| CommentView {
+        question: question.question.get(lang).to_string(),
+        max_chars: question.max_chars,
+        value: entered.get(COMMENT_FIELD).cloned().unwrap_or_default(),
+        error: problem(COMMENT_FIELD),
+    });
+    let mut form_errors = Vec::new();
+    if rejection.is_some_and(|r| !r.unknown_fields.is_empty()) {
+        form_errors.push(pages.message(lang, "error_unknown_fields").to_string());
+    }
+    let error_count = rejection.map_or(0, |r| r.problems.len()) + form_errors.len();
+
+    let mut context = pages.context(lang);
+    context.insert("code", &code.display_form());
+    context.insert("post_path", "/s");
+    context.insert("step", "answers");
+    context.insert("no_answer_value", NO_ANSWER_VALUE);
+    context.insert("k", &k);
+    context.insert("title", definition.title.get(lang));
+    context.insert("intro", &definition.intro.as_ref().map(|i| i.get(lang)));
+    context.insert("parts", &parts);
+    context.insert("job_level", &job_level);
+    context.insert("comment", &comment);
+    context.insert("form_errors", &form_errors);
+    context.insert("error_count", &error_count);
+    pages.html(status, "survey.html", &context)
+}

@@ -1,0 +1,239 @@
+//! Anonymity of collection: nothing stored or logged lets anyone tie a code, a person or a
+//! moment to a response.
+
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+
+use anshin::collection::answers;
+use anshin::db::schema::responses;
+use anshin::secret::ServerSecret;
+use anshin::settings::default_secret_file;
+
+use crate::helpers::{
+    complete_answers, connect, form_body, issue_codes, open_wave, seed_org, spawn_app,
+    temp_database, test_settings, ServerProcess,
+};
+
+#[derive(QueryableByName)]
+struct Column {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+/// Spearman's rank correlation of a permutation against 0..n.
+fn rank_correlation(order: &[usize]) -> f64 {
+    let n = order.len() as f64;
+    let d2: f64 = order
+        .iter()
+        .enumerate()
+        .map(|(position, &index)| (position as f64 - index as f64).powi(2))
+        .sum();
+    1.0 - 6.0 * d2 / (n * (n * n - 1.0))
+}
+
+#[test]
+fn responses_hold_no_code_time_or_client_columns() {
+    let (_dir, db) = temp_database();
+    let mut conn = connect(&db);
+    for table in ["responses", "comments"] {
+        let columns: Vec<String> =
+            diesel::sql_query(format!("SELECT name FROM pragma_table_info('{table}')"))
+                .load::<Column>(&mut conn)
+                .expect("columns")
+                .into_iter()
+                .map(|c| c.name)
+                .collect();
+        for forbidden in [
+            "code",
+            "code_hash",
+            "created_at",
+            "submitted_at",
+            "ip",
+            "user_agent",
+            "timestamp",
+        ] {
+            assert!(
+                !columns.iter().any(|c| c.contains(forbidden)),
+                "{table} has {forbidden}: {columns:?}"
+            );
+        }
+        // WITHOUT ROWID: no hidden insertion counter either.
+        assert!(
+            diesel::sql_query(format!("SELECT rowid FROM {table}"))
+                .execute(&mut conn)
+                .is_err(),
+            "{table} has a rowid"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn stored_order_and_ids_reveal_nothing_about_submission_order() {
+    let app = spawn_app().await;
+    app.seed_org();
+    let wave = app.open_wave();
+    const N: usize = 100;
+    let codes = app.issue_codes(wave, "T1", N);
+    // Submission i is recognisable by its first three answers (5 × 5 × 5 patterns).
+    for (i, code) in codes.iter().enumerate() {
+        let mut pairs = complete_answers(3);
+        for (slot, pair) in pairs.iter_mut().take(3).enumerate() {
+            pair.1 = ((i / 5usize.pow(slot as u32)) % 5 + 1).to_string();
+        }
+        let (status, _, _) = app
+            .post_form(&format!("/s/{}", code.display_form()), &form_body(&pairs))
+            .await;
+        assert_eq!(status, 303);
+    }
+    let submission_of = |bytes: &[u8]| {
+        let a = answers::decode(bytes);
+        (0..3)
+            .map(|slot| (usize::from(a[slot].expect("answered")) - 1) * 5usize.pow(slot as u32))
+            .sum::<usize>()
+    };
+    let mut conn = app.conn();
+    // Physical (storage) order, as someone reading the file would see it.
+    let physical: Vec<Vec<u8>> = diesel::sql_query("SELECT answers FROM responses")
+        .load::<AnswersRow>(&mut conn)
+        .expect("rows")
+        .into_iter()
+        .map(|r| r.answers)
+        .collect();
+    let order: Vec<usize> = physical.iter().map(|b| submission_of(b)).collect();
+    assert_eq!(order.len(), N);
+    let rho = rank_correlation(&order);
+    assert!(
+        rho.abs() < 0.5,
+        "storage order follows submission order (rho = {rho:.2})"
+    );
+
+    // Sorting by id is no better: ids are random, not sequential.
+    let by_id: Vec<Vec<u8>> = responses::table
+        .order(responses::id)
+        .select(responses::answers)
+        .load(&mut conn)
+        .expect("rows");
+    let rho = rank_correlation(&by_id.iter().map(|b| submission_of(b)).collect::<Vec<_>>());
+    assert!(
+        rho.abs() < 0.5,
+        "id order follows submission order (rho = {rho:.2})"
+    );
+
+    // The codes table is ordered by keyed hash: the position of each used code says nothing
+    // about when it was redeemed.
+    let secret = ServerSecret::load_or_create(&app.settings.secret_file).expect("secret");
+    let hashes: Vec<Vec<u8>> = codes
+        .iter()
+        .map(|c| c.keyed_hash(&secret).0.to_vec())
+        .collect();
+    let stored_hashes: Vec<Vec<u8>> =
+        diesel::sql_query("SELECT code_hash AS answers FROM invitation_codes")
+            .load::<AnswersRow>(&mut conn)
+            .expect("codes")
+            .into_iter()
+            .map(|r| r.answers)
+            .collect();
+    let code_order: Vec<usize> = stored_hashes
+        .iter()
+        .map(|h| hashes.iter().position(|x| x == h).expect("known hash"))
+        .collect();
+    let rho = rank_correlation(&code_order);
+    assert!(
+        rho.abs() < 0.5,
+        "code storage order follows issue/redemption order (rho = {rho:.2})"
+    );
+}
+
+#[derive(QueryableByName)]
+struct AnswersRow {
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    answers: Vec<u8>,
+}
+
+#[actix_web::test]
+async fn no_code_and_no_answer_reaches_the_log() {
+    let (dir, db) = temp_database();
+    let settings = test_settings(&db);
+    seed_org(&db);
+    let wave = open_wave(&db, &settings);
+    let secret = ServerSecret::load_or_create(&default_secret_file(&db)).expect("secret");
+    let codes = issue_codes(&db, &secret, wave, "T1", 4);
+    let server = ServerProcess::start(&db, "trace");
+    let client = awc::Client::builder().disable_redirects().finish();
+    let comment_marker = "ログ漏えい検査用のコメント";
+    let post = |path: String, body: String| {
+        let client = client.clone();
+        async move {
+            client
+                .post(path)
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .send_body(body)
+                .await
+                .expect("POST")
+                .status()
+                .as_u16()
+        }
+    };
+    let mut pairs = complete_answers(4);
+    pairs.push(("comment".into(), comment_marker.into()));
+    pairs.push(("job_level".into(), "chief_clerk".into()));
+    // A link visit, a valid submission, a rejected one, one through the start page, a reuse.
+    let status = client
+        .get(format!("{}/s/{}", server.address, codes[0].display_form()))
+        .send()
+        .await
+        .expect("GET")
+        .status();
+    assert_eq!(status.as_u16(), 200);
+    assert_eq!(
+        post(
+            format!("{}/s/{}", server.address, codes[0].display_form()),
+            form_body(&pairs)
+        )
+        .await,
+        303
+    );
+    let mut invalid = pairs.clone();
+    invalid[0].1 = "77".into();
+    assert_eq!(
+        post(
+            format!("{}/s/{}", server.address, codes[1].display_form()),
+            form_body(&invalid)
+        )
+        .await,
+        400
+    );
+    let mut via_start = pairs.clone();
+    via_start.push(("code".into(), codes[2].display_form()));
+    via_start.push(("step".into(), "answers".into()));
+    assert_eq!(
+        post(format!("{}/s", server.address), form_body(&via_start)).await,
+        303
+    );
+    assert_eq!(
+        post(
+            format!("{}/s/{}", server.address, codes[0].display_form()),
+            form_body(&pairs)
+        )
+        .await,
+        409
+    );
+    let log = server.stop_and_read_log();
+
+    assert!(
+        log.contains("/s/{code}"),
+        "the access log runs, redacted: {log}"
+    );
+    for code in &codes {
+        let display = code.display_form();
+        assert!(!log.contains(&display), "a code reached the log");
+        assert!(
+            !log.contains(&display.replace('-', "")),
+            "a code reached the log"
+        );
+    }
+    assert!(!log.contains(comment_marker), "a comment reached the log");
+    assert!(!log.contains("chief_clerk"), "an answer reached the log");
+    assert!(!log.contains("eng1="), "a form body reached the log");
+    drop(dir);
+}

@@ -1,0 +1,329 @@
+//! The staff survey over HTTP: every status, nothing consumed by a rejected submission, and
+//! exactly one success for concurrent submissions with one code.
+
+use diesel::prelude::*;
+
+use anshin::codes::InvitationCode;
+use anshin::collection::answers;
+use anshin::db::schema::{comments, invitation_codes, responses};
+
+use crate::helpers::{complete_answers, form_body, spawn_app, TestApp};
+
+fn used_codes(app: &TestApp) -> i64 {
+    invitation_codes::table
+        .filter(invitation_codes::used.eq(true))
+        .count()
+        .get_result(&mut app.conn())
+        .expect("count")
+}
+
+fn stored_responses(app: &TestApp) -> i64 {
+    responses::table
+        .count()
+        .get_result(&mut app.conn())
+        .expect("count")
+}
+
+async fn ready_app() -> (TestApp, i32, Vec<InvitationCode>) {
+    let app = spawn_app().await;
+    app.seed_org();
+    let wave = app.open_wave();
+    let codes = app.issue_codes(wave, "T1", 10);
+    (app, wave, codes)
+}
+
+#[actix_web::test]
+async fn health_and_start_page() {
+    let app = spawn_app().await;
+    let (status, body) = app.get("/healthz").await;
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    let (status, body) = app.get("/").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("name=\"code\""));
+    assert!(body.contains("lang=\"ja\""));
+    let (status, body) = app.get("/?lang=en").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("lang=\"en\""));
+}
+
+#[actix_web::test]
+async fn the_link_shows_the_form_with_what_is_stored_and_k() {
+    let (app, _, codes) = ready_app().await;
+    let (status, body) = app.get(&format!("/s/{}", codes[0].display_form())).await;
+    assert_eq!(status, 200);
+    for item in ["eng1", "ps1", "hs1", "rec1", "job_level", "comment"] {
+        assert!(body.contains(&format!("name=\"{item}\"")), "{item}");
+    }
+    assert!(body.contains("type=\"radio\""));
+    assert!(body.contains("5人以上"), "the page states k");
+    // The form posts the code in its body, to a URL without the code.
+    assert!(body.contains("action=\"&#x2F;s\"") || body.contains("action=\"/s\""));
+    assert!(body.contains(&format!(
+        "name=\"code\" value=\"{}\"",
+        codes[0].display_form()
+    )));
+}
+
+#[actix_web::test]
+async fn a_complete_submission_is_stored_and_the_code_is_spent() {
+    let (app, wave, codes) = ready_app().await;
+    let mut pairs = complete_answers(4);
+    pairs.push(("job_level".into(), "staff".into()));
+    pairs.push(("comment".into(), "朝会で相談しやすい".into()));
+    let (status, location, _) = app
+        .post_form(
+            &format!("/s/{}", codes[0].display_form()),
+            &form_body(&pairs),
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(location.as_deref(), Some("/thanks?lang=ja"));
+    let (status, _) = app.get("/thanks").await;
+    assert_eq!(status, 200);
+
+    let stored: Vec<(i32, Option<String>, Vec<u8>)> = responses::table
+        .select((responses::wave_id, responses::job_level, responses::answers))
+        .load(&mut app.conn())
+        .expect("responses");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].0, wave);
+    assert_eq!(stored[0].1.as_deref(), Some("staff"));
+    let decoded = answers::decode(&stored[0].2);
+    assert_eq!(decoded.len(), pairs.len() - 2);
+    assert!(decoded.iter().all(|a| a.is_some()));
+    let comment_count: i64 = comments::table
+        .count()
+        .get_result(&mut app.conn())
+        .expect("count");
+    assert_eq!(comment_count, 1);
+    assert_eq!(used_codes(&app), 1);
+
+    // The same code again: 409, on the link and on submission.
+    let (status, _) = app.get(&format!("/s/{}", codes[0].display_form())).await;
+    assert_eq!(status, 409);
+    let (status, _, body) = app
+        .post_form(
+            &format!("/s/{}", codes[0].display_form()),
+            &form_body(&pairs),
+        )
+        .await;
+    assert_eq!(status, 409);
+    assert!(body.contains("使用済み"), "{body}");
+    assert_eq!(stored_responses(&app), 1);
+}
+
+#[actix_web::test]
+async fn codes_are_accepted_however_they_are_typed() {
+    let (app, _, codes) = ready_app().await;
+    let typed = codes[1].display_form().to_lowercase().replace('-', " ");
+    let (status, _, body) = app
+        .post_form("/s", &form_body(&[("code".into(), typed)]))
+        .await;
+    assert_eq!(status, 200, "the start page's code opens the form");
+    assert!(body.contains("name=\"ps1\""));
+    let mut pairs = complete_answers(3);
+    pairs.push(("code".into(), codes[1].display_form().replace('-', "")));
+    pairs.push(("step".into(), "answers".into()));
+    let (status, _, _) = app.post_form("/s", &form_body(&pairs)).await;
+    assert_eq!(status, 303);
+}
+
+#[actix_web::test]
+async fn unknown_codes_are_404_and_closed_waves_410() {
+    let (app, wave, codes) = ready_app().await;
+    let unknown = "ZZZZ-ZZZZ-ZZZZ-ZZZZ";
+    let (status, _) = app.get(&format!("/s/{unknown}")).await;
+    assert_eq!(status, 404);
+    let (status, _, _) = app
+        .post_form(&format!("/s/{unknown}"), &form_body(&complete_answers(3)))
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = app.get("/s/not-a-code").await;
+    assert_eq!(status, 404);
+    let (status, _, body) = app.post_form("/s", "code=nonsense").await;
+    assert_eq!(status, 404);
+    assert!(
+        body.contains("value=\"nonsense\""),
+        "the start page keeps what was typed"
+    );
+
+    anshin::waves::close(&mut app.conn(), wave).expect("closed");
+    let (status, _) = app.get(&format!("/s/{}", codes[0].display_form())).await;
+    assert_eq!(status, 410);
+    let (status, _, _) = app
+        .post_form(
+            &format!("/s/{}", codes[0].display_form()),
+            &form_body(&complete_answers(3)),
+        )
+        .await;
+    assert_eq!(status, 410);
+    assert_eq!(used_codes(&app), 0);
+}
+
+#[actix_web::test]
+async fn invalid_answers_are_400_with_answers_kept_and_nothing_consumed() {
+    let (app, _, codes) = ready_app().await;
+    let path = format!("/s/{}", codes[0].display_form());
+
+    // Out of range, with everything else kept.
+    let mut pairs = complete_answers(4);
+    pairs[0].1 = "9".into();
+    let (status, _, body) = app.post_form(&path, &form_body(&pairs)).await;
+    assert_eq!(status, 400);
+    assert!(
+        body.contains("eng1-error"),
+        "the error sits beside its item"
+    );
+    assert!(
+        body.contains("value=\"4\" checked")
+            || body.contains("value=\"4\"\n")
+            || body.contains("checked"),
+        "answers are kept"
+    );
+
+    // Missing required answers.
+    let (status, _, _) = app
+        .post_form(&path, &form_body(&complete_answers(4)[1..]))
+        .await;
+    assert_eq!(status, 400);
+    // An unknown item.
+    let mut pairs = complete_answers(4);
+    pairs.push(("q999".into(), "3".into()));
+    let (status, _, _) = app.post_form(&path, &form_body(&pairs)).await;
+    assert_eq!(status, 400);
+    // Duplicate fields.
+    let mut pairs = complete_answers(4);
+    pairs.push(("ps1".into(), "1".into()));
+    let (status, _, _) = app.post_form(&path, &form_body(&pairs)).await;
+    assert_eq!(status, 400);
+    // A malformed body.
+    let (status, _, _) = app.post_form(&path, "%%%=%zz&&=").await;
+    assert_eq!(status, 400);
+    // A comment over the limit.
+    let mut pairs = complete_answers(4);
+    pairs.push(("comment".into(), "あ".repeat(1001)));
+    let (status, _, _) = app.post_form(&path, &form_body(&pairs)).await;
+    assert_eq!(status, 400);
+
+    assert_eq!(used_codes(&app), 0, "no code consumed by a rejected answer");
+    assert_eq!(stored_responses(&app), 0);
+    // The code still works.
+    let (status, _, _) = app.post_form(&path, &form_body(&complete_answers(4))).await;
+    assert_eq!(status, 303);
+}
+
+#[actix_web::test]
+async fn oversized_bodies_are_413_and_consume_nothing() {
+    let (app, _, codes) = ready_app().await;
+    let mut pairs = complete_answers(4);
+    pairs.push(("comment".into(), "x".repeat(70 * 1024)));
+    let (status, _, body) = app
+        .post_form(
+            &format!("/s/{}", codes[0].display_form()),
+            &form_body(&pairs),
+        )
+        .await;
+    assert_eq!(status, 413);
+    assert!(body.contains("<html"), "a page in the user's language");
+    assert_eq!(used_codes(&app), 0);
+}
+
+#[actix_web::test]
+async fn switching_language_keeps_the_answers_and_stores_nothing() {
+    let (app, _, codes) = ready_app().await;
+    let mut pairs = complete_answers(2);
+    pairs.truncate(3);
+    pairs.push(("code".into(), codes[0].display_form()));
+    pairs.push(("step".into(), "answers".into()));
+    pairs.push(("switch_lang".into(), "en".into()));
+    let (status, _, body) = app.post_form("/s", &form_body(&pairs)).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("lang=\"en\""));
+    assert!(body.contains("checked"), "answers survive the switch");
+    assert_eq!(used_codes(&app), 0);
+}
+
+#[actix_web::test]
+async fn fifty_concurrent_submissions_with_one_code_yield_exactly_one_success() {
+    let (app, _, codes) = ready_app().await;
+    let path = format!("/s/{}", codes[0].display_form());
+    let body = form_body(&complete_answers(5));
+    let attempts = (0..50).map(|_| app.post_form(&path, &body));
+    let statuses: Vec<u16> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|(status, _, _)| status)
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 303).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 303 || *s == 409),
+        "{statuses:?}"
+    );
+    assert_eq!(stored_responses(&app), 1);
+    assert_eq!(used_codes(&app), 1);
+}
+
+#[actix_web::test]
+async fn repeated_wrong_codes_are_throttled() {
+    let (app, _, codes) = ready_app().await;
+    let mut last = 0;
+    for i in 0..25 {
+        let (status, _) = app.get(&format!("/s/ZZZZ-ZZZZ-ZZZZ-{:04}", i)).await;
+        last = status;
+    }
+    assert_eq!(last, 429);
+    // Even a valid code waits until the window passes.
+    let (status, _) = app.get(&format!("/s/{}", codes[0].display_form())).await;
+    assert_eq!(status, 429);
+}
+
+#[actix_web::test]
+async fn every_page_carries_the_security_headers() {
+    let (app, _, codes) = ready_app().await;
+    for path in [
+        "/",
+        "/healthz",
+        &format!("/s/{}", codes[0].display_form()),
+        "/nowhere",
+    ] {
+        let response = app.client.get(app.url(path)).send().await.expect("GET");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        assert_eq!(header("referrer-policy"), "no-referrer", "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        let csp = header("content-security-policy");
+        assert!(
+            csp.contains("default-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+    }
+    // Pages have no inline script or style for the policy to allow.
+    let (_, body) = app.get(&format!("/s/{}", codes[0].display_form())).await;
+    assert!(!body.contains("<script") && !body.contains("style="));
+}
+
+#[actix_web::test]
+async fn cross_origin_posts_are_refused() {
+    let (app, _, codes) = ready_app().await;
+    let response = app
+        .client
+        .post(app.url(&format!("/s/{}", codes[0].display_form())))
+        .insert_header(("origin", "https://evil.example"))
+        .insert_header(("content-type", "application/x-www-form-urlencoded"))
+        .send_body(form_body(&complete_answers(4)))
+        .await
+        .expect("POST");
+    assert_eq!(response.status().as_u16(), 403);
+    assert_eq!(used_codes(&app), 0);
+}

@@ -1,0 +1,303 @@
+//! Test fixtures: a real server on a free port over a real SQLite file in a temp directory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use anshin::codes::{self, InvitationCode};
+use anshin::db;
+use anshin::org;
+use anshin::secret::ServerSecret;
+use anshin::settings::Settings;
+use anshin::waves;
+use diesel::SqliteConnection;
+
+pub const DEFAULT_SURVEY: &str = "workplace-climate";
+
+pub struct TestApp {
+    pub address: String,
+    pub db_path: PathBuf,
+    pub settings: Settings,
+    pub secret: ServerSecret,
+    pub client: awc::Client,
+    // Dropped last: removes the database and secret.
+    _dir: tempfile::TempDir,
+}
+
+/// A database with migrations applied, without a server.
+pub fn temp_database() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("anshin.db");
+    db::migrate(&path).expect("migrations apply");
+    (dir, path)
+}
+
+pub fn connect(path: &Path) -> SqliteConnection {
+    db::connect(path).expect("connect")
+}
+
+pub fn test_settings(db_path: &Path) -> Settings {
+    let mut settings = Settings::for_database(db_path);
+    settings.bind = "127.0.0.1:0".to_string();
+    settings.workers = 2;
+    settings
+}
+
+/// Starts the real application on a free port.
+pub async fn spawn_app() -> TestApp {
+    let (dir, db_path) = temp_database();
+    let settings = test_settings(&db_path);
+    let secret = ServerSecret::load_or_create(&settings.secret_file).expect("secret");
+    let app = anshin::web::startup::Application::build(settings.clone()).expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    actix_web::rt::spawn(app.run_until_stopped());
+    let client = awc::Client::builder()
+        .disable_redirects()
+        .timeout(std::time::Duration::from_secs(30))
+        .finish();
+    TestApp {
+        address,
+        db_path,
+        settings,
+        secret,
+        client,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn conn(&self) -> SqliteConnection {
+        connect(&self.db_path)
+    }
+
+    /// Imports a small organisation: one department with two teams.
+    pub fn seed_org(&self) {
+        seed_org(&self.db_path);
+    }
+
+    /// Opens a wave of the default instrument; returns its id.
+    pub fn open_wave(&self) -> i32 {
+        open_wave(&self.db_path, &self.settings)
+    }
+
+    /// Issues `count` codes for a workplace and returns them (as a person would have them).
+    pub fn issue_codes(&self, wave_id: i32, workplace: &str, count: usize) -> Vec<InvitationCode> {
+        issue_codes(&self.db_path, &self.secret, wave_id, workplace, count)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let mut response = self.client.get(self.url(path)).send().await.expect("GET");
+        let body = response.body().limit(10 << 20).await.expect("body");
+        (
+            response.status().as_u16(),
+            String::from_utf8_lossy(&body).into_owned(),
+        )
+    }
+
+    /// POSTs an urlencoded body; returns status, Location and body.
+    pub async fn post_form(&self, path: &str, body: &str) -> (u16, Option<String>, String) {
+        let mut response = self
+            .client
+            .post(self.url(path))
+            .insert_header(("content-type", "application/x-www-form-urlencoded"))
+            .send_body(body.to_string())
+            .await
+            .expect("POST");
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = response.body().limit(10 << 20).await.expect("body");
+        (
+            response.status().as_u16(),
+            location,
+            String::from_utf8_lossy(&body).into_owned(),
+        )
+    }
+}
+
+pub fn seed_org(db_path: &Path) {
+    let rows = org::parse_csv("D1,総務部,,\nT1,職員係,D1,12\nT2,人事係,D1,9\n".as_bytes())
+        .expect("valid org");
+    org::import(&mut connect(db_path), &rows).expect("org imported");
+}
+
+pub fn open_wave(db_path: &Path, settings: &Settings) -> i32 {
+    let (text, origin) =
+        waves::definition_source(&settings.definitions_dir, DEFAULT_SURVEY).expect("definition");
+    waves::create(
+        &mut connect(db_path),
+        "2026年度",
+        &text,
+        &origin,
+        settings.thresholds,
+    )
+    .expect("wave created")
+    .id
+}
+
+pub fn issue_codes(
+    db_path: &Path,
+    secret: &ServerSecret,
+    wave_id: i32,
+    workplace: &str,
+    count: usize,
+) -> Vec<InvitationCode> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("codes.csv");
+    let request = codes::IssueRequest {
+        wave_id,
+        workplace_code: workplace,
+        count,
+        base_url: "http://test",
+    };
+    codes::issue_to_file(&mut connect(db_path), secret, &request, &out, |_| {})
+        .expect("codes issued");
+    let mut reader = csv::Reader::from_path(&out).expect("codes csv");
+    reader
+        .records()
+        .map(|r| InvitationCode::parse(&r.expect("record")[1]).expect("valid code"))
+        .collect()
+}
+
+/// A complete, valid answer set for the default instrument: every item answered `value`
+/// (the 0–10 item gets `value * 2`).
+pub fn complete_answers(value: u8) -> Vec<(String, String)> {
+    let definition = anshin::survey::load_file(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("survey-definitions/workplace-climate.toml"),
+    )
+    .expect("default instrument");
+    definition
+        .items
+        .iter()
+        .map(|item| {
+            let scale = definition.scale_of(item);
+            let v = if scale.max == 10 { value * 2 } else { value };
+            (item.id.clone(), v.to_string())
+        })
+        .collect()
+}
+
+pub fn form_body(pairs: &[(String, String)]) -> String {
+    serde_urlencoded::to_string(pairs).expect("encodable")
+}
+
+/// Runs the `anshin` binary with arguments and optional standard input.
+pub fn anshin(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_anshin"));
+    command
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("anshin runs");
+    if let Some(input) = stdin {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    child.wait_with_output().expect("anshin finishes")
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The real `anshin serve` process, for tests that read its logs or kill it.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub address: String,
+    pub log_path: PathBuf,
+}
+
+impl ServerProcess {
+    /// Starts `anshin serve` on a free port with `RUST_LOG=log_level`, logging to a file.
+    pub fn start(db_path: &Path, log_level: &str) -> ServerProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let log_path = db_path.with_extension(format!("{port}.log"));
+        let log = std::fs::File::create(&log_path).expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_anshin"))
+            .args([
+                "--db",
+                db_path.to_str().expect("path"),
+                "serve",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--workers",
+                "2",
+            ])
+            .env("RUST_LOG", log_level)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .spawn()
+            .expect("server starts");
+        let server = ServerProcess {
+            child,
+            address: format!("http://127.0.0.1:{port}"),
+            log_path,
+        };
+        server.wait_until_healthy();
+        server
+    }
+
+    fn wait_until_healthy(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if let Ok(mut stream) =
+                std::net::TcpStream::connect(self.address.trim_start_matches("http://"))
+            {
+                use std::io::{Read, Write};
+                let _ = stream
+                    .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                let mut reply = String::new();
+                let _ = stream.read_to_string(&mut reply);
+                if reply.starts_with("HTTP/1.1 200") {
+                    return;
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the server did not become healthy");
+    }
+
+    /// Stops the server politely (SIGTERM) and returns everything it logged.
+    pub fn stop_and_read_log(mut self) -> String {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        std::fs::read_to_string(&self.log_path).expect("log")
+    }
+
+    /// SIGKILL: no chance to flush or finish anything.
+    pub fn kill_hard(mut self) {
+        self.child.kill().expect("SIGKILL");
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}

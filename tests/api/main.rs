@@ -1,0 +1,9 @@
+//! All integration tests live in this one binary so CI links once.
+
+mod anonymity;
+mod cli;
+mod collection;
+mod crash;
+mod helpers;
+mod org_import;
+mod survey_definitions;
