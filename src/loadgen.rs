@@ -69,10 +69,12 @@ pub fn run(db_path: &Path, args: LoadgenArgs) -> anyhow::Result<()> {
     let (text, origin) = waves::definition_source(&definitions_dir, "workplace-climate")?;
     let wave = waves::create(&mut conn, "loadgen", &text, &origin, Default::default())?;
     let definition = wave.definition()?;
-    let mut rng = StdRng::seed_from_u64(1);
+    // Codes must be fresh on every run; the synthetic answers may repeat.
+    let mut code_rng = rand::rng();
     let all_codes: Vec<InvitationCode> = (0..args.submissions)
-        .map(|_| InvitationCode::generate(&mut rng))
+        .map(|_| InvitationCode::generate(&mut code_rng))
         .collect();
+    let mut rng = StdRng::seed_from_u64(1);
     codes::store_new_codes(
         &mut conn,
         &secret,
@@ -144,6 +146,13 @@ pub fn run(db_path: &Path, args: LoadgenArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
         redeemed == stored,
         "MISMATCH: {redeemed} codes redeemed for {stored} responses"
+    );
+    anyhow::ensure!(
+        report.other_status == 0 && report.failed == 0,
+        "{} submissions were refused and {} failed: is the server using this database ({}) and its secret?",
+        report.other_status,
+        report.failed,
+        db_path.display()
     );
     println!("loss check: ok (zero lost, zero double-redeemed)");
     Ok(())

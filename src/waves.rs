@@ -1,7 +1,9 @@
 //! Survey waves: one survey period, with a frozen snapshot of its definition and locked
 //! anonymity thresholds.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, RwLock};
 
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
@@ -168,33 +170,40 @@ pub fn response_count(conn: &mut SqliteConnection, id: i32) -> QueryResult<i64> 
         .get_result(conn)
 }
 
-/// Parsed definitions of waves, keyed by wave id. Snapshots never change, so an entry never
-/// goes stale.
+/// What the survey pages need of a wave, parsed once. A wave's snapshot and thresholds never
+/// change, so an entry never goes stale.
+#[derive(Debug)]
+pub struct WaveForm {
+    pub definition: SurveyDefinition,
+    /// The minimum group size k, stated on the form.
+    pub min_group_size: i32,
+}
+
+/// Wave id → [`WaveForm`], so a submission needs no database read for its definition.
 #[derive(Default)]
 pub struct DefinitionCache {
-    definitions:
-        std::sync::RwLock<std::collections::HashMap<i32, std::sync::Arc<SurveyDefinition>>>,
+    forms: RwLock<HashMap<i32, Arc<WaveForm>>>,
 }
 
 impl DefinitionCache {
-    pub fn get_or_load(
-        &self,
-        conn: &mut SqliteConnection,
-        wave_id: i32,
-    ) -> Result<std::sync::Arc<SurveyDefinition>, WaveError> {
-        if let Some(found) = self
-            .definitions
+    pub fn get(&self, wave_id: i32) -> Option<Arc<WaveForm>> {
+        self.forms
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .get(&wave_id)
-        {
-            return Ok(found.clone());
-        }
-        let definition = std::sync::Arc::new(find(conn, wave_id)?.definition()?);
-        self.definitions
+            .cloned()
+    }
+
+    pub fn load(&self, conn: &mut SqliteConnection, wave_id: i32) -> Result<Arc<WaveForm>, WaveError> {
+        let wave = find(conn, wave_id)?;
+        let form = Arc::new(WaveForm {
+            definition: wave.definition()?,
+            min_group_size: wave.min_group_size,
+        });
+        self.forms
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(wave_id, definition.clone());
-        Ok(definition)
+            .insert(wave_id, form.clone());
+        Ok(form)
     }
 }

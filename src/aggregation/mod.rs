@@ -2,3 +2,4 @@
 //! every output path asks it what may be shown.
 
 pub mod guard;
+pub mod stats;

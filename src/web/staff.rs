@@ -18,7 +18,7 @@ use crate::collection::form::{
 };
 use crate::collection::store::{lookup_code, CodeStatus, Outcome, Submission};
 use crate::i18n::Lang;
-use crate::survey::SurveyDefinition;
+use crate::waves::WaveForm;
 
 /// Largest accepted form body.
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -144,14 +144,12 @@ async fn open_link(
     let lang = language(&req, query.lang.as_deref());
     let result = async {
         let (code, status) = admit(&state, &req, &path).await?;
-        let definition = definition_for(&state, status.wave_id).await?;
-        let k = wave_k(&state, status.wave_id).await?;
+        let form = wave_form(&state, status.wave_id).await?;
         Ok(render_survey(
             &state,
             lang,
-            &definition,
+            &form,
             &code,
-            k,
             &HashMap::new(),
             None,
             StatusCode::OK,
@@ -224,28 +222,26 @@ async fn handle_form(
             }
         }
         let (code, status) = admitted?;
-        let definition = definition_for(state, status.wave_id).await?;
-        let k = wave_k(state, status.wave_id).await?;
+        let form = wave_form(state, status.wave_id).await?;
+        let definition = &form.definition;
         let entered = first_values(pairs);
         if starting || switch_to.is_some() {
             return Ok(render_survey(
                 state,
                 lang,
-                &definition,
+                &form,
                 &code,
-                k,
                 &entered,
                 None,
                 StatusCode::OK,
             ));
         }
-        match form::parse(&definition, pairs, CONTROL_FIELDS) {
+        match form::parse(definition, pairs, CONTROL_FIELDS) {
             Err(rejection) => Ok(render_survey(
                 state,
                 lang,
-                &definition,
+                &form,
                 &code,
-                k,
                 &rejection.entered,
                 Some(&rejection),
                 StatusCode::BAD_REQUEST,
@@ -316,31 +312,14 @@ async fn admit(
     }
 }
 
-async fn definition_for(
-    state: &web::Data<AppState>,
-    wave_id: i32,
-) -> Result<Arc<SurveyDefinition>, AppError> {
+/// The wave's parsed definition and k: from memory, or loaded once.
+async fn wave_form(state: &web::Data<AppState>, wave_id: i32) -> Result<Arc<WaveForm>, AppError> {
+    if let Some(form) = state.definitions.get(wave_id) {
+        return Ok(form);
+    }
     let app = state.clone();
     state
-        .with_conn(move |conn| {
-            app.definitions
-                .get_or_load(conn, wave_id)
-                .map_err(AppError::internal)
-        })
-        .await
-}
-
-async fn wave_k(state: &web::Data<AppState>, wave_id: i32) -> Result<i32, AppError> {
-    use crate::db::schema::waves;
-    use diesel::prelude::*;
-    state
-        .with_conn(move |conn| {
-            waves::table
-                .find(wave_id)
-                .select(waves::min_group_size)
-                .first(conn)
-                .map_err(AppError::internal)
-        })
+        .with_conn(move |conn| app.definitions.load(conn, wave_id).map_err(AppError::internal))
         .await
 }
 
@@ -434,18 +413,17 @@ struct CommentView {
     error: Option<String>,
 }
 
-#[allow(clippy::too_many_arguments)]
 fn render_survey(
     state: &AppState,
     lang: Lang,
-    definition: &SurveyDefinition,
+    form: &WaveForm,
     code: &InvitationCode,
-    k: i32,
     entered: &HashMap<String, String>,
     rejection: Option<&FormRejection>,
     status: StatusCode,
 ) -> HttpResponse {
     let pages = &state.pages;
+    let definition = &form.definition;
     let problem = |field: &str| {
         rejection
             .and_then(|r| r.problems.get(field))
@@ -518,7 +496,7 @@ fn render_survey(
     context.insert("post_path", "/s");
     context.insert("step", "answers");
     context.insert("no_answer_value", NO_ANSWER_VALUE);
-    context.insert("k", &k);
+    context.insert("k", &form.min_group_size);
     context.insert("title", definition.title.get(lang));
     context.insert("intro", &definition.intro.as_ref().map(|i| i.get(lang)));
     context.insert("parts", &parts);

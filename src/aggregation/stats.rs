@@ -1,0 +1,839 @@
+//! Statistics for the "Check" step of the PDCA cycle: numbers in, numbers out.
+//!
+//! Every function is pure. A statistic that is undefined for the input (too few
+//! respondents, zero variance, malformed matrix) comes back as `None` rather than as
+//! NaN or infinity, so callers must decide what to show instead.
+//!
+//! Inputs are expected to be finite Likert answers (small integers stored as `f64`).
+//! For such data sums are exact, so the "zero variance" checks below are exact
+//! comparisons. The anonymity guard (minimum group sizes) is the caller's job; nothing
+//! here knows about k.
+
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// Descriptive statistics of one set of scores.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    pub n: usize,
+    pub mean: f64,
+    /// Sample standard deviation (n − 1 denominator); `None` when n < 2.
+    pub sd: Option<f64>,
+    /// 95% confidence interval of the mean (t-distribution); `None` when n < 2.
+    pub ci95: Option<(f64, f64)>,
+}
+
+/// Mean, sample SD and 95% t-interval of `values`; `None` for empty input.
+pub fn summarize(values: &[f64]) -> Option<Summary> {
+    let mean = mean(values)?;
+    let n = values.len();
+    let sd = sample_variance(values).map(f64::sqrt);
+    let ci95 = sd.and_then(|sd| confidence_interval(mean, sd, n, 0.95));
+    Some(Summary { n, mean, sd, ci95 })
+}
+
+/// Two-sided confidence interval of a mean: mean ± t_{(1+level)/2, n−1} · sd/√n
+/// (NIST/SEMATECH e-Handbook of Statistical Methods, §1.3.5.2).
+///
+/// `level` is the coverage, e.g. 0.95 or 0.90. `None` when n < 2, `level` is not in
+/// (0, 1) or `sd` is negative or not finite. sd = 0 gives the degenerate interval
+/// (mean, mean).
+pub fn confidence_interval(mean: f64, sd: f64, n: usize, level: f64) -> Option<(f64, f64)> {
+    let level_ok = level > 0.0 && level < 1.0;
+    if n < 2 || !level_ok || !sd.is_finite() || sd < 0.0 {
+        return None;
+    }
+    let t = t_distribution((n - 1) as f64)?.inverse_cdf((1.0 + level) / 2.0);
+    let half_width = t * sd / (n as f64).sqrt();
+    Some((mean - half_width, mean + half_width))
+}
+
+/// A respondent's scale score: the mean of the items they answered, provided they
+/// answered at least ⌈2/3 · J⌉ of the J items; otherwise `None` (too incomplete to
+/// stand for the scale). `None` also for J = 0.
+pub fn respondent_score(answers: &[Option<f64>]) -> Option<f64> {
+    let answered: Vec<f64> = answers.iter().flatten().copied().collect();
+    let required = (2 * answers.len()).div_ceil(3);
+    if answered.len() < required {
+        return None;
+    }
+    mean(&answered)
+}
+
+/// Share (0.0–1.0, not percent) of answers in the top two boxes, i.e. ≥ `scale_max` − 1.
+/// `values` must already be reverse-coded so that high is favourable.
+///
+/// `None` for empty input, for a scale with fewer than 3 points (where the top two boxes
+/// would be the whole scale), or when any value lies outside `scale_min..=scale_max`
+/// (corrupt data should not be counted silently).
+pub fn favourable_share(values: &[u8], scale_min: u8, scale_max: u8) -> Option<f64> {
+    if values.is_empty() || scale_max.saturating_sub(scale_min) < 2 {
+        return None;
+    }
+    if values.iter().any(|v| !(scale_min..=scale_max).contains(v)) {
+        return None;
+    }
+    let favourable = values.iter().filter(|&&v| v >= scale_max - 1).count();
+    Some(favourable as f64 / values.len() as f64)
+}
+
+/// Maps a mean on the `min..=max` scale to 0–100: (mean − min)/(max − min) · 100.
+///
+/// The scale bounds come from the survey definition, not from data; `max > min` is the
+/// caller's precondition.
+pub fn display_score(mean: f64, min: f64, max: f64) -> f64 {
+    debug_assert!(max > min, "scale bounds must satisfy max > min");
+    (mean - min) / (max - min) * 100.0
+}
+
+/// Net promoter score on the 0–10 scale, in percentage points (−100 to 100):
+/// % promoters (9–10) − % detractors (0–6) (Reichheld 2003, "The One Number You Need to
+/// Grow", HBR). `None` for empty input or any value above 10. The minimum-n rule for
+/// showing it is the caller's guard.
+pub fn promoter_score(values: &[u8]) -> Option<f64> {
+    if values.is_empty() || values.iter().any(|&v| v > 10) {
+        return None;
+    }
+    let promoters = values.iter().filter(|&&v| v >= 9).count() as f64;
+    let detractors = values.iter().filter(|&&v| v <= 6).count() as f64;
+    Some((promoters - detractors) / values.len() as f64 * 100.0)
+}
+
+/// Cronbach's alpha (Cronbach 1951, Psychometrika 16:297–334):
+/// α = J/(J − 1) · (1 − Σ var_i / var_total), with sample variances of the J item
+/// columns and of the respondents' total scores.
+///
+/// `rows` are complete cases: one row per respondent, one column per item. `None` if
+/// the matrix is ragged, J < 2, n < 2, or the totals have zero variance.
+pub fn cronbach_alpha(rows: &[Vec<f64>]) -> Option<f64> {
+    let (n, items) = matrix_shape(rows)?;
+    if items < 2 || n < 2 {
+        return None;
+    }
+    let item_variance_sum = (0..items)
+        .map(|i| sample_variance(&column(rows, i)))
+        .sum::<Option<f64>>()?;
+    let totals: Vec<f64> = rows.iter().map(|row| row.iter().sum()).collect();
+    let total_variance = sample_variance(&totals)?;
+    if total_variance == 0.0 {
+        return None;
+    }
+    let j = items as f64;
+    Some(j / (j - 1.0) * (1.0 - item_variance_sum / total_variance))
+}
+
+/// Corrected item–total correlations: for each item, the Pearson correlation between
+/// the item and the sum of the *other* items (so the item does not correlate with
+/// itself; Nunnally & Bernstein 1994, Psychometric Theory, ch. 8).
+///
+/// One entry per item; an entry is `None` when the item or the rest-sum has zero
+/// variance or n < 2. Empty when `rows` is empty or ragged.
+pub fn item_total_correlations(rows: &[Vec<f64>]) -> Vec<Option<f64>> {
+    let Some((_, items)) = matrix_shape(rows) else {
+        return Vec::new();
+    };
+    (0..items)
+        .map(|i| {
+            let item = column(rows, i);
+            let rest: Vec<f64> = rows
+                .iter()
+                .map(|row| {
+                    row.iter()
+                        .enumerate()
+                        .filter(|&(k, _)| k != i)
+                        .map(|(_, v)| v)
+                        .sum()
+                })
+                .collect();
+            pearson(&item, &rest)
+        })
+        .collect()
+}
+
+/// Intra-class correlations from a one-way ANOVA of respondents nested in groups.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Icc {
+    /// ICC(1): share of individual variance attributable to group membership.
+    pub icc1: f64,
+    /// ICC(2): reliability of the group means.
+    pub icc2: f64,
+    /// F = MSB / MSW; infinite when every group is internally constant (MSW = 0).
+    pub f: f64,
+    pub df_between: usize,
+    pub df_within: usize,
+}
+
+/// ICC(1) and ICC(2) after Bliese (2000), "Within-group agreement, non-independence,
+/// and reliability", in Klein & Kozlowski (eds.), Multilevel Theory, Research, and
+/// Methods in Organizations:
+///
+/// - ICC(1) = (MSB − MSW) / (MSB + (k0 − 1) · MSW)
+/// - ICC(2) = (MSB − MSW) / MSB
+///
+/// where for unequal group sizes k0 = (N − Σ n_g² / N) / (G − 1), the usual
+/// average group size of unbalanced one-way ANOVA (Snedecor & Cochran, Statistical
+/// Methods). Both may be negative when groups differ less than chance would predict.
+///
+/// Empty groups are ignored. `None` with fewer than 2 non-empty groups, when N ≤ G
+/// (no within-group degrees of freedom), or when MSB = 0.
+pub fn icc(groups: &[Vec<f64>]) -> Option<Icc> {
+    let groups: Vec<&Vec<f64>> = groups.iter().filter(|g| !g.is_empty()).collect();
+    let group_count = groups.len();
+    let total_n: usize = groups.iter().map(|g| g.len()).sum();
+    if group_count < 2 || total_n <= group_count {
+        return None;
+    }
+    let grand_mean = groups.iter().flat_map(|g| g.iter()).sum::<f64>() / total_n as f64;
+
+    let mut ss_between = 0.0;
+    let mut ss_within = 0.0;
+    for group in &groups {
+        let group_mean = mean(group)?;
+        ss_between += group.len() as f64 * (group_mean - grand_mean).powi(2);
+        ss_within += group.iter().map(|x| (x - group_mean).powi(2)).sum::<f64>();
+    }
+    let df_between = group_count - 1;
+    let df_within = total_n - group_count;
+    let ms_between = ss_between / df_between as f64;
+    let ms_within = ss_within / df_within as f64;
+    if ms_between == 0.0 {
+        return None;
+    }
+
+    let n = total_n as f64;
+    let sum_sq_sizes: f64 = groups.iter().map(|g| (g.len() as f64).powi(2)).sum();
+    let k0 = (n - sum_sq_sizes / n) / df_between as f64;
+
+    Some(Icc {
+        icc1: (ms_between - ms_within) / (ms_between + (k0 - 1.0) * ms_within),
+        icc2: (ms_between - ms_within) / ms_between,
+        f: ms_between / ms_within,
+        df_between,
+        df_within,
+    })
+}
+
+/// Within-group agreement r*wg(J) of Lindell, Brandt & Whitney (1999), Applied
+/// Psychological Measurement 23(2):127–135:
+///
+/// r*wg(J) = 1 − (mean of the J observed item variances) / σ²_EU,
+/// σ²_EU = (A² − 1) / 12 for A response options (uniform, "random responding" null).
+///
+/// Unlike James, Demaree & Wolf's rwg(J) it is not inflated by the number of items and
+/// is reported as computed: 1 is perfect agreement, 0 is what random answering gives,
+/// and values below 0 mean *more* disagreement than random answering (e.g. a split
+/// group). Do not clamp it.
+///
+/// `rows` are the respondents of ONE group × items. `None` if the matrix is ragged or
+/// has no items, n < 2, or `scale_points` < 2.
+pub fn rwg_j_lindell(rows: &[Vec<f64>], scale_points: usize) -> Option<f64> {
+    let (n, items) = matrix_shape(rows)?;
+    if n < 2 || items == 0 || scale_points < 2 {
+        return None;
+    }
+    let mean_item_variance = (0..items)
+        .map(|i| sample_variance(&column(rows, i)))
+        .sum::<Option<f64>>()?
+        / items as f64;
+    let a = scale_points as f64;
+    let uniform_variance = (a * a - 1.0) / 12.0;
+    Some(1.0 - mean_item_variance / uniform_variance)
+}
+
+/// Result of Welch's unequal-variance t-test between two waves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Welch {
+    /// Current mean − previous mean.
+    pub diff: f64,
+    /// 95% confidence interval of `diff`.
+    pub ci95: (f64, f64),
+    /// Two-sided p-value.
+    pub p: f64,
+    /// Welch–Satterthwaite degrees of freedom (fractional).
+    pub df: f64,
+}
+
+/// Welch's t-test (Welch 1947, Biometrika 34:28–35) with the Welch–Satterthwaite
+/// degrees of freedom (Satterthwaite 1946, Biometrics Bulletin 2:110–114):
+///
+/// - se² = s_a²/n_a + s_b²/n_b, t = (mean_a − mean_b) / se
+/// - df = se⁴ / ((s_a²/n_a)²/(n_a − 1) + (s_b²/n_b)²/(n_b − 1))
+/// - p = 2 · P(T_df > |t|), CI = diff ± t_{0.975, df} · se
+///
+/// `a` is the current wave, `b` the previous one, so `diff` > 0 is an improvement when
+/// high is good. `None` when either n < 2 (no SD) or both variances are zero.
+pub fn welch(a: &Summary, b: &Summary) -> Option<Welch> {
+    if a.n < 2 || b.n < 2 {
+        return None;
+    }
+    let var_mean_a = a.sd?.powi(2) / a.n as f64;
+    let var_mean_b = b.sd?.powi(2) / b.n as f64;
+    let se_squared = var_mean_a + var_mean_b;
+    if se_squared == 0.0 {
+        return None;
+    }
+    let df = se_squared.powi(2)
+        / (var_mean_a.powi(2) / (a.n - 1) as f64 + var_mean_b.powi(2) / (b.n - 1) as f64);
+    let se = se_squared.sqrt();
+    let diff = a.mean - b.mean;
+    let t_dist = t_distribution(df)?;
+    // The survival function keeps precision for small p where 1 − cdf would cancel.
+    let p = 2.0 * t_dist.sf(diff.abs() / se);
+    let half_width = t_dist.inverse_cdf(0.975) * se;
+    Some(Welch {
+        diff,
+        ci95: (diff - half_width, diff + half_width),
+        p,
+        df,
+    })
+}
+
+/// Benjamini–Hochberg false-discovery-rate adjustment (Benjamini & Hochberg 1995,
+/// JRSS B 57(1):289–300): with p sorted ascending, q_(i) = min over j ≥ i of
+/// p_(j) · m / j, capped at 1. Returned in the input order.
+///
+/// p-values must lie in [0, 1]. Ties are fine; they receive equal q-values.
+pub fn benjamini_hochberg(p_values: &[f64]) -> Vec<f64> {
+    let m = p_values.len() as f64;
+    let mut order: Vec<usize> = (0..p_values.len()).collect();
+    order.sort_by(|&i, &j| p_values[i].total_cmp(&p_values[j]));
+
+    let mut q_values = vec![0.0; p_values.len()];
+    // Starting the running minimum at 1 applies the cap; walking from the largest p
+    // down makes the q-values monotone in p.
+    let mut running_min = 1.0_f64;
+    for (index, &original) in order.iter().enumerate().rev() {
+        let rank = (index + 1) as f64;
+        running_min = running_min.min(p_values[original] * m / rank);
+        q_values[original] = running_min;
+    }
+    q_values
+}
+
+fn mean(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    Some(values.iter().sum::<f64>() / values.len() as f64)
+}
+
+/// Sample variance (n − 1 denominator), two-pass. Constant data return exactly 0:
+/// the mean of identical non-integers can be off by an ulp, which would otherwise
+/// leave a tiny non-zero variance and defeat the zero-variance checks.
+fn sample_variance(values: &[f64]) -> Option<f64> {
+    let first = *values.first()?;
+    if values.len() < 2 {
+        return None;
+    }
+    if values.iter().all(|&v| v == first) {
+        return Some(0.0);
+    }
+    let m = mean(values)?;
+    let sum_sq: f64 = values.iter().map(|v| (v - m).powi(2)).sum();
+    Some(sum_sq / (values.len() - 1) as f64)
+}
+
+/// Pearson correlation; `None` when n < 2, lengths differ, or either side is constant.
+fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
+    if x.len() != y.len() {
+        return None;
+    }
+    let var_x = sample_variance(x)?;
+    let var_y = sample_variance(y)?;
+    if var_x == 0.0 || var_y == 0.0 {
+        return None;
+    }
+    let (mean_x, mean_y) = (mean(x)?, mean(y)?);
+    let covariance = x
+        .iter()
+        .zip(y)
+        .map(|(a, b)| (a - mean_x) * (b - mean_y))
+        .sum::<f64>()
+        / (x.len() - 1) as f64;
+    // Rounding can push |r| a hair past 1 for perfectly collinear data.
+    Some((covariance / (var_x * var_y).sqrt()).clamp(-1.0, 1.0))
+}
+
+/// (respondents, items) of a rectangular, non-empty matrix; `None` if ragged or empty.
+fn matrix_shape(rows: &[Vec<f64>]) -> Option<(usize, usize)> {
+    let items = rows.first()?.len();
+    rows.iter()
+        .all(|row| row.len() == items)
+        .then_some((rows.len(), items))
+}
+
+/// Column `index` of a matrix already checked by [`matrix_shape`].
+fn column(rows: &[Vec<f64>], index: usize) -> Vec<f64> {
+    rows.iter().map(|row| row[index]).collect()
+}
+
+/// Standard Student's t; `None` for df that are not positive and finite.
+fn t_distribution(df: f64) -> Option<StudentsT> {
+    StudentsT::new(0.0, 1.0, df).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EPS: f64 = 1e-6;
+    /// For checks against printed t-table quantiles (6 decimals).
+    const TABLE_EPS: f64 = 1e-4;
+
+    fn close(actual: f64, expected: f64, tol: f64) {
+        assert!(
+            (actual - expected).abs() <= tol,
+            "expected {expected}, got {actual} (tol {tol})"
+        );
+    }
+
+    fn close_pair(actual: (f64, f64), expected: (f64, f64), tol: f64) {
+        close(actual.0, expected.0, tol);
+        close(actual.1, expected.1, tol);
+    }
+
+    // ---- summarize / confidence_interval ----
+
+    #[test]
+    fn summarize_one_to_five() {
+        // mean = 15/5 = 3; SS = 4+1+0+1+4 = 10; var = 10/4 = 2.5; sd = √2.5 = 1.5811388.
+        // se = sd/√5 = 0.7071068; t_{0.975,4} = 2.776445 (table);
+        // half = 2.776445 · 0.7071068 = 1.963243 → (1.036757, 4.963243).
+        let s = summarize(&[1.0, 2.0, 3.0, 4.0, 5.0]).expect("defined for n = 5");
+        assert_eq!(s.n, 5);
+        close(s.mean, 3.0, EPS);
+        close(s.sd.expect("n ≥ 2"), 2.5_f64.sqrt(), EPS);
+        close_pair(s.ci95.expect("n ≥ 2"), (1.036757, 4.963243), TABLE_EPS);
+    }
+
+    #[test]
+    fn summarize_small_inputs() {
+        assert_eq!(summarize(&[]), None);
+        let single = summarize(&[4.0]).expect("mean defined for n = 1");
+        assert_eq!(single.n, 1);
+        close(single.mean, 4.0, EPS);
+        assert_eq!(single.sd, None);
+        assert_eq!(single.ci95, None);
+    }
+
+    #[test]
+    fn summarize_constant_values_has_zero_sd_and_degenerate_ci() {
+        // 0.1 summed ten times is 0.9999999999999999, so the mean is an ulp off 0.1;
+        // the variance must still be exactly zero.
+        let s = summarize(&[0.1; 10]).expect("defined");
+        assert_eq!(s.sd, Some(0.0));
+        let (lo, hi) = s.ci95.expect("defined");
+        assert_eq!(lo, hi);
+    }
+
+    #[test]
+    fn confidence_interval_levels_on_one_to_ten() {
+        // 1..10: mean 5.5; SS = 82.5; var = 82.5/9 = 9.1666667; sd = 3.0276504;
+        // se = sd/√10 = 0.9574271.
+        // 90%: t_{0.95,9} = 1.833113 → half = 1.755072 → (3.744928, 7.255072).
+        // 95%: t_{0.975,9} = 2.262157 → half = 2.165851 → (3.334149, 7.665851).
+        let sd = (82.5_f64 / 9.0).sqrt();
+        let ci90 = confidence_interval(5.5, sd, 10, 0.90).expect("defined");
+        close_pair(ci90, (3.744928, 7.255072), TABLE_EPS);
+        let ci95 = confidence_interval(5.5, sd, 10, 0.95).expect("defined");
+        close_pair(ci95, (3.334149, 7.665851), TABLE_EPS);
+        let via_summary = summarize(&(1..=10).map(f64::from).collect::<Vec<_>>())
+            .and_then(|s| s.ci95)
+            .expect("defined");
+        close_pair(via_summary, ci95, EPS);
+    }
+
+    #[test]
+    fn confidence_interval_rejects_bad_arguments() {
+        assert_eq!(confidence_interval(3.0, 1.0, 1, 0.95), None);
+        assert_eq!(confidence_interval(3.0, 1.0, 0, 0.95), None);
+        assert_eq!(confidence_interval(3.0, 1.0, 10, 0.0), None);
+        assert_eq!(confidence_interval(3.0, 1.0, 10, 1.0), None);
+        assert_eq!(confidence_interval(3.0, 1.0, 10, f64::NAN), None);
+        assert_eq!(confidence_interval(3.0, -1.0, 10, 0.95), None);
+        assert_eq!(confidence_interval(3.0, f64::NAN, 10, 0.95), None);
+        assert_eq!(confidence_interval(3.0, 0.0, 10, 0.95), Some((3.0, 3.0)));
+    }
+
+    // ---- respondent_score ----
+
+    #[test]
+    fn respondent_score_two_thirds_rule_boundaries() {
+        // (J, minimum answered) = ⌈2J/3⌉: 1→1, 2→2, 3→2, 4→3, 5→4, 6→4.
+        for (items, required) in [(1, 1), (2, 2), (3, 2), (4, 3), (5, 4), (6, 4)] {
+            let answers_with = |answered: usize| -> Vec<Option<f64>> {
+                (0..items).map(|i| (i < answered).then_some(4.0)).collect()
+            };
+            assert_eq!(
+                respondent_score(&answers_with(required)),
+                Some(4.0),
+                "J = {items} with {required} answered should score"
+            );
+            assert_eq!(
+                respondent_score(&answers_with(required - 1)),
+                None,
+                "J = {items} with {} answered should not score",
+                required - 1
+            );
+        }
+    }
+
+    #[test]
+    fn respondent_score_averages_answered_items_only() {
+        // J = 6, 4 answered (the minimum): (1 + 2 + 4 + 5) / 4 = 3.
+        let answers = [Some(1.0), None, Some(2.0), Some(4.0), None, Some(5.0)];
+        close(respondent_score(&answers).expect("4 of 6"), 3.0, EPS);
+        assert_eq!(respondent_score(&[]), None);
+    }
+
+    // ---- favourable_share ----
+
+    #[test]
+    fn favourable_share_counts_top_two_boxes() {
+        // 1–5 scale, top two boxes = {4, 5}: 5, 4, 4 of six answers → 3/6 = 0.5.
+        let share = favourable_share(&[5, 4, 3, 2, 1, 4], 1, 5).expect("defined");
+        close(share, 0.5, EPS);
+        // 0–10 scale: {9, 10} → 2/4.
+        close(
+            favourable_share(&[10, 9, 8, 0], 0, 10).expect("defined"),
+            0.5,
+            EPS,
+        );
+    }
+
+    #[test]
+    fn favourable_share_undefined_cases() {
+        assert_eq!(favourable_share(&[], 1, 5), None);
+        // A value outside the scale is corrupt data.
+        assert_eq!(favourable_share(&[4, 6], 1, 5), None);
+        assert_eq!(favourable_share(&[0, 4], 1, 5), None);
+        // Two-point scale: the "top two boxes" would be everything.
+        assert_eq!(favourable_share(&[1, 2], 1, 2), None);
+        assert_eq!(favourable_share(&[5], 5, 1), None);
+        close(
+            favourable_share(&[1, 2, 3], 1, 3).expect("3-point"),
+            2.0 / 3.0,
+            EPS,
+        );
+    }
+
+    // ---- display_score ----
+
+    #[test]
+    fn display_score_maps_scale_to_percent() {
+        close(display_score(1.0, 1.0, 5.0), 0.0, EPS);
+        close(display_score(5.0, 1.0, 5.0), 100.0, EPS);
+        // (3.2 − 1)/(5 − 1) · 100 = 55.
+        close(display_score(3.2, 1.0, 5.0), 55.0, EPS);
+        // (7 − 0)/(10 − 0) · 100 = 70.
+        close(display_score(7.0, 0.0, 10.0), 70.0, EPS);
+    }
+
+    // ---- promoter_score ----
+
+    #[test]
+    fn promoter_score_hand_computed() {
+        // 10, 10, 9 promoters (3); 8 passive; 5 detractor (1): (3 − 1)/5 · 100 = 40.
+        close(
+            promoter_score(&[10, 10, 9, 8, 5]).expect("defined"),
+            40.0,
+            EPS,
+        );
+        // 7 and 8 are passive; 6 and 0 detract: (2 − 2)/6 = 0.
+        close(
+            promoter_score(&[10, 9, 8, 7, 6, 0]).expect("defined"),
+            0.0,
+            EPS,
+        );
+        close(promoter_score(&[0, 6]).expect("defined"), -100.0, EPS);
+    }
+
+    #[test]
+    fn promoter_score_undefined_cases() {
+        assert_eq!(promoter_score(&[]), None);
+        assert_eq!(promoter_score(&[9, 11]), None);
+    }
+
+    // ---- cronbach_alpha / item_total_correlations ----
+
+    /// 4 respondents × 3 items.
+    fn alpha_fixture() -> Vec<Vec<f64>> {
+        vec![
+            vec![4.0, 5.0, 4.0],
+            vec![3.0, 4.0, 3.0],
+            vec![5.0, 5.0, 4.0],
+            vec![2.0, 3.0, 3.0],
+        ]
+    }
+
+    #[test]
+    fn cronbach_alpha_four_by_three() {
+        // Item 1: 4,3,5,2  mean 3.5   SS = .25+.25+2.25+2.25 = 5      var = 5/3
+        // Item 2: 5,4,5,3  mean 4.25  SS = .5625+.0625+.5625+1.5625 = 2.75 var = 2.75/3
+        // Item 3: 4,3,4,3  mean 3.5   SS = 4 · .25 = 1                var = 1/3
+        // Σ var_i = 8.75/3.
+        // Totals: 13,10,14,8  mean 11.25  SS = 3.0625+1.5625+7.5625+10.5625 = 22.75
+        // var_total = 22.75/3.
+        // α = 3/2 · (1 − 8.75/22.75) = 3/2 · 14/22.75 = 12/13 = 0.9230769.
+        let alpha = cronbach_alpha(&alpha_fixture()).expect("defined");
+        close(alpha, 12.0 / 13.0, EPS);
+    }
+
+    #[test]
+    fn cronbach_alpha_undefined_cases() {
+        // J < 2
+        assert_eq!(cronbach_alpha(&[vec![1.0], vec![2.0]]), None);
+        // n < 2
+        assert_eq!(cronbach_alpha(&[vec![1.0, 2.0]]), None);
+        assert_eq!(cronbach_alpha(&[]), None);
+        // Ragged
+        assert_eq!(cronbach_alpha(&[vec![1.0, 2.0], vec![2.0]]), None);
+        // Totals constant (everyone answered the same): var_total = 0.
+        assert_eq!(cronbach_alpha(&[vec![3.0, 3.0], vec![3.0, 3.0]]), None);
+    }
+
+    #[test]
+    fn cronbach_alpha_can_be_negative() {
+        // Items that pull in opposite directions: (1,3,2) var 1, (3,1,3) var 4/3;
+        // totals 4,4,5 mean 13/3, SS = 2/3, var 1/3.
+        // α = 2 · (1 − (7/3)/(1/3)) = 2 · (1 − 7) = −12.
+        let rows = vec![vec![1.0, 3.0], vec![3.0, 1.0], vec![2.0, 3.0]];
+        close(cronbach_alpha(&rows).expect("defined"), -12.0, EPS);
+    }
+
+    #[test]
+    fn item_total_correlations_four_by_three() {
+        // Item 1 vs rest (items 2+3): item 4,3,5,2 (mean 3.5), rest 9,7,9,6 (mean 7.75).
+        // Deviations: (.5,−.5,1.5,−1.5) and (1.25,−.75,1.25,−1.75).
+        // Sxy = .625+.375+1.875+2.625 = 5.5; Sxx = 5; Syy = 6.75.
+        // r = 5.5/√33.75 = 0.9467293.
+        // Item 2 vs rest 8,6,9,5:  Sxy = 5,   Sxx = 2.75, Syy = 10    → r = 0.9534626.
+        // Item 3 vs rest 9,7,10,5: Sxy = 3.5, Sxx = 1,    Syy = 14.75 → r = 0.9113224.
+        // (Cross-checked with a stdlib-only Python computation.)
+        let r = item_total_correlations(&alpha_fixture());
+        assert_eq!(r.len(), 3);
+        close(r[0].expect("defined"), 5.5 / 33.75_f64.sqrt(), EPS);
+        close(r[0].expect("defined"), 0.9467293, EPS);
+        close(r[1].expect("defined"), 0.9534626, EPS);
+        close(r[2].expect("defined"), 0.9113224, EPS);
+    }
+
+    #[test]
+    fn item_total_correlations_undefined_cases() {
+        // A constant item has no correlation; the others still do.
+        // Item 1 vs rest: rest = 3+x₃ = 4,5,6 with item 1,2,3 → r = 1.
+        let rows = vec![
+            vec![1.0, 3.0, 1.0],
+            vec![2.0, 3.0, 2.0],
+            vec![3.0, 3.0, 3.0],
+        ];
+        let r = item_total_correlations(&rows);
+        close(r[0].expect("defined"), 1.0, EPS);
+        assert_eq!(r[1], None);
+        close(r[2].expect("defined"), 1.0, EPS);
+        // One item: the rest-sum is empty (constant 0).
+        assert_eq!(item_total_correlations(&[vec![1.0], vec![2.0]]), vec![None]);
+        // n < 2
+        assert_eq!(item_total_correlations(&[vec![1.0, 2.0]]), vec![None, None]);
+        assert!(item_total_correlations(&[]).is_empty());
+        assert!(item_total_correlations(&[vec![1.0, 2.0], vec![1.0]]).is_empty());
+    }
+
+    // ---- icc ----
+
+    #[test]
+    fn icc_three_unequal_groups() {
+        // Groups: {2,3,4} mean 3, {4,5,6} mean 5, {6,7,7,8} mean 7; N = 10, G = 3.
+        // Grand mean = (9 + 15 + 28)/10 = 5.2.
+        // SSB = 3·2.2² + 3·0.2² + 4·1.8² = 14.52 + 0.12 + 12.96 = 27.6
+        // SSW = 2 + 2 + (1+0+0+1) = 6
+        // df_b = 2, df_w = 7 → MSB = 13.8, MSW = 6/7 = 0.8571429, F = 16.1.
+        // k0 = (10 − (9+9+16)/10)/2 = (10 − 3.4)/2 = 3.3.
+        // ICC(1) = (13.8 − 6/7)/(13.8 + 2.3·6/7) = 12.942857/15.771429 = 0.8206522.
+        // ICC(2) = (13.8 − 6/7)/13.8 = 0.9378882.
+        let groups = vec![
+            vec![2.0, 3.0, 4.0],
+            vec![4.0, 5.0, 6.0],
+            vec![6.0, 7.0, 7.0, 8.0],
+        ];
+        let result = icc(&groups).expect("defined");
+        assert_eq!(result.df_between, 2);
+        assert_eq!(result.df_within, 7);
+        close(result.f, 16.1, EPS);
+        close(result.icc1, 0.8206522, EPS);
+        close(result.icc2, 0.9378882, EPS);
+    }
+
+    #[test]
+    fn icc_equal_groups_matches_balanced_formula() {
+        // Balanced: k0 = k = 2. Groups {1,3} mean 2, {4,6} mean 5; grand mean 3.5.
+        // SSB = 2·1.5² · 2 = 9, MSB = 9/1 = 9; SSW = 2 + 2 = 4, MSW = 4/2 = 2.
+        // ICC(1) = (9 − 2)/(9 + 1·2) = 7/11; ICC(2) = 7/9; F = 4.5.
+        // An empty group is ignored.
+        let groups = vec![vec![1.0, 3.0], vec![], vec![4.0, 6.0]];
+        let result = icc(&groups).expect("defined");
+        assert_eq!((result.df_between, result.df_within), (1, 2));
+        close(result.icc1, 7.0 / 11.0, EPS);
+        close(result.icc2, 7.0 / 9.0, EPS);
+        close(result.f, 4.5, EPS);
+    }
+
+    #[test]
+    fn icc_undefined_cases() {
+        // One group.
+        assert_eq!(icc(&[vec![1.0, 2.0, 3.0]]), None);
+        // One non-empty group plus an empty one.
+        assert_eq!(icc(&[vec![1.0, 2.0], vec![]]), None);
+        // N = G: no within-group degrees of freedom.
+        assert_eq!(icc(&[vec![1.0], vec![2.0]]), None);
+        // Identical group means: MSB = 0.
+        assert_eq!(icc(&[vec![1.0, 3.0], vec![2.0, 2.0]]), None);
+        assert_eq!(icc(&[]), None);
+    }
+
+    #[test]
+    fn icc_constant_groups_have_infinite_f() {
+        // MSW = 0, MSB > 0: groups are perfectly separated; ICC(1) = ICC(2) = 1.
+        let result = icc(&[vec![2.0, 2.0], vec![4.0, 4.0]]).expect("defined");
+        assert!(result.f.is_infinite());
+        close(result.icc1, 1.0, EPS);
+        close(result.icc2, 1.0, EPS);
+    }
+
+    // ---- rwg_j_lindell ----
+
+    #[test]
+    fn rwg_j_lindell_five_point_scale() {
+        // A = 5 → σ²_EU = (25 − 1)/12 = 2.
+        // Item 1: 4,4,5,3  mean 4     SS = 0+0+1+1 = 2        var = 2/3
+        // Item 2: 5,4,4,4  mean 4.25  SS = .5625+3·.0625 = .75 var = .25
+        // Mean variance = (2/3 + 1/4)/2 = 11/24 = 0.4583333.
+        // r*wg(J) = 1 − (11/24)/2 = 1 − 11/48 = 37/48 = 0.7708333.
+        let rows = vec![
+            vec![4.0, 5.0],
+            vec![4.0, 4.0],
+            vec![5.0, 4.0],
+            vec![3.0, 4.0],
+        ];
+        close(rwg_j_lindell(&rows, 5).expect("defined"), 37.0 / 48.0, EPS);
+    }
+
+    #[test]
+    fn rwg_j_lindell_negative_for_split_group_and_one_for_consensus() {
+        // Split group on a 5-point scale: each item 1,5,1,5 → mean 3, SS = 16,
+        // var = 16/3. r*wg(J) = 1 − (16/3)/2 = −5/3: more disagreement than random.
+        let split = vec![
+            vec![1.0, 5.0],
+            vec![5.0, 1.0],
+            vec![1.0, 5.0],
+            vec![5.0, 1.0],
+        ];
+        close(rwg_j_lindell(&split, 5).expect("defined"), -5.0 / 3.0, EPS);
+        let consensus = vec![vec![4.0, 2.0], vec![4.0, 2.0], vec![4.0, 2.0]];
+        close(rwg_j_lindell(&consensus, 5).expect("defined"), 1.0, EPS);
+    }
+
+    #[test]
+    fn rwg_j_lindell_undefined_cases() {
+        assert_eq!(rwg_j_lindell(&[vec![3.0, 4.0]], 5), None);
+        assert_eq!(rwg_j_lindell(&[], 5), None);
+        assert_eq!(rwg_j_lindell(&[vec![], vec![]], 5), None);
+        assert_eq!(rwg_j_lindell(&[vec![3.0, 4.0], vec![3.0]], 5), None);
+        assert_eq!(rwg_j_lindell(&[vec![1.0], vec![1.0]], 1), None);
+    }
+
+    // ---- welch ----
+
+    #[test]
+    fn welch_matches_r_sleep_example() {
+        // R: t.test(extra ~ group, data = sleep) prints
+        //   t = -1.8608, df = 17.776, p-value = 0.07939
+        //   95 percent CI: -3.3654832 0.2054832; means 0.75 and 2.33.
+        // By hand: s_a² = 3.2005556, s_b² = 4.0090000 (n = 10 each);
+        // se² = 0.3200556 + 0.4009 = 0.7209556, se = 0.8490910;
+        // df = se⁴/(0.3200556²/9 + 0.4009²/9) = 17.776474; t = −1.58/se = −1.8608135.
+        // A stdlib-only Python integration of the t density gives p = 0.0793941 and
+        // CI (−3.3654832, 0.2054832).
+        let group1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0];
+        let group2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4];
+        let a = summarize(&group1).expect("defined");
+        let b = summarize(&group2).expect("defined");
+        let w = welch(&a, &b).expect("defined");
+        close(w.diff, -1.58, EPS);
+        close(w.df, 17.776474, EPS);
+        close(w.p, 0.0793941, EPS);
+        close_pair(w.ci95, (-3.3654832, 0.2054832), EPS);
+    }
+
+    #[test]
+    fn welch_with_one_constant_group_uses_the_other_df() {
+        // a = {3,3,3}: s_a = 0. b = {1,2,3,4}: s_b² = 5/3, se² = 5/12, se = 0.6454972.
+        // df = (5/12)²/((5/12)²/3) = 3 (= n_b − 1); t = 0.5/se = 0.7745967.
+        // Python: p = 0.4950253; t_{0.975,3} = 3.182446 → CI (−1.5542603, 2.5542603).
+        let a = summarize(&[3.0, 3.0, 3.0]).expect("defined");
+        let b = summarize(&[1.0, 2.0, 3.0, 4.0]).expect("defined");
+        let w = welch(&a, &b).expect("defined");
+        close(w.diff, 0.5, EPS);
+        close(w.df, 3.0, EPS);
+        close(w.p, 0.4950253, EPS);
+        close_pair(w.ci95, (-1.5542603, 2.5542603), EPS);
+    }
+
+    #[test]
+    fn welch_undefined_cases() {
+        let ok = summarize(&[1.0, 2.0, 3.0]).expect("defined");
+        let single = summarize(&[2.0]).expect("defined");
+        assert_eq!(welch(&ok, &single), None);
+        assert_eq!(welch(&single, &ok), None);
+        let flat_a = summarize(&[2.0, 2.0]).expect("defined");
+        let flat_b = summarize(&[3.0, 3.0, 3.0]).expect("defined");
+        assert_eq!(welch(&flat_a, &flat_b), None);
+    }
+
+    #[test]
+    fn welch_equal_means_give_p_one() {
+        let a = summarize(&[1.0, 2.0, 3.0]).expect("defined");
+        let b = summarize(&[0.0, 2.0, 4.0]).expect("defined");
+        let w = welch(&a, &b).expect("defined");
+        close(w.diff, 0.0, EPS);
+        close(w.p, 1.0, EPS);
+    }
+
+    // ---- benjamini_hochberg ----
+
+    #[test]
+    fn benjamini_hochberg_known_example() {
+        // Sorted: 0.005 (rank 1), 0.01 (2), 0.03 (3), 0.04 (4); m = 4.
+        // p·m/rank: 0.02, 0.02, 0.04, 0.04; running min from the top leaves them as is.
+        let q = benjamini_hochberg(&[0.01, 0.04, 0.03, 0.005]);
+        let expected = [0.02, 0.04, 0.04, 0.02];
+        assert_eq!(q.len(), expected.len());
+        for (actual, want) in q.iter().zip(expected) {
+            close(*actual, want, EPS);
+        }
+    }
+
+    #[test]
+    fn benjamini_hochberg_enforces_monotonicity() {
+        // Sorted 0.02 (1), 0.021 (2), 0.5 (3); m = 3.
+        // p·m/rank: 0.06, 0.0315, 0.5 → rank 1 takes min(0.06, 0.0315) = 0.0315.
+        let q = benjamini_hochberg(&[0.5, 0.021, 0.02]);
+        close(q[0], 0.5, EPS);
+        close(q[1], 0.0315, EPS);
+        close(q[2], 0.0315, EPS);
+    }
+
+    #[test]
+    fn benjamini_hochberg_caps_at_one_and_handles_ties_and_empty() {
+        // Sorted 0.6 (1) → 1.2, 0.7 (2) → 0.7; the running min caps rank 1 at 0.7.
+        let q = benjamini_hochberg(&[0.7, 0.6]);
+        close(q[0], 0.7, EPS);
+        close(q[1], 0.7, EPS);
+        // Ties: 0.04·2/2 = 0.04 for both.
+        assert_eq!(benjamini_hochberg(&[0.04, 0.04]), vec![0.04, 0.04]);
+        // All q ≤ 1 even for p = 1.
+        assert!(benjamini_hochberg(&[1.0, 1.0, 0.9])
+            .iter()
+            .all(|&q| q <= 1.0));
+        assert!(benjamini_hochberg(&[]).is_empty());
+    }
+}
