@@ -194,7 +194,11 @@ impl DefinitionCache {
             .cloned()
     }
 
-    pub fn load(&self, conn: &mut SqliteConnection, wave_id: i32) -> Result<Arc<WaveForm>, WaveError> {
+    pub fn load(
+        &self,
+        conn: &mut SqliteConnection,
+        wave_id: i32,
+    ) -> Result<Arc<WaveForm>, WaveError> {
         let wave = find(conn, wave_id)?;
         let form = Arc::new(WaveForm {
             definition: wave.definition()?,

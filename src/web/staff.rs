@@ -319,7 +319,11 @@ async fn wave_form(state: &web::Data<AppState>, wave_id: i32) -> Result<Arc<Wave
     }
     let app = state.clone();
     state
-        .with_conn(move |conn| app.definitions.load(conn, wave_id).map_err(AppError::internal))
+        .with_conn(move |conn| {
+            app.definitions
+                .load(conn, wave_id)
+                .map_err(AppError::internal)
+        })
         .await
 }
 
