@@ -59,9 +59,253 @@ impl fmt::Display for Thresholds {
     }
 }
 
+/// Whether a group is part of the organisation tree or a job-level cut of a total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupKind {
+    /// The organisation, a 部, 課 or 係: its parent is the enclosing unit.
+    Hierarchy,
+    /// A job-level cut: its parent is the total (a department or the organisation) it splits.
+    JobLevelCut,
+}
+
+/// A group as the guard sees it: how many responses it holds and where it sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GuardGroup {
+    pub n: u32,
+    pub parent: Option<usize>,
+    pub kind: GroupKind,
+}
+
+/// Decides which groups may be shown for one statistic with minimum size `threshold`.
+///
+/// A group is shown when it is `eligible`, has at least `threshold` responses, and survives
+/// complementary suppression: within the organisation tree, every shown group's *region* — its
+/// responses minus those of its largest shown descendants — must be 0 or at least `threshold`,
+/// because that region is exactly what subtraction reveals. In a tree (a laminar family) every
+/// set that sums and differences of shown groups can isolate is a union of such regions, so
+/// this check is complete. Groups are processed bottom-up; when a region is too small, the
+/// smallest shown descendant bounding it is suppressed and the region checked again. Job-level
+/// cuts are checked the same way against their total.
+pub fn visible_groups(groups: &[GuardGroup], eligible: &[bool], threshold: u32) -> Vec<bool> {
+    let mut shown: Vec<bool> = groups
+        .iter()
+        .zip(eligible)
+        .map(|(group, eligible)| *eligible && group.n >= threshold)
+        .collect();
+    let mut hierarchy_children: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+    let mut cuts: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+    for (index, group) in groups.iter().enumerate() {
+        if let Some(parent) = group.parent {
+            match group.kind {
+                GroupKind::Hierarchy => hierarchy_children[parent].push(index),
+                GroupKind::JobLevelCut => cuts[parent].push(index),
+            }
+        }
+    }
+    let depth = depths(groups);
+    let mut bottom_up: Vec<usize> = (0..groups.len())
+        .filter(|&i| groups[i].kind == GroupKind::Hierarchy)
+        .collect();
+    bottom_up.sort_by_key(|&i| std::cmp::Reverse(depth[i]));
+
+    for &group in &bottom_up {
+        protect_region(group, threshold, groups, &mut shown, |shown| {
+            bounding_shown_descendants(group, &hierarchy_children, shown)
+        });
+    }
+    for total in 0..groups.len() {
+        if !cuts[total].is_empty() {
+            protect_region(total, threshold, groups, &mut shown, |shown| {
+                cuts[total].iter().copied().filter(|&c| shown[c]).collect()
+            });
+        }
+    }
+    shown
+}
+
+/// Suppresses the smallest bounding group until `group`'s region is 0 or ≥ `threshold`.
+fn protect_region(
+    group: usize,
+    threshold: u32,
+    groups: &[GuardGroup],
+    shown: &mut [bool],
+    bounding: impl Fn(&[bool]) -> Vec<usize>,
+) {
+    while shown[group] {
+        let bounds = bounding(shown);
+        let covered: u32 = bounds.iter().map(|&b| groups[b].n).sum();
+        let region = groups[group].n.saturating_sub(covered);
+        if region == 0 || region >= threshold {
+            return;
+        }
+        match bounds.iter().copied().min_by_key(|&b| (groups[b].n, b)) {
+            Some(smallest) => shown[smallest] = false,
+            // Unreachable while `group` is shown (its region would be n ≥ threshold), but a
+            // guard errs towards hiding.
+            None => shown[group] = false,
+        }
+    }
+}
+
+/// The shown descendants of `group` with no shown group between them and `group`.
+fn bounding_shown_descendants(group: usize, children: &[Vec<usize>], shown: &[bool]) -> Vec<usize> {
+    let mut bounds = Vec::new();
+    let mut stack: Vec<usize> = children[group].clone();
+    while let Some(next) = stack.pop() {
+        if shown[next] {
+            bounds.push(next);
+        } else {
+            stack.extend_from_slice(&children[next]);
+        }
+    }
+    bounds
+}
+
+fn depths(groups: &[GuardGroup]) -> Vec<usize> {
+    (0..groups.len())
+        .map(|mut i| {
+            let mut depth = 0;
+            while let Some(parent) = groups[i].parent {
+                depth += 1;
+                i = parent;
+                if depth > groups.len() {
+                    break; // a cycle cannot occur (imports reject them); never loop forever
+                }
+            }
+            depth
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn node(n: u32, parent: Option<usize>) -> GuardGroup {
+        GuardGroup {
+            n,
+            parent,
+            kind: GroupKind::Hierarchy,
+        }
+    }
+
+    fn cut(n: u32, total: usize) -> GuardGroup {
+        GuardGroup {
+            n,
+            parent: Some(total),
+            kind: GroupKind::JobLevelCut,
+        }
+    }
+
+    #[test]
+    fn small_groups_are_hidden() {
+        let groups = [node(12, None), node(8, Some(0)), node(4, Some(0))];
+        // 12 − 8 = 4: the 4-response team would be derivable, so the 8 is hidden too.
+        assert_eq!(visible_groups(&groups, &[true; 3], 5), [true, false, false]);
+    }
+
+    #[test]
+    fn a_parent_whose_children_cover_it_hides_nothing() {
+        let groups = [node(15, None), node(8, Some(0)), node(7, Some(0))];
+        assert_eq!(visible_groups(&groups, &[true; 3], 5), [true, true, true]);
+    }
+
+    #[test]
+    fn the_smallest_child_is_suppressed_and_the_check_repeats() {
+        // Root 30 = 10 + 9 + 8 + 3 (the 3 is hidden): residual 3 → hide the 8 → residual 11.
+        let groups = [node(30, None), node(10, Some(0)), node(9, Some(0)), node(8, Some(0)), node(3, Some(0))];
+        assert_eq!(visible_groups(&groups, &[true; 5], 5), [true, true, true, false, false]);
+    }
+
+    #[test]
+    fn regions_count_shown_grandchildren_under_hidden_children() {
+        // Root 20: child A (ineligible) contains grandchild G (6); child B 10. Root − B − G = 4.
+        let groups = [node(20, None), node(10, Some(0)), node(10, Some(0)), node(6, Some(2))];
+        let shown = visible_groups(&groups, &[true, true, false, true], 5);
+        assert!(shown[0]);
+        let region = 20 - [1, 2, 3].iter().filter(|&&i| shown[i]).map(|&i| groups[i].n).sum::<u32>();
+        assert!(region == 0 || region >= 5, "{shown:?}");
+    }
+
+    #[test]
+    fn job_level_cuts_are_protected_against_their_total() {
+        // Department 25: managers 10, staff 12, rest (undisclosed) 3 → hide the smaller cut.
+        let groups = [node(25, None), cut(10, 0), cut(12, 0)];
+        assert_eq!(visible_groups(&groups, &[true; 3], 10), [true, false, true]);
+    }
+
+    /// A random forest (parents before children) with random sizes consistent with nesting,
+    /// plus job-level cuts under some groups.
+    fn forest() -> impl Strategy<Value = (Vec<GuardGroup>, Vec<bool>)> {
+        (1usize..40)
+            .prop_flat_map(|size| {
+                (
+                    proptest::collection::vec(any::<prop::sample::Index>(), size),
+                    proptest::collection::vec(0u32..15, size),
+                    proptest::collection::vec(any::<bool>(), size),
+                    proptest::collection::vec((any::<prop::sample::Index>(), 0u32..12), 0..8),
+                    proptest::collection::vec(prop::bool::weighted(0.9), size + 8),
+                )
+            })
+            .prop_map(|(parents, direct, roots, cut_specs, eligible)| {
+                let size = parents.len();
+                let mut groups: Vec<GuardGroup> = (0..size)
+                    .map(|i| {
+                        let parent = (i > 0 && !roots[i]).then(|| parents[i].index(i));
+                        node(direct[i], parent)
+                    })
+                    .collect();
+                // Each group holds its own direct responses plus its descendants'.
+                for i in (0..size).rev() {
+                    if let Some(parent) = groups[i].parent {
+                        groups[parent].n += groups[i].n;
+                    }
+                }
+                // Cuts of a total never add up to more than the total.
+                let mut cut_room: Vec<u32> = groups.iter().map(|g| g.n).collect();
+                for (total, n) in cut_specs {
+                    let total = total.index(size);
+                    let n = n.min(cut_room[total]);
+                    cut_room[total] -= n;
+                    groups.push(cut(n, total));
+                }
+                let eligible = eligible[..groups.len()].to_vec();
+                (groups, eligible)
+            })
+    }
+
+    proptest! {
+        /// No shown group is small, and no set that sums and differences of shown groups can
+        /// isolate holds 1..k−1 responses: every shown group's region is 0 or ≥ k.
+        #[test]
+        fn no_output_lets_a_small_group_be_derived((groups, eligible) in forest(), k in 3u32..8) {
+            let shown = visible_groups(&groups, &eligible, k);
+            let mut children = vec![Vec::new(); groups.len()];
+            let mut cuts = vec![Vec::new(); groups.len()];
+            for (i, g) in groups.iter().enumerate() {
+                if let Some(p) = g.parent {
+                    match g.kind {
+                        GroupKind::Hierarchy => children[p].push(i),
+                        GroupKind::JobLevelCut => cuts[p].push(i),
+                    }
+                }
+            }
+            for (i, g) in groups.iter().enumerate() {
+                if !shown[i] {
+                    continue;
+                }
+                prop_assert!(g.n >= k, "shown group {i} has n = {}", g.n);
+                prop_assert!(eligible[i]);
+                let bounds = bounding_shown_descendants(i, &children, &shown);
+                let region = g.n - bounds.iter().map(|&b| groups[b].n).sum::<u32>();
+                prop_assert!(region == 0 || region >= k, "region of {i} is {region}");
+                let cut_sum: u32 = cuts[i].iter().filter(|&&c| shown[c]).map(|&c| groups[c].n).sum();
+                let rest = g.n - cut_sum;
+                prop_assert!(cuts[i].iter().all(|&c| !shown[c]) || rest == 0 || rest >= k, "cut rest of {i} is {rest}");
+            }
+        }
+    }
 
     #[test]
     fn k_never_goes_below_three_and_k2_never_below_k() {
