@@ -47,6 +47,16 @@ pub enum Command {
     /// HR and manager accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// A wave's guarded results as CSV (UTF-8 with BOM, for Excel) or JSON.
+    Results {
+        #[arg(long)]
+        wave: i32,
+        #[arg(long, value_parser = ["csv", "json"])]
+        format: String,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Load test: submit complete surveys over HTTP with concurrent clients.
     Loadgen(crate::loadgen::LoadgenArgs),
 }
@@ -71,6 +81,9 @@ pub struct ServerArgs {
     /// Templates directory.
     #[arg(long, env = "ANSHIN_TEMPLATES")]
     pub templates: Option<PathBuf>,
+    /// Serve GET /api/waves/{id}/results without login (development only, until roles exist).
+    #[arg(long)]
+    pub dev_open_api: bool,
     /// HTTP worker threads (0 = one per core).
     #[arg(long, env = "ANSHIN_WORKERS", default_value_t = 0)]
     pub workers: usize,
@@ -248,6 +261,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("account {login} ({}) added", role.as_str());
             Ok(())
         }
+        Command::Results { wave, format, out } => {
+            write_results(&db_path, wave, &format, out.as_deref())
+        }
         Command::Loadgen(args) => crate::loadgen::run(&db_path, args),
     }
 }
@@ -268,6 +284,7 @@ fn server_settings(db_path: &Path, args: &ServerArgs) -> anyhow::Result<Settings
         settings.templates_dir = templates.clone();
     }
     settings.workers = args.workers;
+    settings.dev_open_api = args.dev_open_api;
     Ok(settings)
 }
 
@@ -365,6 +382,41 @@ fn run_wave(db_path: &Path, command: WaveCommand) -> anyhow::Result<()> {
                     responses
                 );
             }
+        }
+    }
+    Ok(())
+}
+
+fn write_results(
+    db_path: &Path,
+    wave: i32,
+    format: &str,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    use crate::aggregation::{export, load};
+    anyhow::ensure!(db_path.exists(), "{}: no such database", db_path.display());
+    let mut conn = db::connect(db_path)?;
+    let results = load::wave_results(&mut conn, wave)?;
+    let mut buffer = Vec::new();
+    match format {
+        "csv" => export::write_csv(&results, &mut buffer)?,
+        _ => {
+            buffer = export::to_json(&results)?.into_bytes();
+            buffer.push(b'\n');
+        }
+    }
+    match out {
+        Some(path) => {
+            // Written whole or not at all.
+            let partial = path.with_extension("partial");
+            std::fs::write(&partial, &buffer)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            std::fs::rename(&partial, path)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&buffer)?;
         }
     }
     Ok(())

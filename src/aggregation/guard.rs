@@ -113,10 +113,10 @@ pub fn visible_groups(groups: &[GuardGroup], eligible: &[bool], threshold: u32) 
             bounding_shown_descendants(group, &hierarchy_children, shown)
         });
     }
-    for total in 0..groups.len() {
-        if !cuts[total].is_empty() {
+    for (total, total_cuts) in cuts.iter().enumerate() {
+        if !total_cuts.is_empty() {
             protect_region(total, threshold, groups, &mut shown, |shown| {
-                cuts[total].iter().copied().filter(|&c| shown[c]).collect()
+                total_cuts.iter().copied().filter(|&c| shown[c]).collect()
             });
         }
     }
@@ -214,17 +214,36 @@ mod tests {
     #[test]
     fn the_smallest_child_is_suppressed_and_the_check_repeats() {
         // Root 30 = 10 + 9 + 8 + 3 (the 3 is hidden): residual 3 → hide the 8 → residual 11.
-        let groups = [node(30, None), node(10, Some(0)), node(9, Some(0)), node(8, Some(0)), node(3, Some(0))];
-        assert_eq!(visible_groups(&groups, &[true; 5], 5), [true, true, true, false, false]);
+        let groups = [
+            node(30, None),
+            node(10, Some(0)),
+            node(9, Some(0)),
+            node(8, Some(0)),
+            node(3, Some(0)),
+        ];
+        assert_eq!(
+            visible_groups(&groups, &[true; 5], 5),
+            [true, true, true, false, false]
+        );
     }
 
     #[test]
     fn regions_count_shown_grandchildren_under_hidden_children() {
         // Root 20: child A (ineligible) contains grandchild G (6); child B 10. Root − B − G = 4.
-        let groups = [node(20, None), node(10, Some(0)), node(10, Some(0)), node(6, Some(2))];
+        let groups = [
+            node(20, None),
+            node(10, Some(0)),
+            node(10, Some(0)),
+            node(6, Some(2)),
+        ];
         let shown = visible_groups(&groups, &[true, true, false, true], 5);
         assert!(shown[0]);
-        let region = 20 - [1, 2, 3].iter().filter(|&&i| shown[i]).map(|&i| groups[i].n).sum::<u32>();
+        let region = 20
+            - [1, 2, 3]
+                .iter()
+                .filter(|&&i| shown[i])
+                .map(|&i| groups[i].n)
+                .sum::<u32>();
         assert!(region == 0 || region >= 5, "{shown:?}");
     }
 

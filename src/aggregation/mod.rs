@@ -1,5 +1,16 @@
-//! Aggregation of responses into guarded results. The anonymity guard lives in [`guard`]:
-//! every output path asks it what may be shown.
+//! Aggregation: stored responses in, guarded results out (the "Check" of PDCA).
+//!
+//! - [`stats`]: the statistics, pure functions;
+//! - [`guard`]: the anonymity guard that decides what any output may show;
+//! - [`engine`]: scoring, groups, quadrant zones and change between waves;
+//! - [`results`]: the guarded results, the only form in which figures leave this module.
 
+mod engine;
+pub mod export;
 pub mod guard;
+pub mod load;
+mod results;
 pub mod stats;
+
+pub use engine::{compute, AggregationError, ResponseTable, WaveData, WorkplaceNode};
+pub use results::*;

@@ -59,21 +59,18 @@ pub fn respondent_score(answers: &[Option<f64>]) -> Option<f64> {
     mean(&answered)
 }
 
-/// Share (0.0–1.0, not percent) of answers in the top two boxes, i.e. ≥ `scale_max` − 1.
-/// `values` must already be reverse-coded so that high is favourable.
+/// Share (0.0–1.0, not percent) of answers in the top two boxes.
 ///
-/// `None` for empty input, for a scale with fewer than 3 points (where the top two boxes
-/// would be the whole scale), or when any value lies outside `scale_min..=scale_max`
-/// (corrupt data should not be counted silently).
-pub fn favourable_share(values: &[u8], scale_min: u8, scale_max: u8) -> Option<f64> {
-    if values.is_empty() || scale_max.saturating_sub(scale_min) < 2 {
+/// `counts[i]` is the number of answers on the i-th point of the scale, lowest first, after
+/// reverse coding (so the last two points are the favourable ones). `None` without answers
+/// or for a scale with fewer than 3 points (where the top two boxes would be everything).
+pub fn favourable_share(counts: &[u32]) -> Option<f64> {
+    let total: u32 = counts.iter().sum();
+    if counts.len() < 3 || total == 0 {
         return None;
     }
-    if values.iter().any(|v| !(scale_min..=scale_max).contains(v)) {
-        return None;
-    }
-    let favourable = values.iter().filter(|&&v| v >= scale_max - 1).count();
-    Some(favourable as f64 / values.len() as f64)
+    let favourable: u32 = counts[counts.len() - 2..].iter().sum();
+    Some(f64::from(favourable) / f64::from(total))
 }
 
 /// Maps a mean on the `min..=max` scale to 0–100: (mean − min)/(max − min) · 100.
@@ -87,15 +84,17 @@ pub fn display_score(mean: f64, min: f64, max: f64) -> f64 {
 
 /// Net promoter score on the 0–10 scale, in percentage points (−100 to 100):
 /// % promoters (9–10) − % detractors (0–6) (Reichheld 2003, "The One Number You Need to
-/// Grow", HBR). `None` for empty input or any value above 10. The minimum-n rule for
-/// showing it is the caller's guard.
-pub fn promoter_score(values: &[u8]) -> Option<f64> {
-    if values.is_empty() || values.iter().any(|&v| v > 10) {
+/// Grow", HBR). `counts[v]` is the number of answers v for v = 0..=10. `None` without
+/// answers or for another number of points. The minimum-n rule for showing it is the
+/// caller's guard.
+pub fn promoter_score(counts: &[u32]) -> Option<f64> {
+    let total: u32 = counts.iter().sum();
+    if counts.len() != 11 || total == 0 {
         return None;
     }
-    let promoters = values.iter().filter(|&&v| v >= 9).count() as f64;
-    let detractors = values.iter().filter(|&&v| v <= 6).count() as f64;
-    Some((promoters - detractors) / values.len() as f64 * 100.0)
+    let promoters: u32 = counts[9..].iter().sum();
+    let detractors: u32 = counts[..=6].iter().sum();
+    Some((f64::from(promoters) - f64::from(detractors)) / f64::from(total) * 100.0)
 }
 
 /// Cronbach's alpha (Cronbach 1951, Psychometrika 16:297–334):
@@ -105,16 +104,20 @@ pub fn promoter_score(values: &[u8]) -> Option<f64> {
 /// `rows` are complete cases: one row per respondent, one column per item. `None` if
 /// the matrix is ragged, J < 2, n < 2, or the totals have zero variance.
 pub fn cronbach_alpha(rows: &[Vec<f64>]) -> Option<f64> {
-    let (n, items) = matrix_shape(rows)?;
-    if items < 2 || n < 2 {
+    let (_, items) = matrix_shape(rows)?;
+    let covariance = covariance_of_rows(rows, items)?;
+    cronbach_alpha_from_covariance(&covariance, items)
+}
+
+/// Cronbach's alpha from the J × J sample covariance matrix (row-major) of complete cases:
+/// Σ var_i is its trace and var_total the sum of all its entries.
+pub fn cronbach_alpha_from_covariance(covariance: &[f64], items: usize) -> Option<f64> {
+    if items < 2 || covariance.len() != items * items {
         return None;
     }
-    let item_variance_sum = (0..items)
-        .map(|i| sample_variance(&column(rows, i)))
-        .sum::<Option<f64>>()?;
-    let totals: Vec<f64> = rows.iter().map(|row| row.iter().sum()).collect();
-    let total_variance = sample_variance(&totals)?;
-    if total_variance == 0.0 {
+    let item_variance_sum: f64 = (0..items).map(|i| covariance[i * items + i]).sum();
+    let total_variance: f64 = covariance.iter().sum();
+    if total_variance <= 0.0 {
         return None;
     }
     let j = items as f64;
@@ -131,20 +134,36 @@ pub fn item_total_correlations(rows: &[Vec<f64>]) -> Vec<Option<f64>> {
     let Some((_, items)) = matrix_shape(rows) else {
         return Vec::new();
     };
+    match covariance_of_rows(rows, items) {
+        Some(covariance) => item_rest_correlations_from_covariance(&covariance, items),
+        None => vec![None; items],
+    }
+}
+
+/// Corrected item–total correlations from the J × J sample covariance matrix:
+/// cov(i, rest) = Σ_{j≠i} cov_ij and var(rest) = Σ_{j,l≠i} cov_jl.
+pub fn item_rest_correlations_from_covariance(
+    covariance: &[f64],
+    items: usize,
+) -> Vec<Option<f64>> {
+    if covariance.len() != items * items {
+        return vec![None; items];
+    }
+    let entry = |row: usize, col: usize| covariance[row * items + col];
     (0..items)
         .map(|i| {
-            let item = column(rows, i);
-            let rest: Vec<f64> = rows
-                .iter()
-                .map(|row| {
-                    row.iter()
-                        .enumerate()
-                        .filter(|&(k, _)| k != i)
-                        .map(|(_, v)| v)
-                        .sum()
-                })
-                .collect();
-            pearson(&item, &rest)
+            let item_variance = entry(i, i);
+            let with_rest: f64 = (0..items).filter(|&j| j != i).map(|j| entry(i, j)).sum();
+            let rest_variance: f64 = (0..items)
+                .filter(|&j| j != i)
+                .flat_map(|j| (0..items).filter(move |&l| l != i).map(move |l| (j, l)))
+                .map(|(j, l)| entry(j, l))
+                .sum();
+            if item_variance <= 0.0 || rest_variance <= 0.0 {
+                return None;
+            }
+            // Rounding can push |r| a hair past 1 for perfectly collinear data.
+            Some((with_rest / (item_variance * rest_variance).sqrt()).clamp(-1.0, 1.0))
         })
         .collect()
 }
@@ -176,33 +195,41 @@ pub struct Icc {
 /// Empty groups are ignored. `None` with fewer than 2 non-empty groups, when N ≤ G
 /// (no within-group degrees of freedom), or when MSB = 0.
 pub fn icc(groups: &[Vec<f64>]) -> Option<Icc> {
-    let groups: Vec<&Vec<f64>> = groups.iter().filter(|g| !g.is_empty()).collect();
+    let moments: Vec<Moments> = groups
+        .iter()
+        .map(|group| {
+            let mut m = Moments::default();
+            group.iter().for_each(|&x| m.push(x));
+            m
+        })
+        .collect();
+    icc_from_moments(&moments)
+}
+
+/// [`icc`] from each group's running n, Σx and Σx² (see [`Moments`]).
+pub fn icc_from_moments(groups: &[Moments]) -> Option<Icc> {
+    let groups: Vec<&Moments> = groups.iter().filter(|g| g.n > 0).collect();
     let group_count = groups.len();
-    let total_n: usize = groups.iter().map(|g| g.len()).sum();
-    if group_count < 2 || total_n <= group_count {
+    let total_n: u64 = groups.iter().map(|g| g.n).sum();
+    if group_count < 2 || total_n <= group_count as u64 {
         return None;
     }
-    let grand_mean = groups.iter().flat_map(|g| g.iter()).sum::<f64>() / total_n as f64;
-
-    let mut ss_between = 0.0;
-    let mut ss_within = 0.0;
-    for group in &groups {
-        let group_mean = mean(group)?;
-        ss_between += group.len() as f64 * (group_mean - grand_mean).powi(2);
-        ss_within += group.iter().map(|x| (x - group_mean).powi(2)).sum::<f64>();
-    }
+    let n = total_n as f64;
+    let grand_mean = groups.iter().map(|g| g.sum).sum::<f64>() / n;
+    let ss_between: f64 = groups
+        .iter()
+        .map(|g| g.n as f64 * (g.sum / g.n as f64 - grand_mean).powi(2))
+        .sum();
+    let ss_within: f64 = groups.iter().map(|g| g.sum_of_squared_deviations()).sum();
     let df_between = group_count - 1;
-    let df_within = total_n - group_count;
+    let df_within = total_n as usize - group_count;
     let ms_between = ss_between / df_between as f64;
     let ms_within = ss_within / df_within as f64;
     if ms_between == 0.0 {
         return None;
     }
-
-    let n = total_n as f64;
-    let sum_sq_sizes: f64 = groups.iter().map(|g| (g.len() as f64).powi(2)).sum();
+    let sum_sq_sizes: f64 = groups.iter().map(|g| (g.n as f64).powi(2)).sum();
     let k0 = (n - sum_sq_sizes / n) / df_between as f64;
-
     Some(Icc {
         icc1: (ms_between - ms_within) / (ms_between + (k0 - 1.0) * ms_within),
         icc2: (ms_between - ms_within) / ms_between,
@@ -227,13 +254,21 @@ pub fn icc(groups: &[Vec<f64>]) -> Option<Icc> {
 /// has no items, n < 2, or `scale_points` < 2.
 pub fn rwg_j_lindell(rows: &[Vec<f64>], scale_points: usize) -> Option<f64> {
     let (n, items) = matrix_shape(rows)?;
-    if n < 2 || items == 0 || scale_points < 2 {
+    if n < 2 || items == 0 {
         return None;
     }
-    let mean_item_variance = (0..items)
+    let variances = (0..items)
         .map(|i| sample_variance(&column(rows, i)))
-        .sum::<Option<f64>>()?
-        / items as f64;
+        .collect::<Option<Vec<f64>>>()?;
+    rwg_j_from_variances(&variances, scale_points)
+}
+
+/// [`rwg_j_lindell`] from the group's observed item variances.
+pub fn rwg_j_from_variances(item_variances: &[f64], scale_points: usize) -> Option<f64> {
+    if item_variances.is_empty() || scale_points < 2 {
+        return None;
+    }
+    let mean_item_variance = item_variances.iter().sum::<f64>() / item_variances.len() as f64;
     let a = scale_points as f64;
     let uniform_variance = (a * a - 1.0) / 12.0;
     Some(1.0 - mean_item_variance / uniform_variance)
@@ -309,6 +344,127 @@ pub fn benjamini_hochberg(p_values: &[f64]) -> Vec<f64> {
     q_values
 }
 
+/// Running n, Σx and Σx² of one variable: enough for its mean, sample variance and CI, and
+/// additive, so a group's figures are the sum of its parts' without revisiting responses.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Moments {
+    pub n: u64,
+    pub sum: f64,
+    pub sum_sq: f64,
+}
+
+impl Moments {
+    pub fn push(&mut self, x: f64) {
+        self.n += 1;
+        self.sum += x;
+        self.sum_sq += x * x;
+    }
+
+    /// Adds `count` observations of the value `x` (an answer-count histogram).
+    pub fn push_repeated(&mut self, x: f64, count: u32) {
+        let count = u64::from(count);
+        self.n += count;
+        self.sum += x * count as f64;
+        self.sum_sq += x * x * count as f64;
+    }
+
+    pub fn add(&mut self, other: &Moments) {
+        self.n += other.n;
+        self.sum += other.sum;
+        self.sum_sq += other.sum_sq;
+    }
+
+    pub fn mean(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum / self.n as f64)
+    }
+
+    /// Σ(x − mean)², never negative despite rounding.
+    fn sum_of_squared_deviations(&self) -> f64 {
+        if self.n == 0 {
+            return 0.0;
+        }
+        (self.sum_sq - self.sum * self.sum / self.n as f64).max(0.0)
+    }
+
+    /// Sample variance (n − 1 denominator); `None` when n < 2.
+    pub fn variance(&self) -> Option<f64> {
+        (self.n >= 2).then(|| self.sum_of_squared_deviations() / (self.n - 1) as f64)
+    }
+
+    /// The same [`Summary`] that [`summarize`] gives for the raw values.
+    pub fn summary(&self) -> Option<Summary> {
+        let mean = self.mean()?;
+        let sd = self.variance().map(f64::sqrt);
+        let n = self.n as usize;
+        Some(Summary {
+            n,
+            mean,
+            sd,
+            ci95: sd.and_then(|sd| confidence_interval(mean, sd, n, 0.95)),
+        })
+    }
+}
+
+/// Sample covariance matrix of J items, accumulated one complete case at a time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CovarianceAccumulator {
+    items: usize,
+    n: u64,
+    sums: Vec<f64>,
+    cross: Vec<f64>,
+}
+
+impl CovarianceAccumulator {
+    pub fn new(items: usize) -> Self {
+        CovarianceAccumulator {
+            items,
+            n: 0,
+            sums: vec![0.0; items],
+            cross: vec![0.0; items * items],
+        }
+    }
+
+    /// Adds one respondent's complete row of J item values.
+    pub fn push(&mut self, row: &[f64]) {
+        debug_assert_eq!(row.len(), self.items);
+        self.n += 1;
+        for (i, &x) in row.iter().enumerate() {
+            self.sums[i] += x;
+            for (j, &y) in row.iter().enumerate().skip(i) {
+                self.cross[i * self.items + j] += x * y;
+            }
+        }
+    }
+
+    pub fn n(&self) -> u64 {
+        self.n
+    }
+
+    /// The J × J sample covariance matrix, row-major; `None` when n < 2.
+    pub fn covariance(&self) -> Option<Vec<f64>> {
+        if self.n < 2 {
+            return None;
+        }
+        let n = self.n as f64;
+        let mut covariance = vec![0.0; self.items * self.items];
+        for i in 0..self.items {
+            for j in i..self.items {
+                let value =
+                    (self.cross[i * self.items + j] - self.sums[i] * self.sums[j] / n) / (n - 1.0);
+                covariance[i * self.items + j] = value;
+                covariance[j * self.items + i] = value;
+            }
+        }
+        Some(covariance)
+    }
+}
+
+fn covariance_of_rows(rows: &[Vec<f64>], items: usize) -> Option<Vec<f64>> {
+    let mut accumulator = CovarianceAccumulator::new(items);
+    rows.iter().for_each(|row| accumulator.push(row));
+    accumulator.covariance()
+}
+
 fn mean(values: &[f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
@@ -330,27 +486,6 @@ fn sample_variance(values: &[f64]) -> Option<f64> {
     let m = mean(values)?;
     let sum_sq: f64 = values.iter().map(|v| (v - m).powi(2)).sum();
     Some(sum_sq / (values.len() - 1) as f64)
-}
-
-/// Pearson correlation; `None` when n < 2, lengths differ, or either side is constant.
-fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
-    if x.len() != y.len() {
-        return None;
-    }
-    let var_x = sample_variance(x)?;
-    let var_y = sample_variance(y)?;
-    if var_x == 0.0 || var_y == 0.0 {
-        return None;
-    }
-    let (mean_x, mean_y) = (mean(x)?, mean(y)?);
-    let covariance = x
-        .iter()
-        .zip(y)
-        .map(|(a, b)| (a - mean_x) * (b - mean_y))
-        .sum::<f64>()
-        / (x.len() - 1) as f64;
-    // Rounding can push |r| a hair past 1 for perfectly collinear data.
-    Some((covariance / (var_x * var_y).sqrt()).clamp(-1.0, 1.0))
 }
 
 /// (respondents, items) of a rectangular, non-empty matrix; `None` if ragged or empty.
@@ -376,6 +511,29 @@ mod tests {
     use super::*;
 
     const EPS: f64 = 1e-6;
+
+    #[test]
+    fn moments_summarise_like_the_raw_values() {
+        let values = [4.0, 2.0, 5.0, 3.0, 3.0, 4.5];
+        let mut moments = Moments::default();
+        values.iter().for_each(|&v| moments.push(v));
+        let (a, b) = (
+            moments.summary().expect("summary"),
+            summarize(&values).expect("summary"),
+        );
+        assert_eq!(a.n, b.n);
+        assert!((a.mean - b.mean).abs() < EPS);
+        assert!((a.sd.expect("sd") - b.sd.expect("sd")).abs() < EPS);
+        let (a_ci, b_ci) = (a.ci95.expect("ci"), b.ci95.expect("ci"));
+        assert!((a_ci.0 - b_ci.0).abs() < EPS && (a_ci.1 - b_ci.1).abs() < EPS);
+        let mut split = Moments::default();
+        values[..2].iter().for_each(|&v| split.push(v));
+        let mut rest = Moments::default();
+        values[2..].iter().for_each(|&v| rest.push(v));
+        split.add(&rest);
+        assert_eq!(split.n, moments.n);
+        assert!((split.variance().expect("var") - moments.variance().expect("var")).abs() < EPS);
+    }
     /// For checks against printed t-table quantiles (6 decimals).
     const TABLE_EPS: f64 = 1e-4;
 
@@ -487,14 +645,21 @@ mod tests {
 
     // ---- favourable_share ----
 
+    /// Answer counts per scale point (lowest first) for raw answers on `min..=max`.
+    fn histogram(values: &[u8], min: u8, max: u8) -> Vec<u32> {
+        (min..=max)
+            .map(|point| values.iter().filter(|&&v| v == point).count() as u32)
+            .collect()
+    }
+
     #[test]
     fn favourable_share_counts_top_two_boxes() {
         // 1–5 scale, top two boxes = {4, 5}: 5, 4, 4 of six answers → 3/6 = 0.5.
-        let share = favourable_share(&[5, 4, 3, 2, 1, 4], 1, 5).expect("defined");
+        let share = favourable_share(&histogram(&[5, 4, 3, 2, 1, 4], 1, 5)).expect("defined");
         close(share, 0.5, EPS);
         // 0–10 scale: {9, 10} → 2/4.
         close(
-            favourable_share(&[10, 9, 8, 0], 0, 10).expect("defined"),
+            favourable_share(&histogram(&[10, 9, 8, 0], 0, 10)).expect("defined"),
             0.5,
             EPS,
         );
@@ -502,15 +667,11 @@ mod tests {
 
     #[test]
     fn favourable_share_undefined_cases() {
-        assert_eq!(favourable_share(&[], 1, 5), None);
-        // A value outside the scale is corrupt data.
-        assert_eq!(favourable_share(&[4, 6], 1, 5), None);
-        assert_eq!(favourable_share(&[0, 4], 1, 5), None);
+        assert_eq!(favourable_share(&histogram(&[], 1, 5)), None);
         // Two-point scale: the "top two boxes" would be everything.
-        assert_eq!(favourable_share(&[1, 2], 1, 2), None);
-        assert_eq!(favourable_share(&[5], 5, 1), None);
+        assert_eq!(favourable_share(&histogram(&[1, 2], 1, 2)), None);
         close(
-            favourable_share(&[1, 2, 3], 1, 3).expect("3-point"),
+            favourable_share(&histogram(&[1, 2, 3], 1, 3)).expect("3-point"),
             2.0 / 3.0,
             EPS,
         );
@@ -534,23 +695,31 @@ mod tests {
     fn promoter_score_hand_computed() {
         // 10, 10, 9 promoters (3); 8 passive; 5 detractor (1): (3 − 1)/5 · 100 = 40.
         close(
-            promoter_score(&[10, 10, 9, 8, 5]).expect("defined"),
+            promoter_score(&histogram(&[10, 10, 9, 8, 5], 0, 10)).expect("defined"),
             40.0,
             EPS,
         );
         // 7 and 8 are passive; 6 and 0 detract: (2 − 2)/6 = 0.
         close(
-            promoter_score(&[10, 9, 8, 7, 6, 0]).expect("defined"),
+            promoter_score(&histogram(&[10, 9, 8, 7, 6, 0], 0, 10)).expect("defined"),
             0.0,
             EPS,
         );
-        close(promoter_score(&[0, 6]).expect("defined"), -100.0, EPS);
+        close(
+            promoter_score(&histogram(&[0, 6], 0, 10)).expect("defined"),
+            -100.0,
+            EPS,
+        );
     }
 
     #[test]
     fn promoter_score_undefined_cases() {
-        assert_eq!(promoter_score(&[]), None);
-        assert_eq!(promoter_score(&[9, 11]), None);
+        assert_eq!(promoter_score(&histogram(&[], 0, 10)), None);
+        assert_eq!(
+            promoter_score(&histogram(&[3], 1, 5)),
+            None,
+            "not a 0–10 scale"
+        );
     }
 
     // ---- cronbach_alpha / item_total_correlations ----

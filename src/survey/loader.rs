@@ -292,6 +292,21 @@ impl Validator<'_> {
             }
         }
 
+        // A dimension's score is a mean of its items, so they must share one scale.
+        for (index, dimension) in dimensions.iter().enumerate() {
+            let mut scales_used = items
+                .iter()
+                .filter(|i| i.dimension == index)
+                .map(|i| i.scale);
+            let first = scales_used.next();
+            if scales_used.any(|s| Some(s) != first) {
+                return Err(self.error(
+                    format!("dimension {}", dimension.id),
+                    "its items use different scales (a dimension's items must share one scale)",
+                ));
+            }
+        }
+
         let job_level = raw.job_level.map(|j| self.job_level(j)).transpose()?;
         let comment = raw.comment.map(|c| self.comment(c)).transpose()?;
         let quadrant = self.quadrant(raw.quadrant, &scales, &dimensions, &items)?;
@@ -495,18 +510,12 @@ impl Validator<'_> {
                 .iter()
                 .position(|d| d.id == id)
                 .ok_or_else(|| self.error(location.clone(), format!("unknown dimension {id:?}")))?;
-            let mut axis_scales = items
+            // Every dimension has items, all on one scale (checked before the quadrant).
+            let scale = items
                 .iter()
-                .filter(|i| i.dimension == dimension)
-                .map(|i| i.scale);
-            let first = axis_scales.next().unwrap_or_default();
-            if axis_scales.any(|s| s != first) {
-                return Err(self.error(
-                    location,
-                    format!("the items of dimension {id:?} use different scales"),
-                ));
-            }
-            Ok((dimension, first))
+                .find(|i| i.dimension == dimension)
+                .map_or(0, |i| i.scale);
+            Ok((dimension, scale))
         };
         let (x, x_scale) = axis("x", &raw.x)?;
         let (y, y_scale) = axis("y", &raw.y)?;

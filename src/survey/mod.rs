@@ -159,6 +159,16 @@ impl SurveyDefinition {
         &self.scales[item.scale]
     }
 
+    /// The scale all of a dimension's items share (the loader guarantees one per dimension).
+    pub fn scale_of_dimension(&self, dimension: usize) -> &Scale {
+        let scale = self
+            .items
+            .iter()
+            .find(|i| i.dimension == dimension)
+            .map_or(0, |i| i.scale);
+        &self.scales[scale]
+    }
+
     pub fn dimension_of(&self, item: &Item) -> &Dimension {
         &self.dimensions[item.dimension]
     }

@@ -1,6 +1,7 @@
 //! The HTTP interface. Routes are grouped by who uses them; `config` mounts them all so the
 //! server and the tests run the very same app.
 
+mod api;
 mod pages;
 mod security;
 mod staff;
@@ -71,6 +72,10 @@ impl AppState {
     }
 }
 
-pub fn config(cfg: &mut web::ServiceConfig) {
+/// Mounts every route; the results API only when `dev_open_api` is set (until roles exist).
+pub fn config(cfg: &mut web::ServiceConfig, dev_open_api: bool) {
     staff::config(cfg);
+    if dev_open_api {
+        api::config(cfg);
+    }
 }

@@ -52,6 +52,7 @@ impl Application {
         })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         let workers = settings.workers;
+        let dev_open_api = settings.dev_open_api;
         let state = web::Data::new(AppState::new(settings, pool, writer, pages, secret));
         let mut server = HttpServer::new(move || {
             App::new()
@@ -59,7 +60,7 @@ impl Application {
                 .wrap(from_fn(security::same_origin_posts))
                 .wrap(security::headers())
                 .wrap(security::access_log())
-                .configure(config)
+                .configure(|cfg| config(cfg, dev_open_api))
                 .default_service(web::to(not_found))
         });
         if workers > 0 {

@@ -6,4 +6,5 @@ mod collection;
 mod crash;
 mod helpers;
 mod org_import;
+mod results;
 mod survey_definitions;

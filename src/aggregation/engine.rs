@@ -1,0 +1,899 @@
+//! The aggregation engine: responses in, guarded results out.
+//!
+//! Responses are accumulated once at the workplace they answered for (and at their job-level
+//! cuts), as additive moments and answer counts; every ancestor's figures are then the sum of
+//! its children's. The guard decides what may be shown before any figure is written into the
+//! results.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rand::seq::SliceRandom;
+
+use super::guard::{visible_groups, GroupKind, GuardGroup, Thresholds};
+use super::results::{
+    AxisCertainty, Certainty, Change, DimensionMeta, DimensionScore, GroupLevel, GroupResult,
+    ItemResult, ItemTotal, QuadrantCut, Reliability, WaveResults, Zone,
+};
+use super::stats::{self, CovarianceAccumulator, Moments, Summary};
+use crate::collection::answers::NO_ANSWER;
+use crate::survey::{SurveyDefinition, Threshold};
+
+/// Answer slots per item: values 0..=10, then "no answer".
+const SLOTS: usize = 12;
+const MISSING_SLOT: usize = 11;
+/// The promoter score is shown only for groups at least this large.
+const MIN_PROMOTER_GROUP: u32 = 30;
+/// Flags from the methodology (docs/methodology.md).
+const LOW_ALPHA: f64 = 0.70;
+const LOW_ITEM_TOTAL: f64 = 0.30;
+const SPLIT_RWG: f64 = 0.50;
+const REAL_CHANGE_Q: f64 = 0.10;
+const REAL_CHANGE_DELTA: f64 = 0.3;
+
+/// A workplace as aggregation sees it; `parent` indexes the same list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkplaceNode {
+    pub code: String,
+    pub name: String,
+    pub parent: Option<usize>,
+    pub headcount: Option<u32>,
+}
+
+/// A wave's responses, column-wise: response r answered for `workplace[r]`, chose job-level
+/// option `job_level[r]` (index into the definition's options, `None` if undisclosed) and its
+/// answers are `answers[r * items .. (r + 1) * items]` in the stored encoding.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResponseTable {
+    pub workplace: Vec<u32>,
+    pub job_level: Vec<Option<u16>>,
+    pub answers: Vec<u8>,
+}
+
+impl ResponseTable {
+    pub fn len(&self) -> usize {
+        self.workplace.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.workplace.is_empty()
+    }
+}
+
+/// Everything one wave's results are computed from.
+#[derive(Debug, Clone)]
+pub struct WaveData {
+    pub wave_id: i32,
+    pub wave_name: String,
+    pub wave_status: String,
+    pub definition: Arc<SurveyDefinition>,
+    pub thresholds: Thresholds,
+    pub workplaces: Vec<WorkplaceNode>,
+    pub responses: ResponseTable,
+    /// (workplace index, comment text).
+    pub comments: Vec<(usize, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AggregationError {
+    #[error("the definition's quadrant cut comes from a baseline wave, and none was given")]
+    BaselineRequired,
+    #[error("stored data does not match the wave's definition: {0}")]
+    Inconsistent(String),
+}
+
+/// The groups of a wave: the organisation, every workplace, and job-level cuts of the
+/// organisation and of each department (never of a smaller unit).
+struct Layout {
+    specs: Vec<GroupSpec>,
+    /// Per group: the index of its first job-level cut (one per disclosed option).
+    first_cut: Vec<Option<usize>>,
+    /// Per workplace: the group of its department (its top-level ancestor).
+    department: Vec<usize>,
+    /// Group indices, deepest first.
+    bottom_up: Vec<usize>,
+}
+
+struct GroupSpec {
+    workplace: Option<usize>,
+    job_level: Option<usize>,
+    parent: Option<usize>,
+    kind: GroupKind,
+    depth: u32,
+}
+
+const ORGANISATION: usize = 0;
+
+fn workplace_group(workplace: usize) -> usize {
+    workplace + 1
+}
+
+impl Layout {
+    fn new(workplaces: &[WorkplaceNode], job_levels: usize) -> Result<Self, AggregationError> {
+        let mut depth = vec![0u32; workplaces.len()];
+        let mut department = vec![0usize; workplaces.len()];
+        for w in 0..workplaces.len() {
+            let (mut current, mut steps) = (w, 1u32);
+            while let Some(parent) = workplaces[current].parent {
+                if parent >= workplaces.len() || steps as usize > workplaces.len() {
+                    return Err(AggregationError::Inconsistent(format!(
+                        "workplace {} has a broken parent chain",
+                        workplaces[w].code
+                    )));
+                }
+                current = parent;
+                steps += 1;
+            }
+            depth[w] = steps;
+            department[w] = workplace_group(current);
+        }
+        let mut specs = vec![GroupSpec {
+            workplace: None,
+            job_level: None,
+            parent: None,
+            kind: GroupKind::Hierarchy,
+            depth: 0,
+        }];
+        for (w, node) in workplaces.iter().enumerate() {
+            specs.push(GroupSpec {
+                workplace: Some(w),
+                job_level: None,
+                parent: Some(node.parent.map_or(ORGANISATION, workplace_group)),
+                kind: GroupKind::Hierarchy,
+                depth: depth[w],
+            });
+        }
+        let mut first_cut = vec![None; specs.len()];
+        let totals: Vec<usize> = std::iter::once(ORGANISATION)
+            .chain(
+                (0..workplaces.len())
+                    .filter(|&w| workplaces[w].parent.is_none())
+                    .map(workplace_group),
+            )
+            .collect();
+        if job_levels > 0 {
+            for total in totals {
+                first_cut[total] = Some(specs.len());
+                for level in 0..job_levels {
+                    specs.push(GroupSpec {
+                        workplace: specs[total].workplace,
+                        job_level: Some(level),
+                        parent: Some(total),
+                        kind: GroupKind::JobLevelCut,
+                        depth: specs[total].depth + 1,
+                    });
+                }
+            }
+        }
+        first_cut.resize(specs.len(), None);
+        let mut bottom_up: Vec<usize> = (0..specs.len()).collect();
+        bottom_up.sort_by_key(|&g| std::cmp::Reverse(specs[g].depth));
+        Ok(Layout {
+            specs,
+            first_cut,
+            department,
+            bottom_up,
+        })
+    }
+
+    fn cut(&self, total: usize, level: usize) -> Option<usize> {
+        self.first_cut[total].map(|first| first + level)
+    }
+}
+
+/// Additive figures of every group: response counts, dimension-score moments and answer
+/// counts per item.
+struct Accumulators {
+    dimensions: usize,
+    items: usize,
+    n: Vec<u32>,
+    scores: Vec<Moments>,
+    counts: Vec<u32>,
+}
+
+impl Accumulators {
+    fn new(groups: usize, dimensions: usize, items: usize) -> Self {
+        Accumulators {
+            dimensions,
+            items,
+            n: vec![0; groups],
+            scores: vec![Moments::default(); groups * dimensions],
+            counts: vec![0; groups * items * SLOTS],
+        }
+    }
+
+    fn add_response(&mut self, group: usize, scores: &[Option<f64>], answers: &[u8]) {
+        self.n[group] += 1;
+        for (d, score) in scores.iter().enumerate() {
+            if let Some(score) = score {
+                self.scores[group * self.dimensions + d].push(*score);
+            }
+        }
+        let base = group * self.items * SLOTS;
+        for (i, &answer) in answers.iter().enumerate() {
+            let slot = if answer == NO_ANSWER {
+                MISSING_SLOT
+            } else {
+                usize::from(answer.min(10))
+            };
+            self.counts[base + i * SLOTS + slot] += 1;
+        }
+    }
+
+    /// Adds group `from`'s figures into group `into`.
+    fn roll_up(&mut self, from: usize, into: usize) {
+        self.n[into] += self.n[from];
+        for d in 0..self.dimensions {
+            let moments = self.scores[from * self.dimensions + d];
+            self.scores[into * self.dimensions + d].add(&moments);
+        }
+        let width = self.items * SLOTS;
+        for offset in 0..width {
+            self.counts[into * width + offset] += self.counts[from * width + offset];
+        }
+    }
+
+    fn score(&self, group: usize, dimension: usize) -> &Moments {
+        &self.scores[group * self.dimensions + dimension]
+    }
+
+    fn item_counts(&self, group: usize, item: usize) -> &[u32] {
+        let start = (group * self.items + item) * SLOTS;
+        &self.counts[start..start + SLOTS]
+    }
+}
+
+/// Computes a wave's guarded results; `previous` (the earlier wave's guarded results) adds the
+/// change since then; `baseline` is the cut for definitions whose threshold rule is
+/// `baseline_wave`.
+pub fn compute(
+    data: &WaveData,
+    baseline: Option<QuadrantCut>,
+    previous: Option<&WaveResults>,
+) -> Result<WaveResults, AggregationError> {
+    let definition = &*data.definition;
+    let items = definition.items.len();
+    let dimensions = definition.dimensions.len();
+    let job_levels: Vec<usize> = definition
+        .job_level
+        .as_ref()
+        .map(|q| {
+            (0..q.options.len())
+                .filter(|&o| !q.options[o].undisclosed)
+                .collect()
+        })
+        .unwrap_or_default();
+    let cut = match definition.quadrant.threshold {
+        Threshold::Fixed(value) => QuadrantCut { x: value, y: value },
+        Threshold::BaselineWave => baseline.ok_or(AggregationError::BaselineRequired)?,
+    };
+    if data.responses.answers.len() != data.responses.len() * items {
+        return Err(AggregationError::Inconsistent(format!(
+            "expected {items} answers per response"
+        )));
+    }
+    let layout = Layout::new(&data.workplaces, job_levels.len())?;
+    let group_count = layout.specs.len();
+    let mut acc = Accumulators::new(group_count, dimensions, items);
+
+    // Items of each dimension, and per item its scale bounds and reverse flag.
+    let dimension_items: Vec<Vec<usize>> = (0..dimensions)
+        .map(|d| {
+            (0..items)
+                .filter(|&i| definition.items[i].dimension == d)
+                .collect()
+        })
+        .collect();
+    let recode: Vec<(u8, u8, bool)> = definition
+        .items
+        .iter()
+        .map(|item| {
+            let scale = definition.scale_of(item);
+            (scale.min, scale.max, item.reverse)
+        })
+        .collect();
+    let mut covariances: Vec<CovarianceAccumulator> = dimension_items
+        .iter()
+        .map(|members| CovarianceAccumulator::new(members.len()))
+        .collect();
+
+    let mut scores = vec![None; dimensions];
+    let mut item_values: Vec<Option<f64>> = Vec::with_capacity(items);
+    let mut complete_row: Vec<f64> = Vec::with_capacity(items);
+    for r in 0..data.responses.len() {
+        let answers = &data.responses.answers[r * items..(r + 1) * items];
+        let workplace = data.responses.workplace[r] as usize;
+        if workplace >= data.workplaces.len() {
+            return Err(AggregationError::Inconsistent(
+                "a response names an unknown workplace".into(),
+            ));
+        }
+        for (d, members) in dimension_items.iter().enumerate() {
+            item_values.clear();
+            for &i in members {
+                let (min, max, reverse) = recode[i];
+                let answer = answers[i];
+                item_values.push(
+                    (answer != NO_ANSWER && (min..=max).contains(&answer))
+                        .then(|| f64::from(if reverse { min + max - answer } else { answer })),
+                );
+            }
+            scores[d] = stats::respondent_score(&item_values);
+            if item_values.iter().all(Option::is_some) {
+                complete_row.clear();
+                complete_row.extend(item_values.iter().flatten());
+                covariances[d].push(&complete_row);
+            }
+        }
+        acc.add_response(workplace_group(workplace), &scores, answers);
+        if let Some(level) = data.responses.job_level[r]
+            .and_then(|o| job_levels.iter().position(|&j| j == o as usize))
+        {
+            for total in [layout.department[workplace], ORGANISATION] {
+                if let Some(cut_group) = layout.cut(total, level) {
+                    acc.add_response(cut_group, &scores, answers);
+                }
+            }
+        }
+    }
+
+    // ICC uses respondents nested in the workplace they answered for, before rolling up.
+    let icc: Vec<Option<stats::Icc>> = (0..dimensions)
+        .map(|d| {
+            let own: Vec<Moments> = (0..data.workplaces.len())
+                .map(|w| *acc.score(workplace_group(w), d))
+                .collect();
+            stats::icc_from_moments(&own)
+        })
+        .collect();
+    let mut headcount: Vec<Option<u32>> = std::iter::once(None)
+        .chain(data.workplaces.iter().map(|w| w.headcount))
+        .chain(std::iter::repeat(None))
+        .take(group_count)
+        .collect();
+    let own_headcount = headcount.clone();
+    for &group in &layout.bottom_up {
+        let spec = &layout.specs[group];
+        if let (Some(parent), GroupKind::Hierarchy) = (spec.parent, spec.kind) {
+            acc.roll_up(group, parent);
+            // A unit's headcount is its own figure, or else the sum of its parts'.
+            if own_headcount[parent].is_none() {
+                if let Some(child) = headcount[group] {
+                    headcount[parent] = Some(headcount[parent].unwrap_or(0) + child);
+                }
+            }
+        }
+    }
+
+    // The guard: groups (k; cuts need k2), then each dimension's cells (k), then details (k2).
+    let thresholds = data.thresholds;
+    let guard_groups = |n: &dyn Fn(usize) -> u32| -> Vec<GuardGroup> {
+        layout
+            .specs
+            .iter()
+            .enumerate()
+            .map(|(g, spec)| GuardGroup {
+                n: n(g),
+                parent: spec.parent,
+                kind: spec.kind,
+            })
+            .collect()
+    };
+    let by_responses = guard_groups(&|g| acc.n[g]);
+    let eligible: Vec<bool> = layout
+        .specs
+        .iter()
+        .enumerate()
+        .map(|(g, spec)| spec.kind == GroupKind::Hierarchy || acc.n[g] >= thresholds.k2())
+        .collect();
+    let group_shown = visible_groups(&by_responses, &eligible, thresholds.k());
+    let cell_shown: Vec<Vec<bool>> = (0..dimensions)
+        .map(|d| {
+            let by_cell = guard_groups(&|g| acc.score(g, d).n as u32);
+            visible_groups(&by_cell, &group_shown, thresholds.k())
+        })
+        .collect();
+    let detail_shown = visible_groups(&by_responses, &group_shown, thresholds.k2());
+
+    let mut comments: Vec<Vec<String>> = vec![Vec::new(); group_count];
+    for (workplace, body) in &data.comments {
+        let mut group = Some(workplace_group(*workplace));
+        while let Some(g) = group {
+            if detail_shown[g] {
+                comments[g].push(body.clone());
+            }
+            group = layout.specs[g].parent;
+        }
+    }
+    let mut rng = rand::rng();
+
+    let quadrant = &definition.quadrant;
+    let mut groups: Vec<GroupResult> = Vec::with_capacity(group_count);
+    for (g, spec) in layout.specs.iter().enumerate() {
+        let workplace = spec.workplace.map(|w| &data.workplaces[w]);
+        let job_level_id = spec.job_level.and_then(|level| {
+            definition
+                .job_level
+                .as_ref()
+                .map(|q| q.options[job_levels[level]].id.clone())
+        });
+        let parent_code = match spec.kind {
+            GroupKind::Hierarchy => workplace
+                .and_then(|w| w.parent)
+                .map(|p| data.workplaces[p].code.clone()),
+            GroupKind::JobLevelCut => workplace.map(|w| w.code.clone()),
+        };
+        let level = match (spec.kind, workplace) {
+            (GroupKind::JobLevelCut, _) => GroupLevel::JobLevel,
+            (_, None) => GroupLevel::Organisation,
+            (_, Some(_)) => GroupLevel::Workplace,
+        };
+        let mut result = GroupResult {
+            workplace: workplace.map(|w| w.code.clone()),
+            name: workplace.map_or_else(|| "組織全体".to_string(), |w| w.name.clone()),
+            level,
+            depth: spec.depth,
+            parent: parent_code,
+            job_level: job_level_id,
+            suppressed: !group_shown[g],
+            n: None,
+            scores: BTreeMap::new(),
+            zone: None,
+            certainty: None,
+            previous_zone: None,
+            items: None,
+            comments: None,
+        };
+        if group_shown[g] {
+            let counts_visible =
+                headcount[g].map_or(acc.n[g] >= thresholds.k2(), |h| h >= thresholds.k2());
+            result.n = counts_visible.then_some(acc.n[g]);
+            for (d, dimension) in definition.dimensions.iter().enumerate() {
+                if cell_shown[d][g] {
+                    if let Some(score) =
+                        dimension_score(definition, &acc, g, d, &dimension_items[d])
+                    {
+                        result.scores.insert(dimension.id.clone(), score);
+                    }
+                }
+            }
+            let x = result.scores.get(&definition.dimensions[quadrant.x].id);
+            let y = result.scores.get(&definition.dimensions[quadrant.y].id);
+            if let (Some(x), Some(y)) = (x, y) {
+                result.zone = Some(Zone::from_position(x.mean, y.mean, cut.x, cut.y));
+                result.certainty = Some(AxisCertainty {
+                    x: certainty(x, cut.x),
+                    y: certainty(y, cut.y),
+                });
+            }
+        }
+        if detail_shown[g] {
+            result.items = Some(item_results(definition, &acc, g));
+            let mut group_comments = std::mem::take(&mut comments[g]);
+            group_comments.shuffle(&mut rng);
+            result.comments = Some(group_comments);
+        }
+        groups.push(result);
+    }
+
+    if let Some(previous) = previous {
+        add_changes(&mut groups, previous, definition);
+    }
+
+    let reliability = if group_shown[ORGANISATION] {
+        reliability(definition, &dimension_items, &covariances, &icc)
+    } else {
+        Vec::new()
+    };
+
+    Ok(WaveResults {
+        wave: data.wave_id,
+        wave_name: data.wave_name.clone(),
+        wave_status: data.wave_status.clone(),
+        survey: definition.id.clone(),
+        survey_version: definition.version,
+        k: thresholds.k(),
+        k2: thresholds.k2(),
+        cut,
+        previous_wave: previous.map(|p| p.wave),
+        dimensions: definition
+            .dimensions
+            .iter()
+            .enumerate()
+            .map(|(d, dimension)| {
+                let scale = definition.scale_of_dimension(d);
+                DimensionMeta {
+                    id: dimension.id.clone(),
+                    name_ja: dimension.name.ja.clone(),
+                    name_en: dimension.name.en.clone(),
+                    higher_is_better: dimension.higher_is_better,
+                    scale_min: scale.min,
+                    scale_max: scale.max,
+                    quadrant_axis: if d == quadrant.x {
+                        Some("x")
+                    } else if d == quadrant.y {
+                        Some("y")
+                    } else {
+                        None
+                    },
+                }
+            })
+            .collect(),
+        groups,
+        reliability,
+    })
+}
+
+fn certainty(score: &DimensionScore, cut: f64) -> Certainty {
+    let interval = score
+        .sd
+        .and_then(|sd| stats::confidence_interval(score.mean, sd, score.n as usize, 0.90));
+    match interval {
+        Some((low, high)) if low > cut || high < cut => Certainty::Certain,
+        _ => Certainty::Borderline,
+    }
+}
+
+fn dimension_score(
+    definition: &SurveyDefinition,
+    acc: &Accumulators,
+    group: usize,
+    dimension: usize,
+    members: &[usize],
+) -> Option<DimensionScore> {
+    let summary = acc.score(group, dimension).summary()?;
+    let scale = definition.scale_of_dimension(dimension);
+    let (min, max) = (scale.min, scale.max);
+    let points = usize::from(max - min) + 1;
+
+    // Top two boxes after reverse coding, pooled over the dimension's items.
+    let mut pooled = vec![0u32; points];
+    let mut item_variances = Vec::with_capacity(members.len());
+    for &i in members {
+        let counts = acc.item_counts(group, i);
+        let per_point = &counts[usize::from(min)..=usize::from(max)];
+        let reverse = definition.items[i].reverse;
+        for (offset, &count) in per_point.iter().enumerate() {
+            pooled[if reverse { points - 1 - offset } else { offset }] += count;
+        }
+        let mut moments = Moments::default();
+        for (offset, &count) in per_point.iter().enumerate() {
+            moments.push_repeated(f64::from(min) + offset as f64, count);
+        }
+        item_variances.push(moments.variance());
+    }
+    let rwg = item_variances
+        .into_iter()
+        .collect::<Option<Vec<f64>>>()
+        .and_then(|variances| stats::rwg_j_from_variances(&variances, points));
+    let promoter_score =
+        (min == 0 && max == 10 && members.len() == 1 && summary.n as u32 >= MIN_PROMOTER_GROUP)
+            .then(|| {
+                let counts = acc.item_counts(group, members[0]);
+                stats::promoter_score(&counts[..=10])
+            })
+            .flatten();
+    Some(DimensionScore {
+        n: summary.n as u32,
+        mean: summary.mean,
+        sd: summary.sd,
+        ci95: summary.ci95,
+        favourable: stats::favourable_share(&pooled),
+        display: stats::display_score(summary.mean, f64::from(min), f64::from(max)),
+        rwg,
+        views_split: rwg.is_some_and(|r| r < SPLIT_RWG),
+        promoter_score,
+        change: None,
+    })
+}
+
+fn item_results(
+    definition: &SurveyDefinition,
+    acc: &Accumulators,
+    group: usize,
+) -> Vec<ItemResult> {
+    let n = acc.n[group].max(1);
+    definition
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let scale = definition.scale_of(item);
+            let counts = acc.item_counts(group, i);
+            ItemResult {
+                id: item.id.clone(),
+                dimension: definition.dimension_of(item).id.clone(),
+                reverse: item.reverse,
+                distribution: scale
+                    .points()
+                    .map(|v| (v, counts[usize::from(v)]))
+                    .collect(),
+                missing_rate: f64::from(counts[MISSING_SLOT]) / f64::from(n),
+            }
+        })
+        .collect()
+}
+
+/// Change since the previous wave, for cells shown in both; BH across the wave's groups per
+/// dimension.
+fn add_changes(groups: &mut [GroupResult], previous: &WaveResults, definition: &SurveyDefinition) {
+    let earlier: std::collections::HashMap<(Option<&str>, Option<&str>), &GroupResult> =
+        previous.groups.iter().map(|g| (g.key(), g)).collect();
+    for dimension in &definition.dimensions {
+        let mut tests: Vec<(usize, stats::Welch, f64)> = Vec::new();
+        for (index, group) in groups.iter().enumerate() {
+            let Some(now) = group.scores.get(&dimension.id) else {
+                continue;
+            };
+            let Some(before) = earlier
+                .get(&group.key())
+                .and_then(|g| g.scores.get(&dimension.id))
+            else {
+                continue;
+            };
+            if let Some(welch) = stats::welch(&summary_of(now), &summary_of(before)) {
+                tests.push((index, welch, before.mean));
+            }
+        }
+        let q_values =
+            stats::benjamini_hochberg(&tests.iter().map(|(_, w, _)| w.p).collect::<Vec<_>>());
+        for ((index, welch, previous_mean), q) in tests.into_iter().zip(q_values) {
+            if let Some(score) = groups[index].scores.get_mut(&dimension.id) {
+                score.change = Some(Change {
+                    previous_mean,
+                    delta: welch.diff,
+                    ci95: welch.ci95,
+                    p: welch.p,
+                    q,
+                    real: q < REAL_CHANGE_Q && welch.diff.abs() >= REAL_CHANGE_DELTA,
+                });
+            }
+        }
+    }
+    for group in groups.iter_mut() {
+        if group.zone.is_some() {
+            group.previous_zone = earlier.get(&group.key()).and_then(|g| g.zone);
+        }
+    }
+}
+
+fn summary_of(score: &DimensionScore) -> Summary {
+    Summary {
+        n: score.n as usize,
+        mean: score.mean,
+        sd: score.sd,
+        ci95: score.ci95,
+    }
+}
+
+fn reliability(
+    definition: &SurveyDefinition,
+    dimension_items: &[Vec<usize>],
+    covariances: &[CovarianceAccumulator],
+    icc: &[Option<stats::Icc>],
+) -> Vec<Reliability> {
+    definition
+        .dimensions
+        .iter()
+        .enumerate()
+        .map(|(d, dimension)| {
+            let members = &dimension_items[d];
+            let covariance = covariances[d].covariance();
+            let alpha = covariance
+                .as_ref()
+                .and_then(|c| stats::cronbach_alpha_from_covariance(c, members.len()));
+            let item_total = match &covariance {
+                Some(c) if members.len() >= 2 => {
+                    stats::item_rest_correlations_from_covariance(c, members.len())
+                }
+                _ => vec![None; members.len()],
+            };
+            Reliability {
+                dimension: dimension.id.clone(),
+                complete_cases: covariances[d].n(),
+                alpha,
+                alpha_low: alpha.is_some_and(|a| a < LOW_ALPHA),
+                item_total: members
+                    .iter()
+                    .zip(item_total)
+                    .map(|(&i, r)| ItemTotal {
+                        item: definition.items[i].id.clone(),
+                        r,
+                        low: r.is_some_and(|r| r < LOW_ITEM_TOTAL),
+                    })
+                    .collect(),
+                icc1: icc[d].map(|i| i.icc1),
+                icc2: icc[d].map(|i| i.icc2),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregation::guard::Thresholds;
+
+    const DEFINITION: &str = r#"
+id = "mini"
+version = 1
+title = { ja = "テスト", en = "Test" }
+[[scales]]
+id = "agree5"
+min = 1
+max = 5
+allow_no_answer = true
+labels = [{ ja = "いいえ", en = "No" }, { ja = "はい", en = "Yes" }]
+[[dimensions]]
+id = "ps"
+name = { ja = "心理的安全性", en = "Psychological safety" }
+description = { ja = "説明", en = "Description" }
+[[dimensions]]
+id = "hs"
+name = { ja = "高い基準", en = "High standards" }
+description = { ja = "説明", en = "Description" }
+[[items]]
+id = "ps1"
+dimension = "ps"
+scale = "agree5"
+text = { ja = "1", en = "1" }
+[[items]]
+id = "ps2"
+dimension = "ps"
+scale = "agree5"
+reverse = true
+text = { ja = "2", en = "2" }
+[[items]]
+id = "hs1"
+dimension = "hs"
+scale = "agree5"
+text = { ja = "3", en = "3" }
+[job_level]
+question = { ja = "職層", en = "Job level" }
+options = [{ id = "manager", ja = "管理職", en = "Manager" }, { id = "staff", ja = "主事職", en = "Staff" }, { id = "undisclosed", ja = "答えたくない", en = "Prefer not to say", undisclosed = true }]
+[quadrant]
+x = "ps"
+y = "hs"
+threshold = { rule = "fixed", value = 3.5 }
+"#;
+
+    /// Organisation → D1 → {T1, T2}; D2 (no responses).
+    fn workplaces() -> Vec<WorkplaceNode> {
+        let node = |code: &str, parent: Option<usize>, headcount: Option<u32>| WorkplaceNode {
+            code: code.into(),
+            name: code.into(),
+            parent,
+            headcount,
+        };
+        vec![
+            node("D1", None, None),
+            node("T1", Some(0), Some(12)),
+            node("T2", Some(0), Some(6)),
+            node("D2", None, Some(3)),
+        ]
+    }
+
+    fn data(rows: &[(u32, Option<u16>, [u8; 3])]) -> WaveData {
+        WaveData {
+            wave_id: 1,
+            wave_name: "w".into(),
+            wave_status: "closed".into(),
+            definition: Arc::new(
+                SurveyDefinition::parse(DEFINITION, "mini.toml").expect("fixture"),
+            ),
+            thresholds: Thresholds::new(5, 10).expect("valid"),
+            workplaces: workplaces(),
+            responses: ResponseTable {
+                workplace: rows.iter().map(|r| r.0).collect(),
+                job_level: rows.iter().map(|r| r.1).collect(),
+                answers: rows.iter().flat_map(|r| r.2).collect(),
+            },
+            comments: vec![(1, "コメント".into())],
+        }
+    }
+
+    fn group<'a>(results: &'a WaveResults, code: Option<&str>) -> &'a GroupResult {
+        results
+            .groups
+            .iter()
+            .find(|g| g.workplace.as_deref() == code && g.job_level.is_none())
+            .expect("group")
+    }
+
+    #[test]
+    fn scores_use_reverse_coding_and_the_two_thirds_rule() {
+        // Six respondents in T1: ps1 = 4, ps2 = 2 (reversed → 4), hs1 = 5 ⇒ ps 4.0, hs 5.0 ...
+        let mut rows = vec![(1, None, [4, 2, 5]); 5];
+        // ... and one who skipped ps2: 1 of 2 ps items < ⌈2/3·2⌉ = 2, so no ps score.
+        rows.push((1, None, [2, NO_ANSWER, 3]));
+        let results = compute(&data(&rows), None, None).expect("computed");
+        let t1 = group(&results, Some("T1"));
+        assert!(!t1.suppressed);
+        let ps = &t1.scores["ps"];
+        assert_eq!(ps.n, 5);
+        assert!((ps.mean - 4.0).abs() < 1e-9);
+        let hs = &t1.scores["hs"];
+        assert_eq!(hs.n, 6);
+        // (5·5 + 3) / 6
+        assert!((hs.mean - 28.0 / 6.0).abs() < 1e-9);
+        assert_eq!(t1.zone, Some(Zone::Learning));
+        // Favourable: ps answers recoded 4,4,4,4,4,4(ps1 only: 2 → not favourable)… 10 of 11.
+        assert!((ps.favourable.expect("share") - 10.0 / 11.0).abs() < 1e-9);
+        // n is shown: T1's headcount 12 ≥ k2.
+        assert_eq!(t1.n, Some(6));
+    }
+
+    #[test]
+    fn small_groups_and_their_complements_are_suppressed_everywhere() {
+        // T1: 8 responses, T2: 4 (below k). D1 − T1 would expose T2, so T1 is hidden too.
+        let mut rows = vec![(1, Some(0), [4, 2, 4]); 8];
+        rows.extend(vec![(2, Some(1), [1, 5, 1]); 4]);
+        let results = compute(&data(&rows), None, None).expect("computed");
+        for code in ["T1", "T2", "D2"] {
+            let hidden = group(&results, Some(code));
+            assert!(hidden.suppressed, "{code}");
+            assert!(hidden.scores.is_empty() && hidden.n.is_none() && hidden.zone.is_none());
+            assert!(hidden.items.is_none() && hidden.comments.is_none());
+        }
+        let d1 = group(&results, Some("D1"));
+        assert!(!d1.suppressed);
+        assert_eq!(d1.scores["ps"].n, 12);
+        // Twelve responses: scores yes, but details (k2 = 10) too; job-level cuts of 8 and 4
+        // are below k2 and so are hidden.
+        assert!(d1.items.is_some());
+        for cut in results.groups.iter().filter(|g| g.job_level.is_some()) {
+            assert!(cut.suppressed, "{cut:?}");
+        }
+    }
+
+    #[test]
+    fn change_against_the_previous_wave_is_flagged_only_when_real() {
+        let before: Vec<_> = (0..10)
+            .map(|i| (1, None, [2 + (i % 2) as u8, 4, 2]))
+            .collect();
+        let after: Vec<_> = (0..10)
+            .map(|i| (1, None, [4 + (i % 2) as u8, 2, 4]))
+            .collect();
+        let previous = compute(&data(&before), None, None).expect("previous");
+        let current = compute(&data(&after), None, Some(&previous)).expect("current");
+        let t1 = group(&current, Some("T1"));
+        let change = t1.scores["ps"].change.expect("change");
+        // ps before: (2.5 + 2)/2 → mean of (2,2) and (3,2) = 2.25; after 4.25.
+        assert!((change.delta - 2.0).abs() < 1e-9, "{change:?}");
+        assert!(change.real);
+        assert_eq!(t1.previous_zone, Some(Zone::Apathy));
+        assert_eq!(t1.zone, Some(Zone::Learning));
+        assert_eq!(current.previous_wave, Some(1));
+    }
+
+    #[test]
+    fn a_baseline_cut_is_required_when_the_definition_asks_for_it() {
+        let text = DEFINITION.replace(
+            r#"{ rule = "fixed", value = 3.5 }"#,
+            r#"{ rule = "baseline_wave" }"#,
+        );
+        let mut wave = data(&[]);
+        wave.definition = Arc::new(SurveyDefinition::parse(&text, "mini.toml").expect("fixture"));
+        assert_eq!(
+            compute(&wave, None, None).err(),
+            Some(AggregationError::BaselineRequired)
+        );
+        let cut = QuadrantCut { x: 3.2, y: 3.4 };
+        assert_eq!(compute(&wave, Some(cut), None).expect("computed").cut, cut);
+    }
+
+    #[test]
+    fn inconsistent_data_is_an_error_not_a_panic() {
+        let mut wave = data(&[(1, None, [4, 2, 5])]);
+        wave.responses.answers.pop();
+        assert!(matches!(
+            compute(&wave, None, None),
+            Err(AggregationError::Inconsistent(_))
+        ));
+        let wave = data(&[(9, None, [4, 2, 5])]);
+        assert!(matches!(
+            compute(&wave, None, None),
+            Err(AggregationError::Inconsistent(_))
+        ));
+    }
+}

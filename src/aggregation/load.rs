@@ -1,0 +1,139 @@
+//! Loading a wave from the database into [`WaveData`], and computing its results with the
+//! change against the previous wave of the same survey.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use diesel::prelude::*;
+
+use super::engine::{compute, AggregationError, ResponseTable, WaveData, WorkplaceNode};
+use super::guard::Thresholds;
+use super::results::WaveResults;
+use crate::db::schema::{comments, responses, waves};
+use crate::org;
+use crate::waves::{self as wave_store, Wave, WaveError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    #[error("{0}")]
+    Wave(#[from] WaveError),
+    #[error("{0}")]
+    Aggregation(#[from] AggregationError),
+    #[error("wave {wave}: stored thresholds are invalid: {message}")]
+    Thresholds { wave: i32, message: String },
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+}
+
+/// The wave's guarded results, compared with the previous wave of the same survey if any.
+pub fn wave_results(
+    conn: &mut SqliteConnection,
+    wave_id: i32,
+) -> Result<WaveResults, ResultsError> {
+    let wave = wave_store::find(conn, wave_id)?;
+    let previous = previous_wave(conn, &wave)?
+        .map(|earlier| -> Result<WaveResults, ResultsError> {
+            let data = load_wave(conn, &earlier)?;
+            Ok(compute(&data, None, None)?)
+        })
+        .transpose()?;
+    let data = load_wave(conn, &wave)?;
+    Ok(compute(&data, None, previous.as_ref())?)
+}
+
+/// The most recent earlier wave of the same survey.
+pub fn previous_wave(conn: &mut SqliteConnection, wave: &Wave) -> QueryResult<Option<Wave>> {
+    waves::table
+        .filter(waves::survey_id.eq(&wave.survey_id))
+        .filter(waves::id.lt(wave.id))
+        .order(waves::id.desc())
+        .select(Wave::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Reads everything aggregation needs of one wave.
+pub fn load_wave(conn: &mut SqliteConnection, wave: &Wave) -> Result<WaveData, ResultsError> {
+    let definition = Arc::new(wave.definition().map_err(WaveError::from)?);
+    let thresholds = Thresholds::new(
+        wave.min_group_size as u32,
+        wave.min_detail_group_size as u32,
+    )
+    .map_err(|e| ResultsError::Thresholds {
+        wave: wave.id,
+        message: e.to_string(),
+    })?;
+    let stored = org::load_all(conn)?;
+    let index_of: HashMap<i32, usize> = stored.iter().enumerate().map(|(i, w)| (w.id, i)).collect();
+    let workplaces = stored
+        .iter()
+        .map(|w| WorkplaceNode {
+            code: w.code.clone(),
+            name: w.name.clone(),
+            parent: w.parent_id.and_then(|p| index_of.get(&p).copied()),
+            headcount: w.headcount.and_then(|h| u32::try_from(h).ok()),
+        })
+        .collect();
+
+    let option_index: HashMap<&str, u16> = definition
+        .job_level
+        .iter()
+        .flat_map(|q| q.options.iter().enumerate())
+        .map(|(i, o)| (o.id.as_str(), i as u16))
+        .collect();
+    let rows: Vec<(i32, Option<String>, Vec<u8>)> = responses::table
+        .filter(responses::wave_id.eq(wave.id))
+        .select((
+            responses::workplace_id,
+            responses::job_level,
+            responses::answers,
+        ))
+        .load(conn)?;
+    let items = definition.items.len();
+    let mut table = ResponseTable {
+        workplace: Vec::with_capacity(rows.len()),
+        job_level: Vec::with_capacity(rows.len()),
+        answers: Vec::with_capacity(rows.len() * items),
+    };
+    for (workplace_id, job_level, answers) in rows {
+        let workplace = index_of.get(&workplace_id).ok_or_else(|| {
+            AggregationError::Inconsistent(format!(
+                "a response names unknown workplace id {workplace_id}"
+            ))
+        })?;
+        if answers.len() != items {
+            return Err(AggregationError::Inconsistent(format!(
+                "a response has {} answers, the definition {items} items",
+                answers.len()
+            ))
+            .into());
+        }
+        table.workplace.push(*workplace as u32);
+        table.job_level.push(
+            job_level
+                .as_deref()
+                .and_then(|id| option_index.get(id).copied()),
+        );
+        table.answers.extend_from_slice(&answers);
+    }
+
+    let comment_rows: Vec<(i32, String)> = comments::table
+        .filter(comments::wave_id.eq(wave.id))
+        .select((comments::workplace_id, comments::body))
+        .load(conn)?;
+    let comments = comment_rows
+        .into_iter()
+        .filter_map(|(workplace_id, body)| index_of.get(&workplace_id).map(|&w| (w, body)))
+        .collect();
+
+    Ok(WaveData {
+        wave_id: wave.id,
+        wave_name: wave.name.clone(),
+        wave_status: wave.status.clone(),
+        definition,
+        thresholds,
+        workplaces,
+        responses: table,
+        comments,
+    })
+}

@@ -1,0 +1,205 @@
+//! Guarded results: the only form in which aggregated figures leave the aggregation module.
+//! Every figure here has passed the anonymity guard; a hidden figure is `None`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// The four zones of the policy's quadrant (第4章 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Zone {
+    /// 学習: high psychological safety, high standards.
+    Learning,
+    /// 快適: high psychological safety, low standards.
+    Comfort,
+    /// 不安: low psychological safety, high standards.
+    Anxiety,
+    /// 無気力: low, low.
+    Apathy,
+}
+
+impl Zone {
+    /// A mean exactly at the cut counts as high.
+    pub fn from_position(x: f64, y: f64, cut_x: f64, cut_y: f64) -> Zone {
+        match (x >= cut_x, y >= cut_y) {
+            (true, true) => Zone::Learning,
+            (true, false) => Zone::Comfort,
+            (false, true) => Zone::Anxiety,
+            (false, false) => Zone::Apathy,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Zone::Learning => "learning",
+            Zone::Comfort => "comfort",
+            Zone::Anxiety => "anxiety",
+            Zone::Apathy => "apathy",
+        }
+    }
+}
+
+/// Whether a group's position on one axis is clearly on one side of the cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Certainty {
+    /// The 90% confidence interval excludes the cut.
+    Certain,
+    /// The interval includes the cut: the zone may differ with other respondents.
+    Borderline,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct AxisCertainty {
+    pub x: Certainty,
+    pub y: Certainty,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WaveResults {
+    pub wave: i32,
+    pub wave_name: String,
+    pub wave_status: String,
+    pub survey: String,
+    pub survey_version: u32,
+    /// Minimum responses for scores.
+    pub k: u32,
+    /// Minimum responses for item distributions, comments and job-level cuts.
+    pub k2: u32,
+    /// The quadrant's cut on each axis.
+    pub cut: QuadrantCut,
+    /// The wave these results were compared with, if any.
+    pub previous_wave: Option<i32>,
+    pub dimensions: Vec<DimensionMeta>,
+    pub groups: Vec<GroupResult>,
+    /// Organisation-level checks that aggregating each dimension is justified.
+    pub reliability: Vec<Reliability>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct QuadrantCut {
+    pub x: f64,
+    pub y: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DimensionMeta {
+    pub id: String,
+    pub name_ja: String,
+    pub name_en: String,
+    pub higher_is_better: bool,
+    pub scale_min: u8,
+    pub scale_max: u8,
+    /// "x" or "y" for the quadrant's axes.
+    pub quadrant_axis: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupLevel {
+    Organisation,
+    Workplace,
+    JobLevel,
+}
+
+/// One group's guarded figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupResult {
+    /// The workplace code; `None` for the whole organisation (and its job-level cuts).
+    pub workplace: Option<String>,
+    pub name: String,
+    pub level: GroupLevel,
+    /// 0 for the organisation, 1 for a 部, 2 for a 課, …; a cut has its total's depth + 1.
+    pub depth: u32,
+    /// The enclosing group's workplace code (`None` = the organisation or none).
+    pub parent: Option<String>,
+    /// The job-level option id of a job-level cut.
+    pub job_level: Option<String>,
+    /// True when the guard hides every figure of this group.
+    pub suppressed: bool,
+    /// Number of responses, shown only where the headcount is at least k2.
+    pub n: Option<u32>,
+    /// Dimension id → score, for every shown cell.
+    pub scores: BTreeMap<String, DimensionScore>,
+    pub zone: Option<Zone>,
+    pub certainty: Option<AxisCertainty>,
+    /// The zone in the previous wave, when shown in both.
+    pub previous_zone: Option<Zone>,
+    /// Item distributions (n ≥ k2 only).
+    pub items: Option<Vec<ItemResult>>,
+    /// Comments in random order (n ≥ k2 only).
+    pub comments: Option<Vec<String>>,
+}
+
+impl GroupResult {
+    /// The key that identifies "the same group" across waves.
+    pub fn key(&self) -> (Option<&str>, Option<&str>) {
+        (self.workplace.as_deref(), self.job_level.as_deref())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DimensionScore {
+    pub n: u32,
+    pub mean: f64,
+    pub sd: Option<f64>,
+    pub ci95: Option<(f64, f64)>,
+    /// Share of answers in the top two boxes after reverse coding (0–1).
+    pub favourable: Option<f64>,
+    /// (mean − min) / (max − min) · 100.
+    pub display: f64,
+    /// Within-group agreement r*wg(J) (Lindell).
+    pub rwg: Option<f64>,
+    /// r*wg(J) below .50: the team's views are split, so the mean hides disagreement.
+    pub views_split: bool,
+    /// Promoters minus detractors (percentage points), for 0–10 items in groups of n ≥ 30.
+    pub promoter_score: Option<f64>,
+    pub change: Option<Change>,
+}
+
+/// Change since the previous wave.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Change {
+    pub previous_mean: f64,
+    pub delta: f64,
+    /// Welch 95% interval of the difference.
+    pub ci95: (f64, f64),
+    pub p: f64,
+    /// Benjamini–Hochberg q across the wave's groups for this dimension.
+    pub q: f64,
+    /// q < .10 and |Δ| ≥ 0.3.
+    pub real: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemResult {
+    pub id: String,
+    pub dimension: String,
+    pub reverse: bool,
+    /// (answer value, count) for every point of the scale, as answered (before recoding).
+    pub distribution: Vec<(u8, u32)>,
+    /// Share of the group's responses without an answer to this item.
+    pub missing_rate: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reliability {
+    pub dimension: String,
+    /// Complete cases used for alpha and the item–total correlations.
+    pub complete_cases: u64,
+    pub alpha: Option<f64>,
+    /// Alpha below .70.
+    pub alpha_low: bool,
+    pub item_total: Vec<ItemTotal>,
+    pub icc1: Option<f64>,
+    pub icc2: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemTotal {
+    pub item: String,
+    pub r: Option<f64>,
+    /// Corrected item–total correlation below .30.
+    pub low: bool,
+}

@@ -1,0 +1,140 @@
+//! Results end to end: responses submitted over HTTP, then read back through every output.
+//! A 4-response team must be absent from the CSV, the JSON and from any parent-minus-children
+//! difference.
+
+use crate::helpers::{anshin, complete_answers, form_body, spawn_app, stderr, TestApp};
+
+/// D1 holds T1 (8 responses) and T2 (4 responses).
+async fn wave_with_a_small_team(app: &TestApp) -> i32 {
+    let rows = anshin::org::parse_csv("D1,総務部,,\nT1,職員係,D1,12\nT2,人事係,D1,4\n".as_bytes())
+        .expect("org");
+    anshin::org::import(&mut app.conn(), &rows).expect("imported");
+    let wave = app.open_wave();
+    for (team, count, value) in [("T1", 8, 4), ("T2", 4, 2)] {
+        for code in app.issue_codes(wave, team, count) {
+            let (status, _, _) = app
+                .post_form(
+                    &format!("/s/{}", code.display_form()),
+                    &form_body(&complete_answers(value)),
+                )
+                .await;
+            assert_eq!(status, 303);
+        }
+    }
+    wave
+}
+
+#[actix_web::test]
+async fn a_four_response_team_is_absent_from_every_output() {
+    let app = spawn_app().await;
+    let wave = wave_with_a_small_team(&app).await;
+    let db = app.db_path.to_str().expect("path");
+
+    let output = anshin(
+        &[
+            "--db",
+            db,
+            "results",
+            "--wave",
+            &wave.to_string(),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(json["k"], 5);
+    let group = |code: &str| {
+        json["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .find(|g| g["workplace"] == code && g["job_level"].is_null())
+            .cloned()
+            .expect("group listed")
+    };
+    let (d1, t1, t2) = (group("D1"), group("T1"), group("T2"));
+    assert_eq!(d1["suppressed"], false);
+    assert_eq!(d1["scores"]["psychological_safety"]["n"], 12);
+    // T2 has 4 responses; T1 would give T2 away as D1 − T1, so both are hidden.
+    for hidden in [&t1, &t2] {
+        assert_eq!(hidden["suppressed"], true);
+        assert!(hidden["n"].is_null());
+        assert_eq!(hidden["scores"], serde_json::json!({}));
+        assert!(hidden["zone"].is_null());
+    }
+
+    let out = app.db_path.with_file_name("results.csv");
+    let output = anshin(
+        &[
+            "--db",
+            db,
+            "results",
+            "--wave",
+            &wave.to_string(),
+            "--format",
+            "csv",
+            "--out",
+            out.to_str().expect("path"),
+        ],
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let bytes = std::fs::read(&out).expect("csv");
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM for Excel");
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    let header = reader.headers().expect("header").clone();
+    let column = |name: &str| header.iter().position(|h| h == name).expect("column");
+    let mut d1_rows = 0;
+    for record in reader.records() {
+        let record = record.expect("row");
+        match &record[column("workplace")] {
+            "T1" | "T2" => {
+                assert_eq!(&record[column("suppressed")], "true");
+                for figure in ["n", "mean", "sd", "dimension_n", "zone"] {
+                    assert_eq!(&record[column(figure)], "", "{figure} of a hidden team");
+                }
+            }
+            "D1" if record[column("job_level")].is_empty() => d1_rows += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(d1_rows, 10, "one row per dimension");
+}
+
+#[actix_web::test]
+async fn the_results_api_is_closed_unless_opened_for_development() {
+    let app = spawn_app().await;
+    let wave = wave_with_a_small_team(&app).await;
+    let (status, _) = app.get(&format!("/api/waves/{wave}/results")).await;
+    assert_eq!(status, 404, "no route without --dev-open-api");
+
+    let mut settings = app.settings.clone();
+    settings.dev_open_api = true;
+    let open = anshin::web::startup::Application::build(settings).expect("app");
+    let address = format!("http://127.0.0.1:{}", open.port());
+    actix_web::rt::spawn(open.run_until_stopped());
+    let mut response = app
+        .client
+        .get(format!("{address}/api/waves/{wave}/results"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status().as_u16(), 200);
+    let json: serde_json::Value = response.json().limit(1 << 20).await.expect("json");
+    let t2 = json["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["workplace"] == "T2")
+        .expect("T2");
+    assert_eq!(t2["suppressed"], true);
+    let response = app
+        .client
+        .get(format!("{address}/api/waves/999/results"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status().as_u16(), 404);
+}
