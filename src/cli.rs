@@ -102,6 +102,12 @@ pub struct DemoArgs {
     /// Build the demo database and exit without serving.
     #[arg(long)]
     pub no_serve: bool,
+    /// Generate an organisation of this many workplaces instead of the sample city (benchmarks).
+    #[arg(long, requires = "responses")]
+    pub workplaces: Option<usize>,
+    /// Responses per wave in a generated organisation.
+    #[arg(long, requires = "workplaces")]
+    pub responses: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -197,7 +203,34 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => {
             let db_path = cli.db.unwrap_or_else(|| PathBuf::from(DEFAULT_DEMO_DB));
             let settings = server_settings(&db_path, &args.server)?;
-            crate::demo::build(&settings)?;
+            let scale = match (args.workplaces, args.responses) {
+                (Some(workplaces), Some(responses_per_wave)) => {
+                    anyhow::ensure!(workplaces >= 2, "--workplaces must be at least 2");
+                    crate::demo::DemoScale::Generated {
+                        workplaces,
+                        responses_per_wave,
+                    }
+                }
+                _ => crate::demo::DemoScale::Sample,
+            };
+            let summary = crate::demo::build(&settings, scale)?;
+            println!(
+                "Demo database {} ready: {} workplaces, 2 waves, {} synthetic responses.",
+                db_path.display(),
+                summary.workplaces,
+                summary.responses
+            );
+            println!(
+                "Unused invitation codes of the open wave \"{}\" (each works once):",
+                summary.open_wave_name
+            );
+            for (workplace, code) in summary.unused_codes.iter().take(5) {
+                println!(
+                    "  {workplace}\t{}/s/{}",
+                    settings.base_url.trim_end_matches('/'),
+                    code.display_form()
+                );
+            }
             if args.no_serve {
                 Ok(())
             } else {

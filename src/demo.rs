@@ -12,8 +12,7 @@ use rand_distr::{Distribution, Normal};
 
 use crate::codes::{self, InvitationCode};
 use crate::collection::answers;
-use crate::collection::store::{Outcome, Submission};
-use crate::collection::writer::SubmissionWriter;
+use crate::collection::store::{store_batch, Outcome, Submission};
 use crate::db::{self, schema::settings as settings_table};
 use crate::secret::ServerSecret;
 use crate::settings::Settings;
@@ -85,8 +84,31 @@ const SAMPLE_COMMENTS: &[&str] = &[
     "目標が共有されていないため、何を優先すべきか迷うことがあります。",
 ];
 
-/// Builds the demo database at `settings.db_path` and prints how to try it.
-pub fn build(settings: &Settings) -> anyhow::Result<()> {
+/// How big a demo to build: the sample city organisation, or a generated one of a given
+/// size (for benchmarks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoScale {
+    Sample,
+    Generated {
+        workplaces: usize,
+        responses_per_wave: usize,
+    },
+}
+
+/// What was built, for the caller to print.
+#[derive(Debug, Clone)]
+pub struct DemoSummary {
+    pub workplaces: usize,
+    pub responses: i64,
+    pub open_wave: i32,
+    pub open_wave_name: String,
+    /// (workplace code, code) of codes left unused in the open wave.
+    pub unused_codes: Vec<(String, InvitationCode)>,
+}
+
+/// Builds a fresh demo database at `settings.db_path`: the organisation, a closed earlier wave
+/// and an open current wave with synthetic responses stored by the collection code.
+pub fn build(settings: &Settings, scale: DemoScale) -> anyhow::Result<DemoSummary> {
     let path = &settings.db_path;
     prepare_fresh_file(path)?;
     db::migrate(path)?;
@@ -98,17 +120,16 @@ pub fn build(settings: &Settings) -> anyhow::Result<()> {
         ))
         .execute(&mut conn)?;
 
-    let rows: Vec<org::OrgRow> = ORGANISATION
-        .iter()
-        .enumerate()
-        .map(|(i, (code, name, parent, headcount))| org::OrgRow {
-            line: i as u64 + 1,
-            code: code.to_string(),
-            name: name.to_string(),
-            parent_code: (!parent.is_empty()).then(|| parent.to_string()),
-            headcount: *headcount,
-        })
-        .collect();
+    let (rows, (earlier_rate, current_rate)) = match scale {
+        DemoScale::Sample => (sample_organisation(), SAMPLE_RESPONSE_RATES),
+        DemoScale::Generated {
+            workplaces,
+            responses_per_wave,
+        } => (
+            generated_organisation(workplaces, responses_per_wave),
+            (GENERATED_RESPONSE_RATE, GENERATED_RESPONSE_RATE),
+        ),
+    };
     org::import(&mut conn, &rows)?;
     let teams: Vec<org::Workplace> = org::load_all(&mut conn)?
         .into_iter()
@@ -117,8 +138,8 @@ pub fn build(settings: &Settings) -> anyhow::Result<()> {
 
     let secret = ServerSecret::load_or_create(&settings.secret_file)?;
     let (text, origin) = waves::definition_source(&settings.definitions_dir, "workplace-climate")?;
-    let (writer, writer_thread) = SubmissionWriter::start(path)?;
     let mut rng = StdRng::seed_from_u64(SEED);
+    let mut unused_codes = Vec::new();
 
     let earlier = waves::create(
         &mut conn,
@@ -128,15 +149,15 @@ pub fn build(settings: &Settings) -> anyhow::Result<()> {
         settings.thresholds,
     )?;
     let definition = earlier.definition()?;
-    let mut unused_codes = Vec::new();
-    fill_wave(
+    let wave = DemoWave {
+        definition: &definition,
+        secret: &secret,
+        teams: &teams,
+    };
+    wave.fill(
         &mut conn,
-        &writer,
-        &secret,
-        &definition,
         earlier.id,
-        &teams,
-        0.85,
+        earlier_rate,
         false,
         &mut rng,
         &mut unused_codes,
@@ -151,41 +172,170 @@ pub fn build(settings: &Settings) -> anyhow::Result<()> {
         &origin,
         settings.thresholds,
     )?;
-    fill_wave(
+    wave.fill(
         &mut conn,
-        &writer,
-        &secret,
-        &definition,
         current.id,
-        &teams,
-        0.7,
+        current_rate,
         true,
         &mut rng,
         &mut unused_codes,
     )?;
-    drop(writer);
-    writer_thread
-        .join()
-        .map_err(|_| anyhow::anyhow!("the submission writer stopped unexpectedly"))?;
 
-    let responses: i64 = waves::response_count(&mut conn, earlier.id)?
+    let responses = waves::response_count(&mut conn, earlier.id)?
         + waves::response_count(&mut conn, current.id)?;
-    println!(
-        "Demo database {} ready: {} workplaces, 2 waves, {responses} synthetic responses.",
-        path.display(),
-        ORGANISATION.len()
-    );
-    println!(
-        "Unused invitation codes of the open wave \"{}\" (each works once):",
-        current.name
-    );
-    for (workplace, code) in unused_codes.iter().take(5) {
-        println!(
-            "  {workplace}\t{}/s/{}",
-            settings.base_url.trim_end_matches('/'),
-            code.display_form()
-        );
+    Ok(DemoSummary {
+        workplaces: rows.len(),
+        responses,
+        open_wave: current.id,
+        open_wave_name: current.name,
+        unused_codes,
+    })
+}
+
+fn sample_organisation() -> Vec<org::OrgRow> {
+    ORGANISATION
+        .iter()
+        .enumerate()
+        .map(|(i, (code, name, parent, headcount))| org::OrgRow {
+            line: i as u64 + 1,
+            code: code.to_string(),
+            name: name.to_string(),
+            parent_code: (!parent.is_empty()).then(|| parent.to_string()),
+            headcount: *headcount,
+        })
+        .collect()
+}
+
+/// 部 of 9 課 of 10 係 each, `workplaces` in all. Team sizes vary from half to one and a half
+/// times the average (every 25th team has only 4 people, too few to report on alone) and add
+/// up to what `responses_per_wave` needs.
+fn generated_organisation(workplaces: usize, responses_per_wave: usize) -> Vec<org::OrgRow> {
+    // (code, name, parent, relative size of a team)
+    let mut units: Vec<(String, String, Option<String>, Option<f64>)> =
+        Vec::with_capacity(workplaces);
+    'outer: for d in 1.. {
+        if units.len() >= workplaces {
+            break;
+        }
+        let department = format!("D{d:02}");
+        units.push((department.clone(), format!("第{d}部"), None, None));
+        for s in 1..=9 {
+            if units.len() >= workplaces {
+                break 'outer;
+            }
+            let section = format!("{department}S{s}");
+            units.push((
+                section.clone(),
+                format!("第{d}部 第{s}課"),
+                Some(department.clone()),
+                None,
+            ));
+            for t in 1..=10 {
+                if units.len() >= workplaces {
+                    break 'outer;
+                }
+                let index = units.len();
+                let weight = 0.5 + ((index * 37) % 100) as f64 / 100.0;
+                units.push((
+                    format!("{section}T{t:02}"),
+                    format!("第{d}部 第{s}課 第{t}係"),
+                    Some(section.clone()),
+                    Some(if index.is_multiple_of(25) {
+                        0.0
+                    } else {
+                        weight
+                    }),
+                ));
+            }
+        }
     }
+    let staff = responses_per_wave as f64 / GENERATED_RESPONSE_RATE;
+    let total_weight: f64 = units.iter().filter_map(|u| u.3).sum();
+    units
+        .into_iter()
+        .enumerate()
+        .map(|(line, (code, name, parent_code, weight))| org::OrgRow {
+            line: line as u64 + 1,
+            code,
+            name,
+            parent_code,
+            headcount: weight.map(|w| {
+                if w == 0.0 {
+                    4
+                } else {
+                    (staff * w / total_weight.max(f64::MIN_POSITIVE))
+                        .round()
+                        .max(1.0) as u32
+                }
+            }),
+        })
+        .collect()
+}
+
+/// Share of codes redeemed in each wave: (earlier, current) for the sample; the same in both
+/// waves of a generated organisation, so both hold about the requested number of responses.
+const SAMPLE_RESPONSE_RATES: (f64, f64) = (0.85, 0.7);
+const GENERATED_RESPONSE_RATE: f64 = 0.9;
+
+/// Submissions stored per transaction while filling a wave.
+const DEMO_BATCH: usize = 2_000;
+
+struct DemoWave<'a> {
+    definition: &'a SurveyDefinition,
+    secret: &'a ServerSecret,
+    teams: &'a [org::Workplace],
+}
+
+impl DemoWave<'_> {
+    /// Issues codes to every team and redeems a share of them with synthetic responses,
+    /// through the same `store_batch` that the submission writer uses.
+    fn fill(
+        &self,
+        conn: &mut SqliteConnection,
+        wave_id: i32,
+        response_rate: f64,
+        current_wave: bool,
+        rng: &mut StdRng,
+        unused_codes: &mut Vec<(String, InvitationCode)>,
+    ) -> anyhow::Result<()> {
+        let mut pending = Vec::with_capacity(DEMO_BATCH);
+        for (index, team) in self.teams.iter().enumerate() {
+            let headcount = team.headcount.unwrap_or(0).max(0) as usize;
+            let team_codes: Vec<InvitationCode> = (0..headcount)
+                .map(|_| InvitationCode::generate(rng))
+                .collect();
+            codes::store_new_codes(conn, self.secret, wave_id, team.id, &team_codes, |_| {})?;
+            let (before, now) = climate(index);
+            let (safety, standards) = if current_wave { now } else { before };
+            for code in team_codes {
+                if rng.random_bool(response_rate) {
+                    let (answers, job_level, comment) =
+                        synthetic_response(self.definition, safety, standards, rng);
+                    pending.push(Submission {
+                        code_hash: code.keyed_hash(self.secret),
+                        answers: answers::encode(&answers),
+                        job_level,
+                        comment,
+                    });
+                    if pending.len() == DEMO_BATCH {
+                        store_all(conn, &mut pending)?;
+                    }
+                } else {
+                    unused_codes.push((team.code.clone(), code));
+                }
+            }
+        }
+        store_all(conn, &mut pending)
+    }
+}
+
+fn store_all(conn: &mut SqliteConnection, pending: &mut Vec<Submission>) -> anyhow::Result<()> {
+    let outcomes = store_batch(conn, pending)?;
+    anyhow::ensure!(
+        outcomes.iter().all(|o| *o == Outcome::Stored),
+        "a demo submission was refused"
+    );
+    pending.clear();
     Ok(())
 }
 
@@ -219,48 +369,6 @@ fn prepare_fresh_file(path: &Path) -> anyhow::Result<()> {
                 });
             }
             _ => {}
-        }
-    }
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-fn fill_wave(
-    conn: &mut SqliteConnection,
-    writer: &SubmissionWriter,
-    secret: &ServerSecret,
-    definition: &SurveyDefinition,
-    wave_id: i32,
-    teams: &[org::Workplace],
-    response_rate: f64,
-    current_wave: bool,
-    rng: &mut StdRng,
-    unused_codes: &mut Vec<(String, InvitationCode)>,
-) -> anyhow::Result<()> {
-    for (index, team) in teams.iter().enumerate() {
-        let headcount = team.headcount.unwrap_or(0).max(0) as usize;
-        let team_codes: Vec<InvitationCode> = (0..headcount)
-            .map(|_| InvitationCode::generate(rng))
-            .collect();
-        codes::store_new_codes(conn, secret, wave_id, team.id, &team_codes, |_| {})?;
-        let (before, now) = climate(index);
-        let (safety, standards) = if current_wave { now } else { before };
-        for code in team_codes {
-            if rng.random_bool(response_rate) {
-                let draft = synthetic_response(definition, safety, standards, rng);
-                let outcome = writer.submit_blocking(Submission {
-                    code_hash: code.keyed_hash(secret),
-                    answers: answers::encode(&draft.0),
-                    job_level: draft.1,
-                    comment: draft.2,
-                })?;
-                anyhow::ensure!(
-                    outcome == Outcome::Stored,
-                    "a demo submission was refused: {outcome:?}"
-                );
-            } else {
-                unused_codes.push((team.code.clone(), code));
-            }
         }
     }
     Ok(())

@@ -36,28 +36,28 @@ CREATE TABLE invitation_codes (
 ) WITHOUT ROWID;
 CREATE INDEX invitation_codes_by_wave ON invitation_codes(wave_id, workplace_id, used);
 
--- Responses: a random 16-byte id as the primary key of a WITHOUT ROWID table, so physical
--- order is random, not submission order. No code reference, no timestamp, no IP, no agent.
--- Answers are one byte per item in the definition's item order (255 = no answer): compact
--- enough to load 100,000 responses in a single scan.
+-- Responses: keyed by (wave, random 16-byte id) in a WITHOUT ROWID table, so a wave's
+-- responses lie together (one range scan loads a wave) in random order, not submission
+-- order. No code reference, no timestamp, no IP, no agent. Answers are one byte per item in
+-- the definition's item order (255 = no answer).
 CREATE TABLE responses (
-    id BLOB PRIMARY KEY NOT NULL,
     wave_id INTEGER NOT NULL REFERENCES waves(id),
+    id BLOB NOT NULL,
     workplace_id INTEGER NOT NULL REFERENCES workplaces(id),
     job_level TEXT,
-    answers BLOB NOT NULL
+    answers BLOB NOT NULL,
+    PRIMARY KEY (wave_id, id)
 ) WITHOUT ROWID;
-CREATE INDEX responses_by_wave ON responses(wave_id, workplace_id);
 
 -- Free comments live apart from responses (their own random ids), so a comment cannot be
 -- joined to a respondent's answers or job level.
 CREATE TABLE comments (
-    id BLOB PRIMARY KEY NOT NULL,
     wave_id INTEGER NOT NULL REFERENCES waves(id),
+    id BLOB NOT NULL,
     workplace_id INTEGER NOT NULL REFERENCES workplaces(id),
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    PRIMARY KEY (wave_id, id)
 ) WITHOUT ROWID;
-CREATE INDEX comments_by_wave ON comments(wave_id, workplace_id);
 
 -- HR and manager accounts (never staff). Passwords are argon2id PHC strings.
 CREATE TABLE accounts (

@@ -90,6 +90,8 @@ struct Layout {
     first_cut: Vec<Option<usize>>,
     /// Per workplace: the group of its department (its top-level ancestor).
     department: Vec<usize>,
+    /// Department groups that have job-level cuts.
+    departments_with_cuts: Vec<usize>,
     /// Group indices, deepest first.
     bottom_up: Vec<usize>,
 }
@@ -144,15 +146,25 @@ impl Layout {
             });
         }
         let mut first_cut = vec![None; specs.len()];
-        let totals: Vec<usize> = std::iter::once(ORGANISATION)
-            .chain(
-                (0..workplaces.len())
-                    .filter(|&w| workplaces[w].parent.is_none())
-                    .map(workplace_group),
-            )
-            .collect();
+        // Job level is crossed with the organisation and with departments, never with a
+        // single team: a top-level unit without sub-units gets no cuts.
+        let mut has_children = vec![false; workplaces.len()];
+        for node in workplaces {
+            if let Some(parent) = node.parent {
+                has_children[parent] = true;
+            }
+        }
+        let departments_with_cuts: Vec<usize> = if job_levels == 0 {
+            Vec::new()
+        } else {
+            (0..workplaces.len())
+                .filter(|&w| workplaces[w].parent.is_none() && has_children[w])
+                .map(workplace_group)
+                .collect()
+        };
         if job_levels > 0 {
-            for total in totals {
+            for total in std::iter::once(ORGANISATION).chain(departments_with_cuts.iter().copied())
+            {
                 first_cut[total] = Some(specs.len());
                 for level in 0..job_levels {
                     specs.push(GroupSpec {
@@ -172,6 +184,7 @@ impl Layout {
             specs,
             first_cut,
             department,
+            departments_with_cuts,
             bottom_up,
         })
     }
@@ -233,6 +246,19 @@ impl Accumulators {
         }
     }
 
+    /// Adds another part's figures for every group.
+    fn merge(&mut self, other: &Accumulators) {
+        for (total, part) in self.n.iter_mut().zip(&other.n) {
+            *total += part;
+        }
+        for (total, part) in self.scores.iter_mut().zip(&other.scores) {
+            total.add(part);
+        }
+        for (total, part) in self.counts.iter_mut().zip(&other.counts) {
+            *total += part;
+        }
+    }
+
     fn score(&self, group: usize, dimension: usize) -> &Moments {
         &self.scores[group * self.dimensions + dimension]
     }
@@ -240,6 +266,111 @@ impl Accumulators {
     fn item_counts(&self, group: usize, item: usize) -> &[u32] {
         let start = (group * self.items + item) * SLOTS;
         &self.counts[start..start + SLOTS]
+    }
+}
+
+/// Responses below this count are scored on one thread.
+const PARALLEL_FROM: usize = 20_000;
+const MAX_THREADS: usize = 4;
+
+/// What scoring one response needs: which items form each dimension, how to recode each
+/// item, and where a response's figures go.
+struct Scoring<'a> {
+    data: &'a WaveData,
+    layout: &'a Layout,
+    job_levels: &'a [usize],
+    /// Items of each dimension.
+    dimension_items: Vec<Vec<usize>>,
+    /// Per item: scale min, scale max, reverse-coded.
+    recode: Vec<(u8, u8, bool)>,
+}
+
+impl<'a> Scoring<'a> {
+    fn new(data: &'a WaveData, layout: &'a Layout, job_levels: &'a [usize]) -> Self {
+        let definition = &*data.definition;
+        let items = definition.items.len();
+        Scoring {
+            data,
+            layout,
+            job_levels,
+            dimension_items: (0..definition.dimensions.len())
+                .map(|d| {
+                    (0..items)
+                        .filter(|&i| definition.items[i].dimension == d)
+                        .collect()
+                })
+                .collect(),
+            recode: definition
+                .items
+                .iter()
+                .map(|item| {
+                    let scale = definition.scale_of(item);
+                    (scale.min, scale.max, item.reverse)
+                })
+                .collect(),
+        }
+    }
+
+    fn covariances(&self) -> Vec<CovarianceAccumulator> {
+        self.dimension_items
+            .iter()
+            .map(|members| CovarianceAccumulator::new(members.len()))
+            .collect()
+    }
+
+    /// Scores responses `range` (workplaces already checked) into fresh accumulators.
+    fn accumulate(
+        &self,
+        range: std::ops::Range<usize>,
+    ) -> (Accumulators, Vec<CovarianceAccumulator>) {
+        let items = self.recode.len();
+        let dimensions = self.dimension_items.len();
+        let responses = &self.data.responses;
+        let mut acc = Accumulators::new(self.layout.specs.len(), dimensions, items);
+        let mut covariances = self.covariances();
+        let mut scores = vec![None; dimensions];
+        // One respondent's answers after reverse coding; NaN = no answer.
+        let mut values = vec![f64::NAN; items];
+        let mut complete_row: Vec<f64> = Vec::with_capacity(items);
+        for r in range {
+            let answers = &responses.answers[r * items..(r + 1) * items];
+            let workplace = responses.workplace[r] as usize;
+            for ((value, &answer), &(min, max, reverse)) in
+                values.iter_mut().zip(answers).zip(&self.recode)
+            {
+                *value = if answer != NO_ANSWER && (min..=max).contains(&answer) {
+                    f64::from(if reverse { min + max - answer } else { answer })
+                } else {
+                    f64::NAN
+                };
+            }
+            for (d, members) in self.dimension_items.iter().enumerate() {
+                let (answered, sum) = members
+                    .iter()
+                    .map(|&i| values[i])
+                    .filter(|v| !v.is_nan())
+                    .fold((0usize, 0.0), |(count, sum), v| (count + 1, sum + v));
+                scores[d] = stats::respondent_score_from_sum(answered, sum, members.len());
+                if answered == members.len() {
+                    complete_row.clear();
+                    complete_row.extend(members.iter().map(|&i| values[i]));
+                    covariances[d].push(&complete_row);
+                }
+            }
+            acc.add_response(workplace_group(workplace), &scores, answers);
+            let level = responses.job_level[r]
+                .and_then(|o| self.job_levels.iter().position(|&j| j == o as usize));
+            if let Some(level) = level {
+                // Counted once: at the department's cut if it has cuts, else at the
+                // organisation's; department cuts are added into the organisation's later.
+                let department = self.layout.department[workplace];
+                let total = self.layout.first_cut[department].map_or(ORGANISATION, |_| department);
+                if let Some(cut_group) = self.layout.cut(total, level) {
+                    acc.add_response(cut_group, &scores, answers);
+                }
+            }
+        }
+        (acc, covariances)
     }
 }
 
@@ -274,65 +405,59 @@ pub fn compute(
     }
     let layout = Layout::new(&data.workplaces, job_levels.len())?;
     let group_count = layout.specs.len();
-    let mut acc = Accumulators::new(group_count, dimensions, items);
-
-    // Items of each dimension, and per item its scale bounds and reverse flag.
-    let dimension_items: Vec<Vec<usize>> = (0..dimensions)
-        .map(|d| {
-            (0..items)
-                .filter(|&i| definition.items[i].dimension == d)
-                .collect()
-        })
-        .collect();
-    let recode: Vec<(u8, u8, bool)> = definition
-        .items
+    if data
+        .responses
+        .workplace
         .iter()
-        .map(|item| {
-            let scale = definition.scale_of(item);
-            (scale.min, scale.max, item.reverse)
-        })
-        .collect();
-    let mut covariances: Vec<CovarianceAccumulator> = dimension_items
-        .iter()
-        .map(|members| CovarianceAccumulator::new(members.len()))
-        .collect();
-
-    let mut scores = vec![None; dimensions];
-    let mut item_values: Vec<Option<f64>> = Vec::with_capacity(items);
-    let mut complete_row: Vec<f64> = Vec::with_capacity(items);
-    for r in 0..data.responses.len() {
-        let answers = &data.responses.answers[r * items..(r + 1) * items];
-        let workplace = data.responses.workplace[r] as usize;
-        if workplace >= data.workplaces.len() {
-            return Err(AggregationError::Inconsistent(
-                "a response names an unknown workplace".into(),
-            ));
-        }
-        for (d, members) in dimension_items.iter().enumerate() {
-            item_values.clear();
-            for &i in members {
-                let (min, max, reverse) = recode[i];
-                let answer = answers[i];
-                item_values.push(
-                    (answer != NO_ANSWER && (min..=max).contains(&answer))
-                        .then(|| f64::from(if reverse { min + max - answer } else { answer })),
-                );
-            }
-            scores[d] = stats::respondent_score(&item_values);
-            if item_values.iter().all(Option::is_some) {
-                complete_row.clear();
-                complete_row.extend(item_values.iter().flatten());
-                covariances[d].push(&complete_row);
+        .any(|&w| w as usize >= data.workplaces.len())
+    {
+        return Err(AggregationError::Inconsistent(
+            "a response names an unknown workplace".into(),
+        ));
+    }
+    let scoring = Scoring::new(data, &layout, &job_levels);
+    // The response pass dominates; on a large wave it runs on every core and the parts' sums
+    // are added together (every accumulator is additive).
+    let parts = if data.responses.len() >= PARALLEL_FROM {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_THREADS)
+    } else {
+        1
+    };
+    let chunk = data.responses.len().div_ceil(parts).max(1);
+    let (mut acc, covariances) = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..parts)
+            .map(|part| {
+                let scoring = &scoring;
+                let range = part * chunk..((part + 1) * chunk).min(data.responses.len());
+                scope.spawn(move || scoring.accumulate(range))
+            })
+            .collect();
+        let mut totals = (
+            Accumulators::new(group_count, dimensions, items),
+            scoring.covariances(),
+        );
+        for worker in workers {
+            // A panicking worker is a bug, not a data problem: surface it as such.
+            let (acc, covariances) = worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            totals.0.merge(&acc);
+            for (total, part) in totals.1.iter_mut().zip(&covariances) {
+                total.merge(part);
             }
         }
-        acc.add_response(workplace_group(workplace), &scores, answers);
-        if let Some(level) = data.responses.job_level[r]
-            .and_then(|o| job_levels.iter().position(|&j| j == o as usize))
-        {
-            for total in [layout.department[workplace], ORGANISATION] {
-                if let Some(cut_group) = layout.cut(total, level) {
-                    acc.add_response(cut_group, &scores, answers);
-                }
+        totals
+    });
+    let dimension_items = &scoring.dimension_items;
+    for &department in &layout.departments_with_cuts {
+        for level in 0..job_levels.len() {
+            if let (Some(from), Some(into)) = (
+                layout.cut(department, level),
+                layout.cut(ORGANISATION, level),
+            ) {
+                acc.roll_up(from, into);
             }
         }
     }
@@ -481,7 +606,7 @@ pub fn compute(
     }
 
     let reliability = if group_shown[ORGANISATION] {
-        reliability(definition, &dimension_items, &covariances, &icc)
+        reliability(definition, dimension_items, &covariances, &icc)
     } else {
         Vec::new()
     };

@@ -81,21 +81,30 @@ pub fn load_wave(conn: &mut SqliteConnection, wave: &Wave) -> Result<WaveData, R
         .flat_map(|q| q.options.iter().enumerate())
         .map(|(i, o)| (o.id.as_str(), i as u16))
         .collect();
-    let rows: Vec<(i32, Option<String>, Vec<u8>)> = responses::table
+    let items = definition.items.len();
+    let expected: i64 = responses::table
+        .filter(responses::wave_id.eq(wave.id))
+        .count()
+        .get_result(conn)?;
+    let expected = usize::try_from(expected).unwrap_or_default();
+    let mut table = ResponseTable {
+        workplace: Vec::with_capacity(expected),
+        job_level: Vec::with_capacity(expected),
+        answers: Vec::with_capacity(expected * items),
+    };
+    // Streamed straight into the column-wise table: a wave can hold 100,000 rows.
+    let rows = responses::table
         .filter(responses::wave_id.eq(wave.id))
         .select((
             responses::workplace_id,
             responses::job_level,
             responses::answers,
         ))
-        .load(conn)?;
-    let items = definition.items.len();
-    let mut table = ResponseTable {
-        workplace: Vec::with_capacity(rows.len()),
-        job_level: Vec::with_capacity(rows.len()),
-        answers: Vec::with_capacity(rows.len() * items),
-    };
-    for (workplace_id, job_level, answers) in rows {
+        .load_iter::<(i32, Option<String>, Vec<u8>), diesel::connection::DefaultLoadingMode>(
+            conn,
+        )?;
+    for row in rows {
+        let (workplace_id, job_level, answers) = row?;
         let workplace = index_of.get(&workplace_id).ok_or_else(|| {
             AggregationError::Inconsistent(format!(
                 "a response names unknown workplace id {workplace_id}"

@@ -42,7 +42,7 @@ pub fn confidence_interval(mean: f64, sd: f64, n: usize, level: f64) -> Option<(
     if n < 2 || !level_ok || !sd.is_finite() || sd < 0.0 {
         return None;
     }
-    let t = t_distribution((n - 1) as f64)?.inverse_cdf((1.0 + level) / 2.0);
+    let t = t_quantile((n - 1) as f64, (1.0 + level) / 2.0)?;
     let half_width = t * sd / (n as f64).sqrt();
     Some((mean - half_width, mean + half_width))
 }
@@ -51,12 +51,23 @@ pub fn confidence_interval(mean: f64, sd: f64, n: usize, level: f64) -> Option<(
 /// answered at least ⌈2/3 · J⌉ of the J items; otherwise `None` (too incomplete to
 /// stand for the scale). `None` also for J = 0.
 pub fn respondent_score(answers: &[Option<f64>]) -> Option<f64> {
-    let answered: Vec<f64> = answers.iter().flatten().copied().collect();
-    let required = (2 * answers.len()).div_ceil(3);
-    if answered.len() < required {
+    let (answered, sum) = answers
+        .iter()
+        .flatten()
+        .fold((0usize, 0.0), |(count, sum), value| {
+            (count + 1, sum + value)
+        });
+    respondent_score_from_sum(answered, sum, answers.len())
+}
+
+/// [`respondent_score`] from the number of answered items, their sum and the number of
+/// items J (for callers that already hold the sum).
+pub fn respondent_score_from_sum(answered: usize, sum: f64, items: usize) -> Option<f64> {
+    let required = (2 * items).div_ceil(3);
+    if answered == 0 || answered < required {
         return None;
     }
-    mean(&answered)
+    Some(sum / answered as f64)
 }
 
 /// Share (0.0–1.0, not percent) of answers in the top two boxes.
@@ -313,7 +324,7 @@ pub fn welch(a: &Summary, b: &Summary) -> Option<Welch> {
     let t_dist = t_distribution(df)?;
     // The survival function keeps precision for small p where 1 − cdf would cancel.
     let p = 2.0 * t_dist.sf(diff.abs() / se);
-    let half_width = t_dist.inverse_cdf(0.975) * se;
+    let half_width = t_quantile(df, 0.975)? * se;
     Some(Welch {
         diff,
         ci95: (diff - half_width, diff + half_width),
@@ -430,14 +441,27 @@ impl CovarianceAccumulator {
         self.n += 1;
         for (i, &x) in row.iter().enumerate() {
             self.sums[i] += x;
-            for (j, &y) in row.iter().enumerate().skip(i) {
-                self.cross[i * self.items + j] += x * y;
+            let cross = &mut self.cross[i * self.items..(i + 1) * self.items];
+            for (total, &y) in cross[i..].iter_mut().zip(&row[i..]) {
+                *total += x * y;
             }
         }
     }
 
     pub fn n(&self) -> u64 {
         self.n
+    }
+
+    /// Adds the rows another accumulator has seen (same items).
+    pub fn merge(&mut self, other: &CovarianceAccumulator) {
+        debug_assert_eq!(self.items, other.items);
+        self.n += other.n;
+        for (total, part) in self.sums.iter_mut().zip(&other.sums) {
+            *total += part;
+        }
+        for (total, part) in self.cross.iter_mut().zip(&other.cross) {
+            *total += part;
+        }
     }
 
     /// The J × J sample covariance matrix, row-major; `None` when n < 2.
@@ -502,6 +526,34 @@ fn column(rows: &[Vec<f64>], index: usize) -> Vec<f64> {
 }
 
 /// Standard Student's t; `None` for df that are not positive and finite.
+/// The p-quantile of Student's t with `df` degrees of freedom.
+///
+/// statrs inverts the CDF numerically, which costs far more than everything else a results
+/// page computes; a wave needs thousands of quantiles but only a few distinct (df, p) pairs
+/// (df = n − 1 of its group sizes), so they are remembered per thread. Exact, not an
+/// approximation; the memo is emptied when it grows large (Welch's df are fractional).
+fn t_quantile(df: f64, p: f64) -> Option<f64> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    const MAX_REMEMBERED: usize = 50_000;
+    thread_local! {
+        static QUANTILES: RefCell<HashMap<(u64, u64), f64>> = RefCell::new(HashMap::new());
+    }
+    let key = (df.to_bits(), p.to_bits());
+    if let Some(known) = QUANTILES.with(|memo| memo.borrow().get(&key).copied()) {
+        return Some(known);
+    }
+    let quantile = t_distribution(df)?.inverse_cdf(p);
+    QUANTILES.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if memo.len() >= MAX_REMEMBERED {
+            memo.clear();
+        }
+        memo.insert(key, quantile);
+    });
+    Some(quantile)
+}
+
 fn t_distribution(df: f64) -> Option<StudentsT> {
     StudentsT::new(0.0, 1.0, df).ok()
 }

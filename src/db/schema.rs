@@ -36,9 +36,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    responses (id) {
-        id -> Binary,
+    responses (wave_id, id) {
         wave_id -> Integer,
+        id -> Binary,
         workplace_id -> Integer,
         job_level -> Nullable<Text>,
         answers -> Binary,
@@ -46,9 +46,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    comments (id) {
-        id -> Binary,
+    comments (wave_id, id) {
         wave_id -> Integer,
+        id -> Binary,
         workplace_id -> Integer,
         body -> Text,
     }

@@ -1,0 +1,66 @@
+//! Aggregation speed on a demo-scale organisation: 1,000 workplaces, about 100,000 responses
+//! per wave, two waves. Run with `cargo bench --bench aggregation`; figures are recorded in
+//! docs/performance.md.
+//!
+//! - `compute`: full results of the current wave (every group, dimension, zone, agreement
+//!   index, the guard) plus the previous wave's results for the change, from data in memory;
+//! - `load_and_compute`: the same, reading both waves from the SQLite file first.
+
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+
+use anshin::aggregation::{compute, load};
+use anshin::demo::{self, DemoScale};
+use anshin::settings::Settings;
+
+const WORKPLACES: usize = 1_000;
+const RESPONSES_PER_WAVE: usize = 100_000;
+
+fn demo_database(dir: &Path) -> Settings {
+    let settings = Settings::for_database(&dir.join("bench.db"));
+    demo::build(
+        &settings,
+        DemoScale::Generated {
+            workplaces: WORKPLACES,
+            responses_per_wave: RESPONSES_PER_WAVE,
+        },
+    )
+    .expect("demo database");
+    settings
+}
+
+fn aggregation(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let settings = demo_database(dir.path());
+    let mut conn = anshin::db::connect(&settings.db_path).expect("connect");
+    let current = anshin::waves::find(&mut conn, 2).expect("current wave");
+    let earlier = anshin::waves::find(&mut conn, 1).expect("earlier wave");
+    let current_data = load::load_wave(&mut conn, &current).expect("current data");
+    let earlier_data = load::load_wave(&mut conn, &earlier).expect("earlier data");
+    println!(
+        "waves of {} and {} responses in {} workplaces",
+        current_data.responses.len(),
+        earlier_data.responses.len(),
+        current_data.workplaces.len()
+    );
+
+    let mut group = c.benchmark_group("aggregation");
+    group.sample_size(20);
+    group.bench_function("compute", |b| {
+        b.iter(|| {
+            let previous = compute(&earlier_data, None, None).expect("previous");
+            compute(&current_data, None, Some(&previous)).expect("current")
+        })
+    });
+    group.bench_function("load_and_compute", |b| {
+        b.iter(|| load::wave_results(&mut conn, current.id).expect("results"))
+    });
+    group.bench_function("load_one", |b| {
+        b.iter(|| load::load_wave(&mut conn, &current).expect("load"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, aggregation);
+criterion_main!(benches);
