@@ -34,6 +34,7 @@ fn aggregation(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let settings = demo_database(dir.path());
     let mut conn = anshin::db::connect(&settings.db_path).expect("connect");
+    // Waves 1 and 2 are closed; 2 is compared with 1.
     let current = anshin::waves::find(&mut conn, 2).expect("current wave");
     let earlier = anshin::waves::find(&mut conn, 1).expect("earlier wave");
     let current_data = load::load_wave(&mut conn, &current).expect("current data");

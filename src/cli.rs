@@ -75,9 +75,10 @@ pub struct ServerArgs {
     /// Public base URL used in invitation links.
     #[arg(long, env = "ANSHIN_BASE_URL")]
     pub base_url: Option<String>,
-    /// Mark cookies Secure (set when served over TLS).
-    #[arg(long, env = "ANSHIN_SECURE_COOKIES")]
-    pub secure_cookies: bool,
+    /// Behind a reverse proxy: take the client address for throttling from its
+    /// Forwarded / X-Forwarded-For header (only if the proxy sets it).
+    #[arg(long, env = "ANSHIN_TRUST_PROXY")]
+    pub trust_proxy: bool,
     /// Templates directory.
     #[arg(long, env = "ANSHIN_TEMPLATES")]
     pub templates: Option<PathBuf>,
@@ -85,8 +86,8 @@ pub struct ServerArgs {
     #[arg(long)]
     pub dev_open_api: bool,
     /// HTTP worker threads (0 = one per core).
-    #[arg(long, env = "ANSHIN_WORKERS", default_value_t = 0)]
-    pub workers: usize,
+    #[arg(long, env = "ANSHIN_WORKERS", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=64))]
+    pub workers: u16,
 }
 
 #[derive(Debug, Args)]
@@ -140,9 +141,10 @@ pub enum WaveCommand {
         /// Minimum group size k (default ANSHIN_MIN_GROUP or 5; never below 3).
         #[arg(long, env = "ANSHIN_MIN_GROUP", default_value_t = crate::aggregation::guard::DEFAULT_K)]
         k: u32,
-        /// Minimum group size k2 for item distributions, comments and job-level cuts.
-        #[arg(long, default_value_t = DEFAULT_K2)]
-        k2: u32,
+        /// Minimum group size k2 for item distributions, comments and job-level cuts
+        /// (default 10, or k if larger).
+        #[arg(long)]
+        k2: Option<u32>,
     },
     /// Close a wave: its codes stop working.
     Close { id: i32 },
@@ -312,11 +314,11 @@ fn server_settings(db_path: &Path, args: &ServerArgs) -> anyhow::Result<Settings
         .base_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", args.bind));
-    settings.secure_cookies = args.secure_cookies;
+    settings.trust_proxy = args.trust_proxy;
     if let Some(templates) = &args.templates {
         settings.templates_dir = templates.clone();
     }
-    settings.workers = args.workers;
+    settings.workers = usize::from(args.workers);
     settings.dev_open_api = args.dev_open_api;
     Ok(settings)
 }
@@ -382,7 +384,7 @@ fn run_wave(db_path: &Path, command: WaveCommand) -> anyhow::Result<()> {
             k,
             k2,
         } => {
-            let thresholds = Thresholds::new(k, k2)?;
+            let thresholds = Thresholds::new(k, k2.unwrap_or(DEFAULT_K2.max(k)))?;
             let dir =
                 definitions.unwrap_or_else(|| Settings::for_database(db_path).definitions_dir);
             let (text, origin) = waves::definition_source(&dir, &survey)?;

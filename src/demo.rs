@@ -1,5 +1,5 @@
-//! `anshin demo`: a disposable database with a sample city organisation, a closed earlier
-//! wave and an open current wave, filled with synthetic responses that go through the same
+//! `anshin demo`: a disposable database with a sample city organisation, two closed earlier
+//! waves and an open current wave, filled with synthetic responses that go through the same
 //! storage path as real ones (codes issued, then redeemed by the submission writer).
 
 use std::path::Path;
@@ -56,21 +56,29 @@ const ORGANISATION: &[(&str, &str, &str, Option<u32>)] = &[
     ("T332", "緑化推進係", "S33", Some(6)),
 ];
 
-/// Where each team's climate sits: (psychological safety, high standards) on 1–5, for the
-/// earlier wave and the current one. Chosen so that teams fall in all four zones and some
-/// move between waves.
-fn climate(index: usize) -> ((f64, f64), (f64, f64)) {
+/// The demo's waves, oldest first: name, and whether it is closed. Results exist only for
+/// closed waves, so two closed waves give every team a trajectory; the open one is in
+/// progress with unused codes to try.
+const DEMO_WAVES: [(&str, bool); 3] = [
+    ("2024年度 職場風土調査", true),
+    ("2025年度 職場風土調査", true),
+    ("2026年度 職場風土調査", false),
+];
+
+/// Where each team's climate sits in each demo wave: (psychological safety, high standards)
+/// on 1–5. Chosen so that teams fall in all four zones and some move between waves.
+fn climate(index: usize) -> [(f64, f64); 3] {
     const LEARNING: (f64, f64) = (4.1, 4.0);
     const COMFORT: (f64, f64) = (4.0, 2.9);
     const ANXIETY: (f64, f64) = (2.8, 4.0);
     const APATHY: (f64, f64) = (2.7, 2.7);
     match index % 6 {
-        0 => (LEARNING, LEARNING),
-        1 => (ANXIETY, LEARNING),
-        2 => (COMFORT, COMFORT),
-        3 => (ANXIETY, ANXIETY),
-        4 => (APATHY, APATHY),
-        _ => (APATHY, COMFORT),
+        0 => [LEARNING, LEARNING, LEARNING],
+        1 => [ANXIETY, ANXIETY, LEARNING],
+        2 => [COMFORT, COMFORT, COMFORT],
+        3 => [APATHY, ANXIETY, ANXIETY],
+        4 => [APATHY, APATHY, APATHY],
+        _ => [APATHY, APATHY, COMFORT],
     }
 }
 
@@ -106,8 +114,8 @@ pub struct DemoSummary {
     pub unused_codes: Vec<(String, InvitationCode)>,
 }
 
-/// Builds a fresh demo database at `settings.db_path`: the organisation, a closed earlier wave
-/// and an open current wave with synthetic responses stored by the collection code.
+/// Builds a fresh demo database at `settings.db_path`: the organisation, two closed waves and
+/// an open current wave, with synthetic responses stored by the collection code.
 pub fn build(settings: &Settings, scale: DemoScale) -> anyhow::Result<DemoSummary> {
     let path = &settings.db_path;
     prepare_fresh_file(path)?;
@@ -120,14 +128,14 @@ pub fn build(settings: &Settings, scale: DemoScale) -> anyhow::Result<DemoSummar
         ))
         .execute(&mut conn)?;
 
-    let (rows, (earlier_rate, current_rate)) = match scale {
+    let (rows, rates) = match scale {
         DemoScale::Sample => (sample_organisation(), SAMPLE_RESPONSE_RATES),
         DemoScale::Generated {
             workplaces,
             responses_per_wave,
         } => (
             generated_organisation(workplaces, responses_per_wave),
-            (GENERATED_RESPONSE_RATE, GENERATED_RESPONSE_RATE),
+            [GENERATED_RESPONSE_RATE; 3],
         ),
     };
     org::import(&mut conn, &rows)?;
@@ -138,56 +146,33 @@ pub fn build(settings: &Settings, scale: DemoScale) -> anyhow::Result<DemoSummar
 
     let secret = ServerSecret::load_or_create(&settings.secret_file)?;
     let (text, origin) = waves::definition_source(&settings.definitions_dir, "workplace-climate")?;
-    let mut rng = StdRng::seed_from_u64(SEED);
-    let mut unused_codes = Vec::new();
-
-    let earlier = waves::create(
-        &mut conn,
-        "2025年度 職場風土調査",
-        &text,
-        &origin,
-        settings.thresholds,
-    )?;
-    let definition = earlier.definition()?;
-    let wave = DemoWave {
+    let definition = SurveyDefinition::parse(&text, &origin)?;
+    let demo = DemoWave {
         definition: &definition,
         secret: &secret,
         teams: &teams,
     };
-    wave.fill(
-        &mut conn,
-        earlier.id,
-        earlier_rate,
-        false,
-        &mut rng,
-        &mut unused_codes,
-    )?;
-    waves::close(&mut conn, earlier.id)?;
-    unused_codes.clear();
-
-    let current = waves::create(
-        &mut conn,
-        "2026年度 職場風土調査",
-        &text,
-        &origin,
-        settings.thresholds,
-    )?;
-    wave.fill(
-        &mut conn,
-        current.id,
-        current_rate,
-        true,
-        &mut rng,
-        &mut unused_codes,
-    )?;
-
-    let responses = waves::response_count(&mut conn, earlier.id)?
-        + waves::response_count(&mut conn, current.id)?;
+    let mut rng = StdRng::seed_from_u64(SEED);
+    let mut unused_codes = Vec::new();
+    let mut responses = 0;
+    let mut open_wave = None;
+    for (index, ((name, closed), rate)) in DEMO_WAVES.iter().zip(rates).enumerate() {
+        let wave = waves::create(&mut conn, name, &text, &origin, settings.thresholds)?;
+        unused_codes.clear();
+        demo.fill(&mut conn, wave.id, rate, index, &mut rng, &mut unused_codes)?;
+        responses += waves::response_count(&mut conn, wave.id)?;
+        if *closed {
+            waves::close(&mut conn, wave.id)?;
+        } else {
+            open_wave = Some(wave);
+        }
+    }
+    let open_wave = open_wave.ok_or_else(|| anyhow::anyhow!("the demo has no open wave"))?;
     Ok(DemoSummary {
         workplaces: rows.len(),
         responses,
-        open_wave: current.id,
-        open_wave_name: current.name,
+        open_wave: open_wave.id,
+        open_wave_name: open_wave.name,
         unused_codes,
     })
 }
@@ -272,9 +257,10 @@ fn generated_organisation(workplaces: usize, responses_per_wave: usize) -> Vec<o
         .collect()
 }
 
-/// Share of codes redeemed in each wave: (earlier, current) for the sample; the same in both
-/// waves of a generated organisation, so both hold about the requested number of responses.
-const SAMPLE_RESPONSE_RATES: (f64, f64) = (0.85, 0.7);
+/// Share of codes redeemed in each demo wave (the open one is still in progress); a
+/// generated organisation uses one rate so that every wave holds about the requested number
+/// of responses.
+const SAMPLE_RESPONSE_RATES: [f64; 3] = [0.85, 0.85, 0.6];
 const GENERATED_RESPONSE_RATE: f64 = 0.9;
 
 /// Submissions stored per transaction while filling a wave.
@@ -294,7 +280,7 @@ impl DemoWave<'_> {
         conn: &mut SqliteConnection,
         wave_id: i32,
         response_rate: f64,
-        current_wave: bool,
+        wave_index: usize,
         rng: &mut StdRng,
         unused_codes: &mut Vec<(String, InvitationCode)>,
     ) -> anyhow::Result<()> {
@@ -305,8 +291,7 @@ impl DemoWave<'_> {
                 .map(|_| InvitationCode::generate(rng))
                 .collect();
             codes::store_new_codes(conn, self.secret, wave_id, team.id, &team_codes, |_| {})?;
-            let (before, now) = climate(index);
-            let (safety, standards) = if current_wave { now } else { before };
+            let (safety, standards) = climate(index)[wave_index];
             for code in team_codes {
                 if rng.random_bool(response_rate) {
                     let (answers, job_level, comment) =

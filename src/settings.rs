@@ -17,8 +17,8 @@ pub struct Settings {
     pub definitions_dir: PathBuf,
     /// Public base URL printed into invitation links, e.g. `https://survey.example.jp`.
     pub base_url: String,
-    /// Mark cookies `Secure` (serve over TLS). Off for plain-HTTP development and tests.
-    pub secure_cookies: bool,
+    /// Take client addresses (for throttling) from the reverse proxy's forwarding headers.
+    pub trust_proxy: bool,
     /// Serve the results API without login (development only, until accounts exist).
     pub dev_open_api: bool,
     /// HTTP worker threads; 0 = one per core.
@@ -37,7 +37,7 @@ impl Settings {
             templates_dir: source_dir("templates"),
             definitions_dir: source_dir("survey-definitions"),
             base_url: "http://127.0.0.1:8080".to_string(),
-            secure_cookies: false,
+            trust_proxy: false,
             dev_open_api: false,
             workers: 0,
         }

@@ -575,9 +575,10 @@ pub fn compute(
             result.n = counts_visible.then_some(acc.n[g]);
             for (d, dimension) in definition.dimensions.iter().enumerate() {
                 if cell_shown[d][g] {
-                    if let Some(score) =
+                    if let Some(mut score) =
                         dimension_score(definition, &acc, g, d, &dimension_items[d])
                     {
+                        score.n = counts_visible.then_some(score.sample_size);
                         result.scores.insert(dimension.id.clone(), score);
                     }
                 }
@@ -650,9 +651,9 @@ pub fn compute(
 }
 
 fn certainty(score: &DimensionScore, cut: f64) -> Certainty {
-    let interval = score
-        .sd
-        .and_then(|sd| stats::confidence_interval(score.mean, sd, score.n as usize, 0.90));
+    let interval = score.sd.and_then(|sd| {
+        stats::confidence_interval(score.mean, sd, score.sample_size as usize, 0.90)
+    });
     match interval {
         Some((low, high)) if low > cut || high < cut => Certainty::Certain,
         _ => Certainty::Borderline,
@@ -699,7 +700,8 @@ fn dimension_score(
             })
             .flatten();
     Some(DimensionScore {
-        n: summary.n as u32,
+        n: None,
+        sample_size: summary.n as u32,
         mean: summary.mean,
         sd: summary.sd,
         ci95: summary.ci95,
@@ -784,7 +786,7 @@ fn add_changes(groups: &mut [GroupResult], previous: &WaveResults, definition: &
 
 fn summary_of(score: &DimensionScore) -> Summary {
     Summary {
-        n: score.n as usize,
+        n: score.sample_size as usize,
         mean: score.mean,
         sd: score.sd,
         ci95: score.ci95,
@@ -935,10 +937,10 @@ threshold = { rule = "fixed", value = 3.5 }
         let t1 = group(&results, Some("T1"));
         assert!(!t1.suppressed);
         let ps = &t1.scores["ps"];
-        assert_eq!(ps.n, 5);
+        assert_eq!(ps.n, Some(5));
         assert!((ps.mean - 4.0).abs() < 1e-9);
         let hs = &t1.scores["hs"];
-        assert_eq!(hs.n, 6);
+        assert_eq!(hs.n, Some(6));
         // (5·5 + 3) / 6
         assert!((hs.mean - 28.0 / 6.0).abs() < 1e-9);
         assert_eq!(t1.zone, Some(Zone::Learning));
@@ -962,7 +964,7 @@ threshold = { rule = "fixed", value = 3.5 }
         }
         let d1 = group(&results, Some("D1"));
         assert!(!d1.suppressed);
-        assert_eq!(d1.scores["ps"].n, 12);
+        assert_eq!(d1.scores["ps"].sample_size, 12);
         // Twelve responses: scores yes, but details (k2 = 10) too; job-level cuts of 8 and 4
         // are below k2 and so are hidden.
         assert!(d1.items.is_some());
@@ -989,6 +991,51 @@ threshold = { rule = "fixed", value = 3.5 }
         assert_eq!(t1.previous_zone, Some(Zone::Apathy));
         assert_eq!(t1.zone, Some(Zone::Learning));
         assert_eq!(current.previous_wave, Some(1));
+    }
+
+    #[test]
+    fn comments_appear_only_in_groups_of_k2_in_random_order() {
+        let wave_with = |t2_responses: usize| {
+            let mut rows = vec![(1, None, [4, 2, 4]); 12];
+            rows.extend(vec![(2, None, [3, 3, 3]); t2_responses]);
+            let mut wave = data(&rows);
+            wave.comments = (0..20).map(|i| (1, format!("T1のコメント{i}"))).collect();
+            wave.comments.push((2, "T2のコメント".into()));
+            wave
+        };
+        // T1: 12 responses, T2: 10 — both reach k2.
+        let wave = wave_with(10);
+        let first = compute(&wave, None, None).expect("computed");
+        assert_eq!(
+            group(&first, Some("T1")).comments.as_ref().map(Vec::len),
+            Some(20)
+        );
+        assert_eq!(
+            group(&first, Some("T2")).comments.as_ref().map(Vec::len),
+            Some(1)
+        );
+        assert_eq!(
+            group(&first, Some("D1")).comments.as_ref().map(Vec::len),
+            Some(21)
+        );
+        // Random order: two computations practically never agree (1 in 20!).
+        let second = compute(&wave, None, None).expect("computed");
+        assert_ne!(
+            group(&first, Some("T1")).comments,
+            group(&second, Some("T1")).comments
+        );
+
+        // T2 with 6: scores yes (≥ k), details no (< k2) — and T1's details go too, or D1's
+        // comments minus T1's would be T2's.
+        let results = compute(&wave_with(6), None, None).expect("computed");
+        let (t1, t2) = (group(&results, Some("T1")), group(&results, Some("T2")));
+        assert!(!t2.suppressed);
+        assert!(t2.comments.is_none() && t2.items.is_none());
+        assert!(t1.comments.is_none() && t1.items.is_none());
+        assert_eq!(
+            group(&results, Some("D1")).comments.as_ref().map(Vec::len),
+            Some(21)
+        );
     }
 
     #[test]

@@ -15,6 +15,10 @@ use crate::waves::{self as wave_store, Wave, WaveError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResultsError {
+    /// Results of an open wave would change with every new response, and two reads could be
+    /// subtracted to isolate the few answers given in between (rule 7).
+    #[error("wave {0} is still open: its results are computed once it is closed")]
+    WaveOpen(i32),
     #[error("{0}")]
     Wave(#[from] WaveError),
     #[error("{0}")]
@@ -25,12 +29,16 @@ pub enum ResultsError {
     Database(#[from] diesel::result::Error),
 }
 
-/// The wave's guarded results, compared with the previous wave of the same survey if any.
+/// A closed wave's guarded results, compared with the previous closed wave of the same
+/// survey if any.
 pub fn wave_results(
     conn: &mut SqliteConnection,
     wave_id: i32,
 ) -> Result<WaveResults, ResultsError> {
     let wave = wave_store::find(conn, wave_id)?;
+    if wave.is_open() {
+        return Err(ResultsError::WaveOpen(wave_id));
+    }
     let previous = previous_wave(conn, &wave)?
         .map(|earlier| -> Result<WaveResults, ResultsError> {
             let data = load_wave(conn, &earlier)?;
@@ -41,11 +49,12 @@ pub fn wave_results(
     Ok(compute(&data, None, previous.as_ref())?)
 }
 
-/// The most recent earlier wave of the same survey.
+/// The most recent earlier closed wave of the same survey.
 pub fn previous_wave(conn: &mut SqliteConnection, wave: &Wave) -> QueryResult<Option<Wave>> {
     waves::table
         .filter(waves::survey_id.eq(&wave.survey_id))
         .filter(waves::id.lt(wave.id))
+        .filter(waves::status.eq("closed"))
         .order(waves::id.desc())
         .select(Wave::as_select())
         .first(conn)

@@ -141,7 +141,11 @@ impl GroupResult {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DimensionScore {
-    pub n: u32,
+    /// Respondents with a score, shown only where the group's response count may be shown.
+    pub n: Option<u32>,
+    /// The same count for the statistics (intervals, Welch); never printed: outputs use `n`.
+    #[serde(skip)]
+    pub sample_size: u32,
     pub mean: f64,
     pub sd: Option<f64>,
     pub ci95: Option<(f64, f64)>,

@@ -18,6 +18,7 @@ async fn wave_results(state: web::Data<AppState>, path: web::Path<i32>) -> HttpR
                 load::ResultsError::Wave(crate::waves::WaveError::NotFound(_)) => {
                     AppError::NotFound
                 }
+                load::ResultsError::WaveOpen(_) => AppError::WaveStillOpen,
                 other => AppError::internal(other),
             })
         })

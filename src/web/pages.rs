@@ -42,6 +42,8 @@ pub enum AppError {
     WaveClosed,
     #[error("malformed request")]
     BadRequest,
+    #[error("the wave is still open")]
+    WaveStillOpen,
     #[error("request body too large")]
     TooLarge,
     #[error("too many attempts")]
@@ -59,6 +61,7 @@ impl AppError {
             AppError::UsedCode => StatusCode::CONFLICT,
             AppError::WaveClosed => StatusCode::GONE,
             AppError::BadRequest => StatusCode::BAD_REQUEST,
+            AppError::WaveStillOpen => StatusCode::CONFLICT,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -74,6 +77,7 @@ impl AppError {
             AppError::UsedCode => ("code_used_title", "code_used_message"),
             AppError::WaveClosed => ("wave_closed_title", "wave_closed_message"),
             AppError::BadRequest => ("bad_request_title", "bad_request_message"),
+            AppError::WaveStillOpen => ("wave_open_title", "wave_open_message"),
             AppError::TooLarge => ("too_large_title", "too_large_message"),
             AppError::TooManyAttempts => ("too_many_attempts_title", "too_many_attempts_message"),
             AppError::Internal(_) | AppError::Unavailable(_) => {
@@ -129,6 +133,11 @@ impl Pages {
             },
         );
         context.insert("t", self.catalog.messages(lang));
+        // An absolute path: a relative "?lang=" would repeat a survey link's code in the URL.
+        context.insert(
+            "lang_switch_href",
+            &format!("/?lang={}", lang.other().code()),
+        );
         context
     }
 

@@ -41,34 +41,38 @@ pub fn redacted_path(path: &str) -> &str {
     }
 }
 
-/// Refuses a POST whose `Origin` names another site (a cross-site form post). Browsers send
-/// `Origin` on every POST; tools that send none are let through to the per-route checks.
+/// Refuses cross-site POSTs (a form on another site posting here).
+///
+/// `Sec-Fetch-Site` decides where the browser sends it. Without it, an `Origin` naming another
+/// host is refused. `Origin: null` proves nothing either way: browsers send it on every
+/// same-origin POST from a page served with `Referrer-Policy: no-referrer`, as ours are. A
+/// request with neither header is not from a browser form and goes on to the route's own
+/// checks (an invitation code, or a session's CSRF token).
 pub async fn same_origin_posts(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    if req.method() == Method::POST {
-        let origin_host = req
-            .headers()
-            .get(header::ORIGIN)
-            .and_then(|v| v.to_str().ok())
-            .map(|origin| {
-                origin
-                    .split_once("://")
-                    .map_or(origin, |(_, rest)| rest)
-                    .to_string()
-            });
-        let host = req.connection_info().host().to_string();
-        if let Some(origin_host) = origin_host {
-            if origin_host != host {
-                let response = HttpResponse::Forbidden()
-                    .content_type("text/plain; charset=utf-8")
-                    .body("403 Forbidden: cross-origin form submission");
-                return Ok(req.into_response(response));
-            }
-        }
+    if req.method() == Method::POST && is_cross_site(&req) {
+        let response = HttpResponse::Forbidden()
+            .content_type("text/plain; charset=utf-8")
+            .body("403 Forbidden: cross-site form submission");
+        return Ok(req.into_response(response));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+fn is_cross_site(req: &ServiceRequest) -> bool {
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header(header::HeaderName::from_static("sec-fetch-site")) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match header(header::ORIGIN) {
+        None | Some("null") => false,
+        Some(origin) => {
+            let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            origin_host != req.connection_info().host()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -84,7 +84,8 @@ impl Application {
         self.port
     }
 
-    /// Serves until stopped (SIGINT/SIGTERM stop gracefully: in-flight submissions finish),
+    /// Serves until stopped (SIGTERM stops gracefully: in-flight submissions finish; SIGINT,
+    /// i.e. Ctrl-C, stops at once, which loses nothing acknowledged either),
     /// then waits for the writer to commit whatever is still queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;

@@ -109,6 +109,9 @@ async fn a_complete_submission_is_stored_and_the_code_is_spent() {
         .await;
     assert_eq!(status, 409);
     assert!(body.contains("使用済み"), "{body}");
+    // The error page's language link must not lead back to the code's URL.
+    assert!(body.contains("href=\"/?lang=en\""), "{body}");
+    assert!(!body.contains(&codes[0].display_form()), "the code is not repeated on the page");
     assert_eq!(stored_responses(&app), 1);
 }
 
@@ -302,6 +305,7 @@ async fn every_page_carries_the_security_headers() {
         assert_eq!(header("referrer-policy"), "no-referrer", "{path}");
         assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
         assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        assert_eq!(header("cache-control"), "no-store", "{path}");
         let csp = header("content-security-policy");
         assert!(
             csp.contains("default-src 'self'") && !csp.contains("unsafe-inline"),
@@ -313,17 +317,52 @@ async fn every_page_carries_the_security_headers() {
     assert!(!body.contains("<script") && !body.contains("style="));
 }
 
-#[actix_web::test]
-async fn cross_origin_posts_are_refused() {
-    let (app, _, codes) = ready_app().await;
-    let response = app
+/// POSTs a complete survey for `code` with the given extra headers; returns the status.
+async fn post_with_headers(
+    app: &TestApp,
+    code: &InvitationCode,
+    headers: &[(&'static str, String)],
+) -> u16 {
+    let mut request = app
         .client
-        .post(app.url(&format!("/s/{}", codes[0].display_form())))
-        .insert_header(("origin", "https://evil.example"))
-        .insert_header(("content-type", "application/x-www-form-urlencoded"))
+        .post(app.url(&format!("/s/{}", code.display_form())))
+        .insert_header(("content-type", "application/x-www-form-urlencoded"));
+    for (name, value) in headers {
+        request = request.insert_header((*name, value.clone()));
+    }
+    request
         .send_body(form_body(&complete_answers(4)))
         .await
-        .expect("POST");
-    assert_eq!(response.status().as_u16(), 403);
+        .expect("POST")
+        .status()
+        .as_u16()
+}
+
+#[actix_web::test]
+async fn cross_site_posts_are_refused_and_same_origin_ones_pass() {
+    let (app, _, codes) = ready_app().await;
+    let host = app.address.trim_start_matches("http://").to_string();
+    for refused in [
+        vec![("origin", "https://evil.example".to_string())],
+        vec![
+            ("sec-fetch-site", "cross-site".to_string()),
+            ("origin", "null".to_string()),
+        ],
+        vec![("sec-fetch-site", "same-site".to_string())],
+    ] {
+        assert_eq!(
+            post_with_headers(&app, &codes[0], &refused).await,
+            403,
+            "{refused:?}"
+        );
+    }
     assert_eq!(used_codes(&app), 0);
+    // What a browser sends for our own form under Referrer-Policy: no-referrer.
+    let browser = vec![
+        ("origin", "null".to_string()),
+        ("sec-fetch-site", "same-origin".to_string()),
+    ];
+    assert_eq!(post_with_headers(&app, &codes[0], &browser).await, 303);
+    let same_host = vec![("origin", format!("http://{host}"))];
+    assert_eq!(post_with_headers(&app, &codes[1], &same_host).await, 303);
 }

@@ -24,11 +24,36 @@ async fn wave_with_a_small_team(app: &TestApp) -> i32 {
     wave
 }
 
+fn close(app: &TestApp, wave: i32) {
+    anshin::waves::close(&mut app.conn(), wave).expect("closed");
+}
+
 #[actix_web::test]
 async fn a_four_response_team_is_absent_from_every_output() {
     let app = spawn_app().await;
     let wave = wave_with_a_small_team(&app).await;
     let db = app.db_path.to_str().expect("path");
+
+    // No results while the wave is open: two reads could be subtracted.
+    let output = anshin(
+        &[
+            "--db",
+            db,
+            "results",
+            "--wave",
+            &wave.to_string(),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("still open"),
+        "{}",
+        stderr(&output)
+    );
+    close(&app, wave);
 
     let output = anshin(
         &[
@@ -115,6 +140,18 @@ async fn the_results_api_is_closed_unless_opened_for_development() {
     let open = anshin::web::startup::Application::build(settings).expect("app");
     let address = format!("http://127.0.0.1:{}", open.port());
     actix_web::rt::spawn(open.run_until_stopped());
+    let response = app
+        .client
+        .get(format!("{address}/api/waves/{wave}/results"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(
+        response.status().as_u16(),
+        409,
+        "an open wave has no results yet"
+    );
+    close(&app, wave);
     let mut response = app
         .client
         .get(format!("{address}/api/waves/{wave}/results"))
