@@ -124,6 +124,17 @@ pub enum SurveyCommand {
 pub enum OrgCommand {
     /// Upsert workplaces from CSV `code,name,parent_code[,headcount]` (all or nothing).
     Import { file: PathBuf },
+    /// Report small sibling workplaces together as one unit (集計単位) instead of lowering k.
+    Merge {
+        /// Code of the new reporting unit.
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// Member workplace codes (at least two, with one parent); repeat the flag.
+        #[arg(long = "workplace", required = true)]
+        workplaces: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -241,6 +252,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Survey(SurveyCommand::Check { files }) => check_definitions(&files),
         Command::Org(OrgCommand::Import { file }) => import_org(&db_path, &file),
+        Command::Org(OrgCommand::Merge {
+            code,
+            name,
+            workplaces,
+        }) => {
+            db::migrate(&db_path)?;
+            org::add_unit(&mut db::connect(&db_path)?, &code, &name, &workplaces)?;
+            println!("reporting unit {code} merges {}", workplaces.join(", "));
+            Ok(())
+        }
         Command::Wave(command) => run_wave(&db_path, command),
         Command::Codes(CodesCommand::Issue {
             wave,

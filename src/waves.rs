@@ -64,6 +64,8 @@ pub enum WaveError {
     AlreadyClosed(i32),
     #[error("the wave name must not be empty")]
     EmptyName,
+    #[error("{0}")]
+    ReportingUnit(#[from] crate::org::UnitError),
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),
 }
@@ -110,6 +112,12 @@ pub fn create(
         return Err(WaveError::EmptyName);
     }
     let definition = SurveyDefinition::parse(definition_text, origin)?;
+    // Merged reporting units must hold at least k people under this wave's k (rule 8).
+    crate::org::check_units(
+        &crate::org::load_all(conn)?,
+        &crate::org::load_units(conn)?,
+        thresholds.k(),
+    )?;
     let sha256 = hex::encode(Sha256::digest(definition_text.as_bytes()));
     let wave = diesel::insert_into(waves::table)
         .values((

@@ -38,6 +38,8 @@ pub struct WorkplaceNode {
     pub name: String,
     pub parent: Option<usize>,
     pub headcount: Option<u32>,
+    /// A merged reporting unit (集計単位) rather than a workplace of the organisation.
+    pub reporting_unit: bool,
 }
 
 /// A wave's responses, column-wise: response r answered for `workplace[r]`, chose job-level
@@ -167,11 +169,15 @@ impl Layout {
             {
                 first_cut[total] = Some(specs.len());
                 for level in 0..job_levels {
+                    // The organisation's cuts come first, at first_cut[ORGANISATION] + level.
+                    let level_total = first_cut[ORGANISATION]
+                        .filter(|_| total != ORGANISATION)
+                        .map(|first| first + level);
                     specs.push(GroupSpec {
                         workplace: specs[total].workplace,
                         job_level: Some(level),
                         parent: Some(total),
-                        kind: GroupKind::JobLevelCut,
+                        kind: GroupKind::JobLevelCut { level_total },
                         depth: specs[total].depth + 1,
                     });
                 }
@@ -546,11 +552,12 @@ pub fn compute(
             GroupKind::Hierarchy => workplace
                 .and_then(|w| w.parent)
                 .map(|p| data.workplaces[p].code.clone()),
-            GroupKind::JobLevelCut => workplace.map(|w| w.code.clone()),
+            GroupKind::JobLevelCut { .. } => workplace.map(|w| w.code.clone()),
         };
         let level = match (spec.kind, workplace) {
-            (GroupKind::JobLevelCut, _) => GroupLevel::JobLevel,
+            (GroupKind::JobLevelCut { .. }, _) => GroupLevel::JobLevel,
             (_, None) => GroupLevel::Organisation,
+            (_, Some(w)) if w.reporting_unit => GroupLevel::ReportingUnit,
             (_, Some(_)) => GroupLevel::Workplace,
         };
         let mut result = GroupResult {
@@ -891,6 +898,7 @@ threshold = { rule = "fixed", value = 3.5 }
             name: code.into(),
             parent,
             headcount,
+            reporting_unit: false,
         };
         vec![
             node("D1", None, None),

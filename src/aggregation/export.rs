@@ -129,6 +129,7 @@ fn level_name(level: GroupLevel) -> &'static str {
     match level {
         GroupLevel::Organisation => "organisation",
         GroupLevel::Workplace => "workplace",
+        GroupLevel::ReportingUnit => "reporting_unit",
         GroupLevel::JobLevel => "job_level",
     }
 }

@@ -65,7 +65,10 @@ pub enum GroupKind {
     /// The organisation, a 部, 課 or 係: its parent is the enclosing unit.
     Hierarchy,
     /// A job-level cut: its parent is the total (a department or the organisation) it splits.
-    JobLevelCut,
+    /// A department's cut also lies within the organisation's cut of the same level,
+    /// `level_total`: the organisation's managers minus the departments' managers are the
+    /// managers elsewhere, so that difference is protected too.
+    JobLevelCut { level_total: Option<usize> },
 }
 
 /// A group as the guard sees it: how many responses it holds and where it sits.
@@ -94,12 +97,17 @@ pub fn visible_groups(groups: &[GuardGroup], eligible: &[bool], threshold: u32) 
         .collect();
     let mut hierarchy_children: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
     let mut cuts: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+    let mut level_parts: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
     for (index, group) in groups.iter().enumerate() {
-        if let Some(parent) = group.parent {
-            match group.kind {
-                GroupKind::Hierarchy => hierarchy_children[parent].push(index),
-                GroupKind::JobLevelCut => cuts[parent].push(index),
+        match (group.kind, group.parent) {
+            (GroupKind::Hierarchy, Some(parent)) => hierarchy_children[parent].push(index),
+            (GroupKind::JobLevelCut { level_total }, Some(parent)) => {
+                cuts[parent].push(index);
+                if let Some(level_total) = level_total {
+                    level_parts[level_total].push(index);
+                }
             }
+            (_, None) => {}
         }
     }
     let depth = depths(groups);
@@ -113,11 +121,16 @@ pub fn visible_groups(groups: &[GuardGroup], eligible: &[bool], threshold: u32) 
             bounding_shown_descendants(group, &hierarchy_children, shown)
         });
     }
-    for (total, total_cuts) in cuts.iter().enumerate() {
-        if !total_cuts.is_empty() {
-            protect_region(total, threshold, groups, &mut shown, |shown| {
-                total_cuts.iter().copied().filter(|&c| shown[c]).collect()
-            });
+    // Job-level cuts form a table (departments × levels): each total's cuts ("rows") and
+    // each organisation-level cut's department parts ("columns") leave 0 or ≥ threshold.
+    // Suppressing only ever grows the other residuals, so one pass of each suffices.
+    for partition in [&cuts, &level_parts] {
+        for (total, parts) in partition.iter().enumerate() {
+            if !parts.is_empty() {
+                protect_region(total, threshold, groups, &mut shown, |shown| {
+                    parts.iter().copied().filter(|&c| shown[c]).collect()
+                });
+            }
         }
     }
     shown
@@ -194,7 +207,7 @@ mod tests {
         GuardGroup {
             n,
             parent: Some(total),
-            kind: GroupKind::JobLevelCut,
+            kind: GroupKind::JobLevelCut { level_total: None },
         }
     }
 
@@ -254,6 +267,30 @@ mod tests {
         assert_eq!(visible_groups(&groups, &[true; 3], 10), [true, false, true]);
     }
 
+    #[test]
+    fn an_organisation_cut_is_protected_against_its_department_parts() {
+        // Organisation 40 = department A 20 + department B 20. Managers: organisation 25,
+        // A 12, B 11 → 2 managers elsewhere would be exposed; B's managers are hidden.
+        let mut groups = vec![
+            node(40, None),
+            node(20, Some(0)),
+            node(20, Some(0)),
+            cut(25, 0),
+        ];
+        for (n, department) in [(12, 1), (11, 2)] {
+            groups.push(GuardGroup {
+                n,
+                parent: Some(department),
+                kind: GroupKind::JobLevelCut {
+                    level_total: Some(3),
+                },
+            });
+        }
+        let shown = visible_groups(&groups, &[true; 6], 5);
+        assert!(shown[3] && shown[4]);
+        assert!(!shown[5], "{shown:?}");
+    }
+
     /// A random forest (parents before children) with random sizes consistent with nesting,
     /// plus job-level cuts under some groups.
     fn forest() -> impl Strategy<Value = (Vec<GuardGroup>, Vec<bool>)> {
@@ -306,7 +343,7 @@ mod tests {
                 if let Some(p) = g.parent {
                     match g.kind {
                         GroupKind::Hierarchy => children[p].push(i),
-                        GroupKind::JobLevelCut => cuts[p].push(i),
+                        GroupKind::JobLevelCut { .. } => cuts[p].push(i),
                     }
                 }
             }

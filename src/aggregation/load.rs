@@ -61,6 +61,40 @@ pub fn previous_wave(conn: &mut SqliteConnection, wave: &Wave) -> QueryResult<Op
         .optional()
 }
 
+/// Inserts each merged reporting unit between its members and their common parent, so the
+/// unit is one more group of the tree (and the guard protects it like any other).
+fn add_reporting_units(
+    workplaces: &mut Vec<WorkplaceNode>,
+    units: &[org::ReportingUnit],
+    index_of: &HashMap<i32, usize>,
+) {
+    for unit in units {
+        let members: Vec<usize> = unit
+            .members
+            .iter()
+            .filter_map(|id| index_of.get(id).copied())
+            .collect();
+        let Some(&first) = members.first() else {
+            continue;
+        };
+        let unit_index = workplaces.len();
+        let headcount = members
+            .iter()
+            .map(|&m| workplaces[m].headcount)
+            .sum::<Option<u32>>();
+        workplaces.push(WorkplaceNode {
+            code: unit.code.clone(),
+            name: unit.name.clone(),
+            parent: workplaces[first].parent,
+            headcount,
+            reporting_unit: true,
+        });
+        for member in members {
+            workplaces[member].parent = Some(unit_index);
+        }
+    }
+}
+
 /// Reads everything aggregation needs of one wave.
 pub fn load_wave(conn: &mut SqliteConnection, wave: &Wave) -> Result<WaveData, ResultsError> {
     let definition = Arc::new(wave.definition().map_err(WaveError::from)?);
@@ -74,15 +108,17 @@ pub fn load_wave(conn: &mut SqliteConnection, wave: &Wave) -> Result<WaveData, R
     })?;
     let stored = org::load_all(conn)?;
     let index_of: HashMap<i32, usize> = stored.iter().enumerate().map(|(i, w)| (w.id, i)).collect();
-    let workplaces = stored
+    let mut workplaces: Vec<WorkplaceNode> = stored
         .iter()
         .map(|w| WorkplaceNode {
             code: w.code.clone(),
             name: w.name.clone(),
             parent: w.parent_id.and_then(|p| index_of.get(&p).copied()),
             headcount: w.headcount.and_then(|h| u32::try_from(h).ok()),
+            reporting_unit: false,
         })
         .collect();
+    add_reporting_units(&mut workplaces, &org::load_units(conn)?, &index_of);
 
     let option_index: HashMap<&str, u16> = definition
         .job_level

@@ -100,6 +100,8 @@ pub struct DimensionMeta {
 pub enum GroupLevel {
     Organisation,
     Workplace,
+    /// A merged reporting unit (集計単位) of small sibling workplaces.
+    ReportingUnit,
     JobLevel,
 }
 

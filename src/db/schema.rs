@@ -96,6 +96,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    reporting_units (id) {
+        id -> Integer,
+        code -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    reporting_unit_members (unit_id, workplace_id) {
+        unit_id -> Integer,
+        workplace_id -> Integer,
+    }
+}
+
+diesel::table! {
     settings (key) {
         key -> Text,
         value -> Text,
@@ -110,6 +125,8 @@ diesel::joinable!(comments -> waves (wave_id));
 diesel::joinable!(manager_scopes -> accounts (account_id));
 diesel::joinable!(manager_scopes -> workplaces (workplace_id));
 diesel::joinable!(action_plans -> waves (wave_id));
+diesel::joinable!(reporting_unit_members -> reporting_units (unit_id));
+diesel::joinable!(reporting_unit_members -> workplaces (workplace_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     workplaces,
@@ -121,5 +138,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     manager_scopes,
     action_plans,
     audit_log,
+    reporting_units,
+    reporting_unit_members,
     settings,
 );

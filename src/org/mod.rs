@@ -4,8 +4,10 @@
 //! checked file in one transaction, so a rejected file writes nothing.
 
 mod store;
+mod units;
 
 pub use store::{import, load_all, Workplace};
+pub use units::{add_unit, check_units, load_units, ReportingUnit, UnitError};
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;

@@ -111,7 +111,10 @@ async fn a_complete_submission_is_stored_and_the_code_is_spent() {
     assert!(body.contains("使用済み"), "{body}");
     // The error page's language link must not lead back to the code's URL.
     assert!(body.contains("href=\"&#x2F;?lang=en\""), "{body}");
-    assert!(!body.contains(&codes[0].display_form()), "the code is not repeated on the page");
+    assert!(
+        !body.contains(&codes[0].display_form()),
+        "the code is not repeated on the page"
+    );
     assert_eq!(stored_responses(&app), 1);
 }
 

@@ -175,3 +175,120 @@ async fn the_results_api_is_closed_unless_opened_for_development() {
         .expect("GET");
     assert_eq!(response.status().as_u16(), 404);
 }
+
+#[actix_web::test]
+async fn merged_reporting_units_report_small_teams_together() {
+    let app = spawn_app().await;
+    let rows = anshin::org::parse_csv(
+        "D1,総務部,,\nT1,文書係,D1,3\nT2,法制係,D1,3\nT3,職員係,D1,10\nT4,秘書係,D1,2\n".as_bytes(),
+    )
+    .expect("org");
+    anshin::org::import(&mut app.conn(), &rows).expect("imported");
+    let db = app.db_path.to_str().expect("path");
+    let merge = |code: &str, members: &[&str]| {
+        let mut args = vec![
+            "--db",
+            db,
+            "org",
+            "merge",
+            "--code",
+            code,
+            "--name",
+            "文書・法制係",
+        ];
+        for member in members {
+            args.extend(["--workplace", member]);
+        }
+        anshin(&args, None)
+    };
+    assert!(merge("U1", &["T1", "T2"]).status.success());
+    let refused = merge("U2", &["T2", "T4"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("already belongs"),
+        "{}",
+        stderr(&refused)
+    );
+    let refused = merge("U3", &["T3", "D1"]);
+    assert!(
+        stderr(&refused).contains("share one parent"),
+        "{}",
+        stderr(&refused)
+    );
+
+    // A unit smaller than k stops the wave from being created.
+    assert!(merge("U4", &["T4", "T3"]).status.success());
+    let output = anshin(
+        &[
+            "--db",
+            db,
+            "wave",
+            "create",
+            "--survey",
+            "workplace-climate",
+            "--name",
+            "x",
+            "--k",
+            "13",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("reporting unit \"U1\" has 6 people, fewer than k = 13"),
+        "{}",
+        stderr(&output)
+    );
+
+    let wave = app.open_wave();
+    for (team, count) in [("T1", 3), ("T2", 3), ("T3", 9)] {
+        for code in app.issue_codes(wave, team, count) {
+            let (status, _, _) = app
+                .post_form(
+                    &format!("/s/{}", code.display_form()),
+                    &form_body(&complete_answers(4)),
+                )
+                .await;
+            assert_eq!(status, 303);
+        }
+    }
+    close(&app, wave);
+    let output = anshin(
+        &[
+            "--db",
+            db,
+            "results",
+            "--wave",
+            &wave.to_string(),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let group = |code: &str| {
+        json["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .find(|g| g["workplace"] == code && g["job_level"].is_null())
+            .cloned()
+            .expect("group listed")
+    };
+    let unit = group("U1");
+    assert_eq!(unit["level"], "reporting_unit");
+    assert_eq!(unit["parent"], "D1");
+    assert_eq!(unit["suppressed"], false);
+    assert_eq!(
+        unit["scores"]["engagement"]["sample_size"],
+        serde_json::Value::Null,
+        "internal count never printed"
+    );
+    assert!(unit["scores"]["engagement"]["mean"].is_number());
+    for small in ["T1", "T2"] {
+        let team = group(small);
+        assert_eq!(team["suppressed"], true);
+        assert_eq!(team["parent"], "U1");
+    }
+}

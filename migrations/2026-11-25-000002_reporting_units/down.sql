@@ -1,0 +1,2 @@
+DROP TABLE reporting_unit_members;
+DROP TABLE reporting_units;
