@@ -28,7 +28,7 @@ pub struct Cli {
 pub enum Command {
     /// Apply pending database migrations.
     Migrate,
-    /// Create a fresh demo database (sample organisation, two waves, synthetic responses), then serve.
+    /// Create a fresh demo database (sample organisation, two closed waves and an open one, synthetic responses), then serve.
     Demo(DemoArgs),
     /// Serve the survey and dashboards (migrations run first).
     Serve(ServeArgs),
@@ -135,6 +135,11 @@ pub enum OrgCommand {
         #[arg(long = "workplace", required = true)]
         workplaces: Vec<String>,
     },
+    /// Remove a reporting unit: its members report on their own again.
+    Unmerge {
+        #[arg(long)]
+        code: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,9 +233,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let summary = crate::demo::build(&settings, scale)?;
             println!(
-                "Demo database {} ready: {} workplaces, 2 waves, {} synthetic responses.",
+                "Demo database {} ready: {} workplaces, {} waves, {} synthetic responses.",
                 db_path.display(),
                 summary.workplaces,
+                summary.waves,
                 summary.responses
             );
             println!(
@@ -260,6 +266,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             db::migrate(&db_path)?;
             org::add_unit(&mut db::connect(&db_path)?, &code, &name, &workplaces)?;
             println!("reporting unit {code} merges {}", workplaces.join(", "));
+            Ok(())
+        }
+        Command::Org(OrgCommand::Unmerge { code }) => {
+            db::migrate(&db_path)?;
+            org::remove_unit(&mut db::connect(&db_path)?, &code)?;
+            println!("reporting unit {code} removed");
             Ok(())
         }
         Command::Wave(command) => run_wave(&db_path, command),

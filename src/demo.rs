@@ -107,6 +107,7 @@ pub enum DemoScale {
 #[derive(Debug, Clone)]
 pub struct DemoSummary {
     pub workplaces: usize,
+    pub waves: usize,
     pub responses: i64,
     pub open_wave: i32,
     pub open_wave_name: String,
@@ -170,6 +171,7 @@ pub fn build(settings: &Settings, scale: DemoScale) -> anyhow::Result<DemoSummar
     let open_wave = open_wave.ok_or_else(|| anyhow::anyhow!("the demo has no open wave"))?;
     Ok(DemoSummary {
         workplaces: rows.len(),
+        waves: DEMO_WAVES.len(),
         responses,
         open_wave: open_wave.id,
         open_wave_name: open_wave.name,

@@ -7,7 +7,7 @@ mod store;
 mod units;
 
 pub use store::{import, load_all, Workplace};
-pub use units::{add_unit, check_units, load_units, ReportingUnit, UnitError};
+pub use units::{add_unit, check_units, load_units, remove_unit, ReportingUnit, UnitError};
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;

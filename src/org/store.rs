@@ -39,6 +39,53 @@ pub enum OrgImportError {
 /// Upserts the rows by code in one transaction: new codes are added, existing ones get the
 /// new name, parent and headcount, and workplaces missing from the file are kept (their past
 /// results stay valid). Nothing is written unless the whole file is valid.
+/// A file may not reuse a reporting unit's code, nor move a unit's member to another parent
+/// (a unit's members must stay siblings).
+fn check_reporting_units(
+    conn: &mut SqliteConnection,
+    rows: &[OrgRow],
+    existing_parents: &HashMap<String, Option<String>>,
+) -> Result<(), OrgImportError> {
+    let units = super::load_units(conn)?;
+    let member_ids: std::collections::HashSet<i32> = units
+        .iter()
+        .flat_map(|u| u.members.iter().copied())
+        .collect();
+    let members: std::collections::HashSet<String> = workplaces::table
+        .select((workplaces::id, workplaces::code))
+        .load::<(i32, String)>(conn)?
+        .into_iter()
+        .filter(|(id, _)| member_ids.contains(id))
+        .map(|(_, code)| code)
+        .collect();
+    for row in rows {
+        if let Some(unit) = units.iter().find(|u| u.code == row.code) {
+            return Err(ImportError {
+                line: Some(row.line),
+                message: format!(
+                    "code {:?} is already the code of reporting unit {:?}",
+                    row.code, unit.name
+                ),
+            }
+            .into());
+        }
+        let moved = existing_parents
+            .get(&row.code)
+            .is_some_and(|parent| *parent != row.parent_code);
+        if moved && members.contains(&row.code) {
+            return Err(ImportError {
+                line: Some(row.line),
+                message: format!(
+                    "{:?} belongs to a reporting unit and cannot move to another parent; remove the unit first (anshin org unmerge)",
+                    row.code
+                ),
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
 pub fn import(
     conn: &mut SqliteConnection,
     rows: &[OrgRow],
@@ -58,6 +105,7 @@ pub fn import(
             })
             .collect();
         check_hierarchy(rows, &existing_parents)?;
+        check_reporting_units(conn, rows, &existing_parents)?;
 
         let mut id_by_code: HashMap<String, i32> =
             existing.iter().map(|w| (w.code.clone(), w.id)).collect();

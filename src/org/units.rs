@@ -23,6 +23,8 @@ pub enum UnitError {
     MissingName,
     #[error("code {0:?} is already used by a workplace or another unit")]
     CodeTaken(String),
+    #[error("no reporting unit has the code {0:?}")]
+    UnknownUnit(String),
     #[error("a reporting unit merges at least two workplaces")]
     TooFewMembers,
     #[error("unknown workplace {0:?}")]
@@ -118,6 +120,16 @@ pub fn add_unit(
         }
         Ok(())
     })
+}
+
+/// Removes a reporting unit (its members report on their own again).
+pub fn remove_unit(conn: &mut SqliteConnection, code: &str) -> Result<(), UnitError> {
+    let removed = diesel::delete(reporting_units::table.filter(reporting_units::code.eq(code)))
+        .execute(conn)?;
+    if removed == 0 {
+        return Err(UnitError::UnknownUnit(code.to_string()));
+    }
+    Ok(())
 }
 
 pub fn load_units(conn: &mut SqliteConnection) -> QueryResult<Vec<ReportingUnit>> {

@@ -215,6 +215,21 @@ async fn merged_reporting_units_report_small_teams_together() {
         "{}",
         stderr(&refused)
     );
+    // The organisation import keeps units consistent: no clashing code, members stay siblings.
+    let import = |csv: &str| {
+        let file = app.db_path.with_file_name("org-update.csv");
+        std::fs::write(&file, csv).expect("write");
+        anshin(
+            &["--db", db, "org", "import", file.to_str().expect("path")],
+            None,
+        )
+    };
+    assert!(stderr(&import("U1,新しい係,D1,3\n")).contains("reporting unit"));
+    assert!(stderr(&import("D2,市民部,,\nT1,文書係,D2,3\n")).contains("cannot move"));
+    assert!(
+        import("T1,文書管理係,D1,3\n").status.success(),
+        "renaming a member is fine"
+    );
 
     // A unit smaller than k stops the wave from being created.
     assert!(merge("U4", &["T4", "T3"]).status.success());
@@ -238,6 +253,11 @@ async fn merged_reporting_units_report_small_teams_together() {
         stderr(&output).contains("reporting unit \"U1\" has 6 people, fewer than k = 13"),
         "{}",
         stderr(&output)
+    );
+    assert!(
+        anshin(&["--db", db, "org", "unmerge", "--code", "U4"], None)
+            .status
+            .success()
     );
 
     let wave = app.open_wave();
