@@ -138,6 +138,87 @@ pub fn add_user(
     })
 }
 
+/// A signed-in account as the web layer needs it: who, which role, and for a manager the
+/// workplaces (with their subtrees) they may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: i32,
+    pub login: String,
+    pub role: Role,
+    /// Codes of every workplace a manager may see; empty for HR, who see everything.
+    pub visible_workplaces: std::collections::BTreeSet<String>,
+    /// The workplaces a manager was given (the roots of `visible_workplaces`).
+    pub own_workplaces: Vec<String>,
+}
+
+impl Account {
+    pub fn may_see(&self, workplace_code: &str) -> bool {
+        self.role == Role::Hr || self.visible_workplaces.contains(workplace_code)
+    }
+}
+
+/// Checks a login and password; `None` for an unknown login or a wrong password.
+pub fn authenticate(
+    conn: &mut SqliteConnection,
+    login: &str,
+    password: &str,
+) -> QueryResult<Option<i32>> {
+    let found: Option<(i32, String)> = accounts::table
+        .filter(accounts::login.eq(login))
+        .select((accounts::id, accounts::password_hash))
+        .first(conn)
+        .optional()?;
+    Ok(found.and_then(|(id, hash)| verify_password(password, &hash).then_some(id)))
+}
+
+/// Loads an account with its visible workplaces; `None` if it no longer exists.
+pub fn load_account(conn: &mut SqliteConnection, id: i32) -> QueryResult<Option<Account>> {
+    let Some((login, role)) = accounts::table
+        .find(id)
+        .select((accounts::login, accounts::role))
+        .first::<(String, String)>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let Some(role) = Role::parse(&role) else {
+        return Ok(None);
+    };
+    let scope_ids: Vec<i32> = manager_scopes::table
+        .filter(manager_scopes::account_id.eq(id))
+        .select(manager_scopes::workplace_id)
+        .load(conn)?;
+    let all = crate::org::load_all(conn)?;
+    let mut visible = std::collections::BTreeSet::new();
+    let mut own_workplaces = Vec::new();
+    for workplace in &all {
+        if scope_ids.contains(&workplace.id) {
+            own_workplaces.push(workplace.code.clone());
+        }
+        // Visible: the workplace itself or any ancestor is in the manager's scope.
+        let mut current = Some(workplace);
+        let mut steps = 0;
+        while let Some(w) = current {
+            if scope_ids.contains(&w.id) {
+                visible.insert(workplace.code.clone());
+                break;
+            }
+            steps += 1;
+            current = w
+                .parent_id
+                .and_then(|p| all.iter().find(|other| other.id == p))
+                .filter(|_| steps <= all.len());
+        }
+    }
+    Ok(Some(Account {
+        id,
+        login,
+        role,
+        visible_workplaces: visible,
+        own_workplaces,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

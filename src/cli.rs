@@ -82,9 +82,9 @@ pub struct ServerArgs {
     /// Templates directory.
     #[arg(long, env = "ANSHIN_TEMPLATES")]
     pub templates: Option<PathBuf>,
-    /// Serve GET /api/waves/{id}/results without login (development only, until roles exist).
-    #[arg(long)]
-    pub dev_open_api: bool,
+    /// Mark the session cookie Secure (set when served over TLS).
+    #[arg(long, env = "ANSHIN_SECURE_COOKIES")]
+    pub secure_cookies: bool,
     /// HTTP worker threads (0 = one per core).
     #[arg(long, env = "ANSHIN_WORKERS", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=64))]
     pub workers: u16,
@@ -239,6 +239,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 summary.waves,
                 summary.responses
             );
+            if !summary.logins.is_empty() {
+                println!(
+                    "Dashboards: sign in at {}/login as",
+                    settings.base_url.trim_end_matches('/')
+                );
+                for (login, password, shows) in &summary.logins {
+                    println!("  {login} / {password}\t{shows}");
+                }
+            }
             println!(
                 "Unused invitation codes of the open wave \"{}\" (each works once):",
                 summary.open_wave_name
@@ -352,7 +361,7 @@ fn server_settings(db_path: &Path, args: &ServerArgs) -> anyhow::Result<Settings
         settings.templates_dir = templates.clone();
     }
     settings.workers = usize::from(args.workers);
-    settings.dev_open_api = args.dev_open_api;
+    settings.secure_cookies = args.secure_cookies;
     Ok(settings)
 }
 

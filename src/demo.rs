@@ -10,6 +10,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
 
+use crate::accounts::Role;
 use crate::codes::{self, InvitationCode};
 use crate::collection::answers;
 use crate::collection::store::{store_batch, Outcome, Submission};
@@ -113,7 +114,36 @@ pub struct DemoSummary {
     pub open_wave_name: String,
     /// (workplace code, code) of codes left unused in the open wave.
     pub unused_codes: Vec<(String, InvitationCode)>,
+    /// (login, password, what it shows) of the demo accounts.
+    pub logins: Vec<(&'static str, &'static str, &'static str)>,
 }
+
+/// Demo accounts of the sample organisation: HR, a manager of a team in the learning zone
+/// and a manager of a team too small to report on (it shows the protected message). Their
+/// passwords are printed: this is a disposable demo database.
+const DEMO_LOGINS: &[(&str, &str, Role, Option<&str>, &str)] = &[
+    (
+        "hr",
+        "demo-hr-password",
+        Role::Hr,
+        None,
+        "HR: every workplace, CSV, heatmap",
+    ),
+    (
+        "manager1",
+        "demo-manager-password",
+        Role::Manager,
+        Some("T111"),
+        "manager of 職員係",
+    ),
+    (
+        "manager2",
+        "demo-manager-password",
+        Role::Manager,
+        Some("T132"),
+        "manager of 契約係 (4 people: protected)",
+    ),
+];
 
 /// Builds a fresh demo database at `settings.db_path`: the organisation, two closed waves and
 /// an open current wave, with synthetic responses stored by the collection code.
@@ -173,10 +203,26 @@ pub fn build(settings: &Settings, scale: DemoScale) -> anyhow::Result<DemoSummar
         workplaces: rows.len(),
         waves: DEMO_WAVES.len(),
         responses,
+        logins: match scale {
+            DemoScale::Sample => add_demo_logins(&mut conn)?,
+            DemoScale::Generated { .. } => Vec::new(),
+        },
         open_wave: open_wave.id,
         open_wave_name: open_wave.name,
         unused_codes,
     })
+}
+
+fn add_demo_logins(
+    conn: &mut SqliteConnection,
+) -> anyhow::Result<Vec<(&'static str, &'static str, &'static str)>> {
+    let mut logins = Vec::new();
+    for (login, password, role, workplace, shows) in DEMO_LOGINS {
+        let workplaces: Vec<String> = workplace.iter().map(|w| w.to_string()).collect();
+        crate::accounts::add_user(conn, login, *role, password, &workplaces)?;
+        logins.push((*login, *password, *shows));
+    }
+    Ok(logins)
 }
 
 fn sample_organisation() -> Vec<org::OrgRow> {

@@ -3,6 +3,8 @@
 
 pub mod accounts;
 pub mod aggregation;
+pub mod audit;
+pub mod charts;
 pub mod cli;
 pub mod codes;
 pub mod collection;

@@ -19,8 +19,8 @@ pub struct Settings {
     pub base_url: String,
     /// Take client addresses (for throttling) from the reverse proxy's forwarding headers.
     pub trust_proxy: bool,
-    /// Serve the results API without login (development only, until accounts exist).
-    pub dev_open_api: bool,
+    /// Mark the session cookie `Secure` (serve over TLS). Off for plain-HTTP development.
+    pub secure_cookies: bool,
     /// HTTP worker threads; 0 = one per core.
     pub workers: usize,
 }
@@ -38,7 +38,7 @@ impl Settings {
             definitions_dir: source_dir("survey-definitions"),
             base_url: "http://127.0.0.1:8080".to_string(),
             trust_proxy: false,
-            dev_open_api: false,
+            secure_cookies: false,
             workers: 0,
         }
     }

@@ -125,6 +125,7 @@ diesel::joinable!(comments -> waves (wave_id));
 diesel::joinable!(manager_scopes -> accounts (account_id));
 diesel::joinable!(manager_scopes -> workplaces (workplace_id));
 diesel::joinable!(action_plans -> waves (wave_id));
+diesel::joinable!(action_plans -> workplaces (workplace_id));
 diesel::joinable!(reporting_unit_members -> reporting_units (unit_id));
 diesel::joinable!(reporting_unit_members -> workplaces (workplace_id));
 

@@ -1,43 +1,125 @@
-//! The JSON API. Until accounts and roles exist it is mounted only with `--dev-open-api`.
+//! Results for signed-in accounts: the JSON API and the CSV download. HR see every group; a
+//! manager sees the organisation as a whole and their own workplaces (with their subtrees).
+//! Every view and export is written to the audit log.
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::auth::{current_account, language};
 use super::pages::AppError;
+use super::session::TypedSession;
 use super::AppState;
-use crate::aggregation::{export, load};
+use crate::accounts::{Account, Role};
+use crate::aggregation::{export, load, GroupLevel, WaveResults};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/waves/{id}/results", web::get().to(wave_results));
+    cfg.route("/api/waves/{id}/results", web::get().to(results_json))
+        .route("/hr/waves/{id}/results.csv", web::get().to(results_csv));
 }
 
-async fn wave_results(state: web::Data<AppState>, path: web::Path<i32>) -> HttpResponse {
-    let wave_id = path.into_inner();
-    let computed = state
+/// Keeps only what `account` may see: everything for HR; for a manager the organisation's
+/// overall figures and their own workplaces (no other workplace, no job-level cut).
+pub fn scoped(mut results: WaveResults, account: &Account) -> WaveResults {
+    if account.role == Role::Manager {
+        results
+            .groups
+            .retain(|group| match (&group.workplace, group.level) {
+                (None, GroupLevel::Organisation) => true,
+                (Some(code), GroupLevel::Workplace | GroupLevel::ReportingUnit) => {
+                    account.may_see(code)
+                }
+                _ => false,
+            });
+        results.reliability.clear();
+    }
+    results
+}
+
+/// A closed wave's results as `account` may see them; the view is audited.
+pub async fn results_for(
+    state: &web::Data<AppState>,
+    account: &Account,
+    wave_id: i32,
+    action: &'static str,
+) -> Result<WaveResults, AppError> {
+    let account_id = account.id;
+    let results = state
         .with_conn(move |conn| {
-            load::wave_results(conn, wave_id).map_err(|error| match error {
+            let results = load::wave_results(conn, wave_id).map_err(|error| match error {
                 load::ResultsError::Wave(crate::waves::WaveError::NotFound(_)) => {
                     AppError::NotFound
                 }
                 load::ResultsError::WaveOpen(_) => AppError::WaveStillOpen,
                 other => AppError::internal(other),
-            })
+            })?;
+            crate::audit::record(conn, account_id, action, &format!("wave {wave_id}"))
+                .map_err(AppError::internal)?;
+            Ok(results)
         })
-        .await;
-    let body = computed.and_then(|results| export::to_json(&results).map_err(AppError::internal));
-    match body {
+        .await?;
+    Ok(scoped(results, account))
+}
+
+fn json_error(error: &AppError) -> HttpResponse {
+    if let AppError::Internal(cause) | AppError::Unavailable(cause) = error {
+        tracing::error!(cause = %cause, "results request failed");
+    }
+    HttpResponse::build(error.status())
+        .content_type("application/json")
+        .body(format!(
+            "{{\"error\":\"{}\"}}",
+            error.status().canonical_reason().unwrap_or("error")
+        ))
+}
+
+async fn results_json(
+    state: web::Data<AppState>,
+    session: TypedSession,
+    path: web::Path<i32>,
+) -> HttpResponse {
+    let wave_id = path.into_inner();
+    let result = async {
+        let account = current_account(&state, &session).await?;
+        let results = results_for(&state, &account, wave_id, "view results (JSON)").await?;
+        export::to_json(&results).map_err(AppError::internal)
+    }
+    .await;
+    match result {
         Ok(json) => HttpResponse::Ok()
             .content_type("application/json")
             .body(json),
-        Err(error) => {
-            if let AppError::Internal(cause) = &error {
-                tracing::error!(cause = %cause, "results failed");
-            }
-            HttpResponse::build(error.status())
-                .content_type("application/json")
-                .body(format!(
-                    "{{\"error\":\"{}\"}}",
-                    error.status().canonical_reason().unwrap_or("error")
-                ))
+        Err(error) => json_error(&error),
+    }
+}
+
+/// HR's CSV download for Excel.
+async fn results_csv(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: TypedSession,
+    path: web::Path<i32>,
+) -> HttpResponse {
+    let wave_id = path.into_inner();
+    let lang = language(&req, None);
+    let result = async {
+        let account = current_account(&state, &session).await?;
+        if account.role != Role::Hr {
+            return Err(AppError::Forbidden);
         }
+        let results = results_for(&state, &account, wave_id, "export results (CSV)").await?;
+        let mut body = Vec::new();
+        export::write_csv(&results, &mut body).map_err(AppError::internal)?;
+        Ok(body)
+    }
+    .await;
+    match result {
+        Ok(body) => HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"anshin-wave-{wave_id}-results.csv\""),
+            ))
+            .body(body),
+        Err(error) => super::auth::page_error(&state, lang, error),
     }
 }

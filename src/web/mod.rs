@@ -2,8 +2,12 @@
 //! server and the tests run the very same app.
 
 mod api;
+mod auth;
+mod charts;
+mod dashboards;
 mod pages;
 mod security;
+mod session;
 mod staff;
 pub mod startup;
 mod throttle;
@@ -22,6 +26,11 @@ use crate::waves::DefinitionCache;
 pub use pages::{AppError, Pages};
 pub use throttle::Throttle;
 
+/// Failed sign-ins per login name, and per client address, before they must wait.
+const LOGIN_FAILURES_PER_WINDOW: u32 = 5;
+const LOGIN_FAILURES_PER_ADDRESS: u32 = 20;
+const LOGIN_FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
 /// Wrong codes one client may try per window before it must wait.
 const CODE_FAILURES_PER_WINDOW: u32 = 20;
 const CODE_FAILURE_WINDOW: Duration = Duration::from_secs(10 * 60);
@@ -35,6 +44,8 @@ pub struct AppState {
     pub secret: ServerSecret,
     pub definitions: DefinitionCache,
     pub code_throttle: Throttle<IpAddr>,
+    pub login_throttle: Throttle<String>,
+    pub login_ip_throttle: Throttle<IpAddr>,
 }
 
 impl AppState {
@@ -53,6 +64,8 @@ impl AppState {
             secret,
             definitions: DefinitionCache::default(),
             code_throttle: Throttle::new(CODE_FAILURES_PER_WINDOW, CODE_FAILURE_WINDOW),
+            login_throttle: Throttle::new(LOGIN_FAILURES_PER_WINDOW, LOGIN_FAILURE_WINDOW),
+            login_ip_throttle: Throttle::new(LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURE_WINDOW),
         }
     }
 
@@ -72,10 +85,11 @@ impl AppState {
     }
 }
 
-/// Mounts every route; the results API only when `dev_open_api` is set (until roles exist).
-pub fn config(cfg: &mut web::ServiceConfig, dev_open_api: bool) {
+/// Mounts every route.
+pub fn config(cfg: &mut web::ServiceConfig) {
     staff::config(cfg);
-    if dev_open_api {
-        api::config(cfg);
-    }
+    auth::config(cfg);
+    api::config(cfg);
+    charts::config(cfg);
+    dashboards::config(cfg);
 }

@@ -44,6 +44,10 @@ pub enum AppError {
     BadRequest,
     #[error("the wave is still open")]
     WaveStillOpen,
+    #[error("not signed in")]
+    NotSignedIn,
+    #[error("not allowed")]
+    Forbidden,
     #[error("request body too large")]
     TooLarge,
     #[error("too many attempts")]
@@ -62,6 +66,8 @@ impl AppError {
             AppError::WaveClosed => StatusCode::GONE,
             AppError::BadRequest => StatusCode::BAD_REQUEST,
             AppError::WaveStillOpen => StatusCode::CONFLICT,
+            AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -78,6 +84,8 @@ impl AppError {
             AppError::WaveClosed => ("wave_closed_title", "wave_closed_message"),
             AppError::BadRequest => ("bad_request_title", "bad_request_message"),
             AppError::WaveStillOpen => ("wave_open_title", "wave_open_message"),
+            AppError::NotSignedIn => ("not_signed_in_title", "not_signed_in_message"),
+            AppError::Forbidden => ("forbidden_title", "forbidden_message"),
             AppError::TooLarge => ("too_large_title", "too_large_message"),
             AppError::TooManyAttempts => ("too_many_attempts_title", "too_many_attempts_message"),
             AppError::Internal(_) | AppError::Unavailable(_) => {

@@ -3,6 +3,10 @@
 use std::net::TcpListener;
 use std::thread::JoinHandle;
 
+use actix_session::config::CookieContentSecurity;
+use actix_session::storage::CookieSessionStore;
+use actix_session::SessionMiddleware;
+use actix_web::cookie::SameSite;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpRequest, HttpServer};
@@ -52,7 +56,8 @@ impl Application {
         })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         let workers = settings.workers;
-        let dev_open_api = settings.dev_open_api;
+        let session_key = actix_web::cookie::Key::derive_from(secret.as_bytes());
+        let secure_cookies = settings.secure_cookies;
         let state = web::Data::new(AppState::new(settings, pool, writer, pages, secret));
         let mut server = HttpServer::new(move || {
             App::new()
@@ -60,7 +65,16 @@ impl Application {
                 .wrap(from_fn(security::same_origin_posts))
                 .wrap(security::headers())
                 .wrap(security::access_log())
-                .configure(|cfg| config(cfg, dev_open_api))
+                .wrap(
+                    SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
+                        .cookie_name("anshin_session".into())
+                        .cookie_secure(secure_cookies)
+                        .cookie_http_only(true)
+                        .cookie_same_site(SameSite::Strict)
+                        .cookie_content_security(CookieContentSecurity::Private)
+                        .build(),
+                )
+                .configure(config)
                 .default_service(web::to(not_found))
         });
         if workers > 0 {

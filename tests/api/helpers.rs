@@ -301,3 +301,107 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
     }
 }
+
+pub const TEST_PASSWORD: &str = "correct horse battery staple";
+
+/// Adds an account with [`TEST_PASSWORD`] (role "hr" or "manager").
+pub fn add_account(app: &TestApp, login: &str, role: &str, workplaces: &[&str]) {
+    let role = anshin::accounts::Role::parse(role).expect("role");
+    let workplaces: Vec<String> = workplaces.iter().map(|w| w.to_string()).collect();
+    anshin::accounts::add_user(&mut app.conn(), login, role, TEST_PASSWORD, &workplaces)
+        .expect("account added");
+}
+
+/// A client that keeps the session cookie, like a browser would.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    cookie: std::cell::RefCell<Option<String>>,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Browser {
+            app,
+            cookie: std::cell::RefCell::new(None),
+        }
+    }
+
+    /// Signs in with [`TEST_PASSWORD`]; panics if that fails.
+    pub async fn sign_in(app: &'a TestApp, login: &str) -> Browser<'a> {
+        let browser = Browser::new(app);
+        let (status, location, _) = browser.submit_login(login, TEST_PASSWORD).await;
+        assert_eq!(
+            (status, location.as_deref()),
+            (303, Some("/dashboard")),
+            "signed in as {login}"
+        );
+        browser
+    }
+
+    /// Opens the login page and posts the form with its CSRF token.
+    pub async fn submit_login(&self, login: &str, password: &str) -> (u16, Option<String>, String) {
+        let (_, page) = self.get("/login").await;
+        let csrf = csrf_token(&page);
+        let body = form_body(&[
+            ("login".to_string(), login.to_string()),
+            ("password".to_string(), password.to_string()),
+            ("csrf".to_string(), csrf),
+        ]);
+        self.post("/login", &body).await
+    }
+
+    fn remember(&self, response: &awc::ClientResponse<impl futures_util::Stream>) {
+        for value in response.headers().get_all("set-cookie") {
+            if let Some(pair) = value.to_str().ok().and_then(|v| v.split(';').next()) {
+                if pair.starts_with("anshin_session=") {
+                    *self.cookie.borrow_mut() = Some(pair.to_string());
+                }
+            }
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let mut request = self.app.client.get(self.app.url(path));
+        if let Some(cookie) = self.cookie.borrow().clone() {
+            request = request.insert_header(("cookie", cookie));
+        }
+        let mut response = request.send().await.expect("GET");
+        self.remember(&response);
+        let body = response.body().limit(50 << 20).await.expect("body");
+        (
+            response.status().as_u16(),
+            String::from_utf8_lossy(&body).into_owned(),
+        )
+    }
+
+    pub async fn post(&self, path: &str, body: &str) -> (u16, Option<String>, String) {
+        let mut request = self
+            .app
+            .client
+            .post(self.app.url(path))
+            .insert_header(("content-type", "application/x-www-form-urlencoded"));
+        if let Some(cookie) = self.cookie.borrow().clone() {
+            request = request.insert_header(("cookie", cookie));
+        }
+        let mut response = request.send_body(body.to_string()).await.expect("POST");
+        self.remember(&response);
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = response.body().limit(10 << 20).await.expect("body");
+        (
+            response.status().as_u16(),
+            location,
+            String::from_utf8_lossy(&body).into_owned(),
+        )
+    }
+}
+
+/// The CSRF token of the first form on a page.
+pub fn csrf_token(page: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.find(marker).expect("a form with a CSRF token") + marker.len();
+    page[start..].split('"').next().expect("token").to_string()
+}

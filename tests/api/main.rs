@@ -4,6 +4,7 @@ mod anonymity;
 mod cli;
 mod collection;
 mod crash;
+mod dashboards;
 mod helpers;
 mod org_import;
 mod results;

@@ -2,7 +2,9 @@
 //! A 4-response team must be absent from the CSV, the JSON and from any parent-minus-children
 //! difference.
 
-use crate::helpers::{anshin, complete_answers, form_body, spawn_app, stderr, TestApp};
+use crate::helpers::{
+    add_account, anshin, complete_answers, form_body, spawn_app, stderr, Browser, TestApp,
+};
 
 /// D1 holds T1 (8 responses) and T2 (4 responses).
 async fn wave_with_a_small_team(app: &TestApp) -> i32 {
@@ -129,37 +131,20 @@ async fn a_four_response_team_is_absent_from_every_output() {
 }
 
 #[actix_web::test]
-async fn the_results_api_is_closed_unless_opened_for_development() {
+async fn the_results_api_needs_a_signed_in_account() {
     let app = spawn_app().await;
     let wave = wave_with_a_small_team(&app).await;
     let (status, _) = app.get(&format!("/api/waves/{wave}/results")).await;
-    assert_eq!(status, 404, "no route without --dev-open-api");
+    assert_eq!(status, 401, "anonymous");
 
-    let mut settings = app.settings.clone();
-    settings.dev_open_api = true;
-    let open = anshin::web::startup::Application::build(settings).expect("app");
-    let address = format!("http://127.0.0.1:{}", open.port());
-    actix_web::rt::spawn(open.run_until_stopped());
-    let response = app
-        .client
-        .get(format!("{address}/api/waves/{wave}/results"))
-        .send()
-        .await
-        .expect("GET");
-    assert_eq!(
-        response.status().as_u16(),
-        409,
-        "an open wave has no results yet"
-    );
+    add_account(&app, "hr1", "hr", &[]);
+    let hr = Browser::sign_in(&app, "hr1").await;
+    let (status, _) = hr.get(&format!("/api/waves/{wave}/results")).await;
+    assert_eq!(status, 409, "an open wave has no results yet");
     close(&app, wave);
-    let mut response = app
-        .client
-        .get(format!("{address}/api/waves/{wave}/results"))
-        .send()
-        .await
-        .expect("GET");
-    assert_eq!(response.status().as_u16(), 200);
-    let json: serde_json::Value = response.json().limit(1 << 20).await.expect("json");
+    let (status, body) = hr.get(&format!("/api/waves/{wave}/results")).await;
+    assert_eq!(status, 200);
+    let json: serde_json::Value = serde_json::from_str(&body).expect("json");
     let t2 = json["groups"]
         .as_array()
         .expect("groups")
@@ -167,13 +152,8 @@ async fn the_results_api_is_closed_unless_opened_for_development() {
         .find(|g| g["workplace"] == "T2")
         .expect("T2");
     assert_eq!(t2["suppressed"], true);
-    let response = app
-        .client
-        .get(format!("{address}/api/waves/999/results"))
-        .send()
-        .await
-        .expect("GET");
-    assert_eq!(response.status().as_u16(), 404);
+    let (status, _) = hr.get("/api/waves/999/results").await;
+    assert_eq!(status, 404);
 }
 
 #[actix_web::test]

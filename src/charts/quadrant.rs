@@ -1,0 +1,890 @@
+//! The policy's quadrant (第4章): psychological safety across, the high-standards climate up,
+//! cut into Edmondson's four zones at `results.cut`, one point per group.
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::{
+    bold_text_style, dimension_name, fit_text, font, message_svg, render, scale_tick_count,
+    text_style, text_width, tr, wrap_notes, DrawResult, Root, NOTE_COLOUR, TEXT_COLOUR,
+};
+use crate::aggregation::{DimensionMeta, DimensionScore, GroupLevel, WaveResults};
+use crate::i18n::Lang;
+
+/// Fill of a group's point (`<circle fill="#4E79A7">`) when the other groups are labelled.
+pub const POINT_FILL: RGBColor = RGBColor(0x4E, 0x79, 0xA7);
+/// Fill of the other groups' points (`<circle fill="#A6A6A6">`) in [`Others::Unlabelled`] mode.
+pub const MUTED_POINT_FILL: RGBColor = RGBColor(0xA6, 0xA6, 0xA6);
+/// Fill of the highlighted group's point (`<circle fill="#D9480F">`).
+pub const HIGHLIGHT_FILL: RGBColor = RGBColor(0xD9, 0x48, 0x0F);
+/// Fill of the organisation's diamond (`<polygon fill="#222222">`).
+pub const ORGANISATION_FILL: RGBColor = RGBColor(0x22, 0x22, 0x22);
+/// A trajectory: the line's stroke and its arrowhead's fill (`<polygon fill="#5A6B7F">`).
+pub const TRAJECTORY_COLOUR: RGBColor = RGBColor(0x5A, 0x6B, 0x7F);
+/// The highlighted group's trajectory (`<polygon fill="#9C3109">` for its arrowhead).
+pub const HIGHLIGHT_TRAJECTORY_COLOUR: RGBColor = RGBColor(0x9C, 0x31, 0x09);
+
+const CUT_LINE_COLOUR: RGBColor = RGBColor(0x80, 0x80, 0x80);
+
+const SIZE: (u32, u32) = (720, 540);
+/// Room under the plot for up to three lines of notes.
+const NOTES_HEIGHT: u32 = 52;
+const NOTE_PX: f64 = 11.0;
+const LABEL_PX: f64 = 12.0;
+const LABEL_MAX_WIDTH: f64 = 170.0;
+/// A point's radius when its response count is not shown.
+const DEFAULT_RADIUS: i32 = 7;
+const MIN_RADIUS: i32 = 5;
+const MAX_RADIUS: i32 = 14;
+const ORGANISATION_HALF_SIZE: i32 = 9;
+const ARROW_HEAD_LENGTH: f64 = 9.0;
+const ARROW_HEAD_HALF_WIDTH: f64 = 4.5;
+/// Opacity of an arrow whose change is within chance on both axes.
+const FAINT_ARROW_OPACITY: f64 = 0.45;
+
+/// What the quadrant shows besides the organisation and the highlighted group.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Others {
+    /// Every group, named, with its trajectory.
+    #[default]
+    Labelled,
+    /// Every group as an unnamed grey point, without trajectories.
+    Unlabelled,
+    /// No other group.
+    Hidden,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuadrantOptions {
+    pub lang: Lang,
+    /// The workplace code of the group to stand out (strong colour, named, drawn on top).
+    pub highlight: Option<String>,
+    pub others: Others,
+}
+
+struct ZoneSpec {
+    ja: &'static str,
+    en: &'static str,
+    shade: RGBColor,
+    high_x: bool,
+    high_y: bool,
+}
+
+const ZONES: [ZoneSpec; 4] = [
+    ZoneSpec {
+        ja: "学習",
+        en: "Learning",
+        shade: RGBColor(0xE4, 0xF2, 0xE0),
+        high_x: true,
+        high_y: true,
+    },
+    ZoneSpec {
+        ja: "快適",
+        en: "Comfort",
+        shade: RGBColor(0xE3, 0xED, 0xF7),
+        high_x: true,
+        high_y: false,
+    },
+    ZoneSpec {
+        ja: "不安",
+        en: "Anxiety",
+        shade: RGBColor(0xFB, 0xE8, 0xDA),
+        high_x: false,
+        high_y: true,
+    },
+    ZoneSpec {
+        ja: "無気力",
+        en: "Apathy",
+        shade: RGBColor(0xEE, 0xEE, 0xEE),
+        high_x: false,
+        high_y: false,
+    },
+];
+
+/// A group's part in the chart; the order is the drawing order, so later roles lie on top.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Role {
+    Muted,
+    Other,
+    Organisation,
+    Highlight,
+}
+
+impl Role {
+    fn fill(self) -> RGBColor {
+        match self {
+            Role::Muted => MUTED_POINT_FILL,
+            Role::Other => POINT_FILL,
+            Role::Organisation => ORGANISATION_FILL,
+            Role::Highlight => HIGHLIGHT_FILL,
+        }
+    }
+
+    fn trajectory_colour(self) -> RGBColor {
+        match self {
+            Role::Highlight => HIGHLIGHT_TRAJECTORY_COLOUR,
+            _ => TRAJECTORY_COLOUR,
+        }
+    }
+}
+
+/// A group to draw, with the figures it needs.
+struct Marker<'a> {
+    role: Role,
+    label: Option<&'a str>,
+    x: &'a DimensionScore,
+    y: &'a DimensionScore,
+    n: Option<u32>,
+    with_trajectory: bool,
+}
+
+/// The quadrant of one wave as an SVG of 720×540.
+///
+/// Draws every group that is neither a job-level cut nor suppressed and has both axis
+/// scores; the organisation as a diamond. A group without those scores is never drawn: if it
+/// is the highlighted one, a note says it is hidden.
+pub fn quadrant(results: &WaveResults, options: &QuadrantOptions) -> String {
+    let lang = options.lang;
+    let (Some(x_axis), Some(y_axis)) = (axis(results, "x"), axis(results, "y")) else {
+        return message_svg(
+            SIZE,
+            tr(
+                lang,
+                "この調査には四象限の軸がありません",
+                "This survey has no quadrant axes",
+            ),
+        );
+    };
+    let markers = markers(results, options, &x_axis.id, &y_axis.id);
+    let highlight_hidden = options.highlight.as_deref().is_some_and(|code| {
+        results
+            .groups
+            .iter()
+            .any(|g| g.level != GroupLevel::JobLevel && g.workplace.as_deref() == Some(code))
+            && !markers.iter().any(|m| m.role == Role::Highlight)
+    });
+    let chart = Quadrant {
+        results,
+        lang,
+        x_axis,
+        y_axis,
+        markers,
+        highlight_hidden,
+    };
+    render("quadrant", SIZE, lang, |root| chart.draw(root))
+}
+
+fn axis<'a>(results: &'a WaveResults, name: &str) -> Option<&'a DimensionMeta> {
+    results
+        .dimensions
+        .iter()
+        .find(|d| d.quadrant_axis == Some(name) && d.scale_min < d.scale_max)
+}
+
+fn markers<'a>(
+    results: &'a WaveResults,
+    options: &QuadrantOptions,
+    x_id: &str,
+    y_id: &str,
+) -> Vec<Marker<'a>> {
+    let mut markers: Vec<Marker<'a>> = results
+        .groups
+        .iter()
+        .filter(|g| !g.suppressed && g.level != GroupLevel::JobLevel)
+        .filter_map(|group| {
+            let x = group.scores.get(x_id)?;
+            let y = group.scores.get(y_id)?;
+            if !(x.mean.is_finite() && y.mean.is_finite()) {
+                return None;
+            }
+            let highlighted = group.level != GroupLevel::Organisation
+                && options.highlight.is_some()
+                && group.workplace == options.highlight;
+            let role = match (group.level, highlighted, options.others) {
+                (GroupLevel::Organisation, _, _) => Role::Organisation,
+                (_, true, _) => Role::Highlight,
+                (_, false, Others::Labelled) => Role::Other,
+                (_, false, Others::Unlabelled) => Role::Muted,
+                (_, false, Others::Hidden) => return None,
+            };
+            let label = match role {
+                Role::Organisation => Some(tr(options.lang, "組織全体", "Organisation")),
+                Role::Muted => None,
+                Role::Other | Role::Highlight => Some(group.name.as_str()),
+            };
+            Some(Marker {
+                role,
+                label,
+                x,
+                y,
+                n: group.n,
+                with_trajectory: role == Role::Highlight || options.others == Others::Labelled,
+            })
+        })
+        .collect();
+    markers.sort_by_key(|m| m.role);
+    markers
+}
+
+/// Radius of a group's point: grows with the square root of the response count where it is
+/// shown, within limits so that neither a tiny nor a huge group dominates.
+fn radius(n: Option<u32>) -> i32 {
+    n.map_or(DEFAULT_RADIUS, |n| {
+        (3.0 + f64::from(n).sqrt())
+            .round()
+            .clamp(f64::from(MIN_RADIUS), f64::from(MAX_RADIUS)) as i32
+    })
+}
+
+/// Where a group stood in the previous wave, when both axes were shown then, and whether the
+/// move is beyond chance on either axis.
+fn previous_position(x: &DimensionScore, y: &DimensionScore) -> Option<((f64, f64), bool)> {
+    let (x_change, y_change) = (x.change?, y.change?);
+    Some((
+        (x_change.previous_mean, y_change.previous_mean),
+        x_change.real || y_change.real,
+    ))
+}
+
+type Pixel = (i32, i32);
+
+struct Arrow {
+    shaft: [Pixel; 2],
+    head: [Pixel; 3],
+}
+
+/// An arrow from `from` that stops at the edge of the point at `to`; none when the move is
+/// too short to show beside the point.
+fn arrow(from: Pixel, to: Pixel, radius: i32) -> Option<Arrow> {
+    let (dx, dy) = (f64::from(to.0 - from.0), f64::from(to.1 - from.1));
+    let length = dx.hypot(dy);
+    let stop = f64::from(radius) + 1.0;
+    if length <= stop + ARROW_HEAD_LENGTH {
+        return None;
+    }
+    let (ux, uy) = (dx / length, dy / length);
+    let tip = (f64::from(to.0) - ux * stop, f64::from(to.1) - uy * stop);
+    let base = (
+        tip.0 - ux * ARROW_HEAD_LENGTH,
+        tip.1 - uy * ARROW_HEAD_LENGTH,
+    );
+    let wing = (-uy * ARROW_HEAD_HALF_WIDTH, ux * ARROW_HEAD_HALF_WIDTH);
+    let pixel = |(x, y): (f64, f64)| (x.round() as i32, y.round() as i32);
+    Some(Arrow {
+        shaft: [from, pixel(base)],
+        head: [
+            pixel(tip),
+            pixel((base.0 + wing.0, base.1 + wing.1)),
+            pixel((base.0 - wing.0, base.1 - wing.1)),
+        ],
+    })
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    left: f64,
+    top: f64,
+    right: f64,
+    bottom: f64,
+}
+
+impl Bounds {
+    fn around((x, y): Pixel, half_size: i32) -> Bounds {
+        let (x, y, half) = (f64::from(x), f64::from(y), f64::from(half_size));
+        Bounds {
+            left: x - half,
+            top: y - half,
+            right: x + half,
+            bottom: y + half,
+        }
+    }
+
+    fn overlaps(&self, other: &Bounds) -> bool {
+        self.left < other.right
+            && other.left < self.right
+            && self.top < other.bottom
+            && other.top < self.bottom
+    }
+
+    fn within(&self, outer: &Bounds) -> bool {
+        self.left >= outer.left
+            && self.right <= outer.right
+            && self.top >= outer.top
+            && self.bottom <= outer.bottom
+    }
+}
+
+/// Picks a free spot for a label beside its point: right, left, above or below, keeping clear
+/// of points and earlier labels; if none is free, the first that stays in the plot.
+fn place_label(
+    point: Pixel,
+    radius: i32,
+    width: f64,
+    plot: &Bounds,
+    taken: &[Bounds],
+) -> (Bounds, HPos) {
+    let (x, y) = (f64::from(point.0), f64::from(point.1));
+    let gap = f64::from(radius) + 3.0;
+    let height = LABEL_PX + 2.0;
+    let at = |left: f64, top: f64| Bounds {
+        left,
+        top,
+        right: left + width,
+        bottom: top + height,
+    };
+    let candidates = [
+        (at(x + gap, y - height / 2.0), HPos::Left),
+        (at(x - gap - width, y - height / 2.0), HPos::Right),
+        (at(x - width / 2.0, y - gap - height), HPos::Center),
+        (at(x - width / 2.0, y + gap), HPos::Center),
+    ];
+    candidates
+        .iter()
+        .find(|(spot, _)| spot.within(plot) && !taken.iter().any(|t| t.overlaps(spot)))
+        .or_else(|| candidates.iter().find(|(spot, _)| spot.within(plot)))
+        .copied()
+        .unwrap_or(candidates[0])
+}
+
+struct Quadrant<'a> {
+    results: &'a WaveResults,
+    lang: Lang,
+    x_axis: &'a DimensionMeta,
+    y_axis: &'a DimensionMeta,
+    markers: Vec<Marker<'a>>,
+    highlight_hidden: bool,
+}
+
+/// A marker's place in pixels.
+struct Placed {
+    centre: Pixel,
+    radius: i32,
+    arrow: Option<(Arrow, bool)>,
+}
+
+impl Quadrant<'_> {
+    fn draw(&self, root: &Root<'_>) -> DrawResult {
+        let lang = self.lang;
+        let x_range = (
+            f64::from(self.x_axis.scale_min),
+            f64::from(self.x_axis.scale_max),
+        );
+        let y_range = (
+            f64::from(self.y_axis.scale_min),
+            f64::from(self.y_axis.scale_max),
+        );
+        let cut = (
+            self.results.cut.x.clamp(x_range.0, x_range.1),
+            self.results.cut.y.clamp(y_range.0, y_range.1),
+        );
+
+        let (plot_area, notes_area) = root.split_vertically(SIZE.1 - NOTES_HEIGHT);
+        let mut chart = ChartBuilder::on(&plot_area)
+            .margin_top(16)
+            .margin_right(24)
+            .margin_left(8)
+            .x_label_area_size(52)
+            .y_label_area_size(64)
+            .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)?;
+
+        chart.draw_series(ZONES.iter().map(|zone| {
+            let (x0, x1) = if zone.high_x {
+                (cut.0, x_range.1)
+            } else {
+                (x_range.0, cut.0)
+            };
+            let (y0, y1) = if zone.high_y {
+                (cut.1, y_range.1)
+            } else {
+                (y_range.0, cut.1)
+            };
+            Rectangle::new([(x0, y0), (x1, y1)], zone.shade.filled())
+        }))?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(scale_tick_count(x_range.0, x_range.1))
+            .y_labels(scale_tick_count(y_range.0, y_range.1))
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .label_style(font(12.0).color(&TEXT_COLOUR))
+            .axis_desc_style(font(13.0).color(&TEXT_COLOUR))
+            .x_desc(dimension_name(self.x_axis, lang))
+            .y_desc(dimension_name(self.y_axis, lang))
+            .draw()?;
+        chart.draw_series([
+            PathElement::new(
+                vec![(cut.0, y_range.0), (cut.0, y_range.1)],
+                CUT_LINE_COLOUR.stroke_width(1),
+            ),
+            PathElement::new(
+                vec![(x_range.0, cut.1), (x_range.1, cut.1)],
+                CUT_LINE_COLOUR.stroke_width(1),
+            ),
+        ])?;
+
+        let (x_pixels, y_pixels) = chart.plotting_area().get_pixel_range();
+        let plot = Bounds {
+            left: f64::from(x_pixels.start),
+            top: f64::from(y_pixels.start),
+            right: f64::from(x_pixels.end),
+            bottom: f64::from(y_pixels.end),
+        };
+        self.draw_zone_names(root, &plot)?;
+
+        let to_pixel = |x: f64, y: f64| chart.backend_coord(&(x, y));
+        let placed: Vec<Placed> = self
+            .markers
+            .iter()
+            .map(|marker| {
+                let centre = to_pixel(marker.x.mean, marker.y.mean);
+                let radius = match marker.role {
+                    Role::Organisation => ORGANISATION_HALF_SIZE,
+                    _ => radius(marker.n),
+                };
+                let arrow = previous_position(marker.x, marker.y)
+                    .filter(|_| marker.with_trajectory)
+                    .and_then(|((x, y), real)| {
+                        arrow(to_pixel(x, y), centre, radius).map(|a| (a, real))
+                    });
+                Placed {
+                    centre,
+                    radius,
+                    arrow,
+                }
+            })
+            .collect();
+
+        for (marker, place) in self.markers.iter().zip(&placed) {
+            self.draw_whiskers(root, marker, &to_pixel, x_range, y_range)?;
+            if let Some((arrow, real)) = &place.arrow {
+                draw_arrow(root, arrow, *real, marker.role.trajectory_colour())?;
+            }
+            draw_point(root, marker.role, place)?;
+        }
+        self.draw_labels(root, &placed, &plot)?;
+
+        if self.highlight_hidden {
+            root.draw(&Text::new(
+                tr(
+                    lang,
+                    "選択した職場は非表示です（回答者が少ないため）",
+                    "The selected workplace is hidden (too few respondents)",
+                ),
+                (
+                    ((plot.left + plot.right) / 2.0) as i32,
+                    plot.top as i32 + 44,
+                ),
+                bold_text_style(13.0, NOTE_COLOUR, HPos::Center, VPos::Center),
+            ))?;
+        }
+
+        let notes = self.notes(&placed);
+        let notes: Vec<&str> = notes.iter().map(String::as_str).collect();
+        let separator = tr(lang, "　", "  ·  ");
+        let max_width = f64::from(SIZE.0) - 24.0;
+        for (line, text) in wrap_notes(&notes, separator, NOTE_PX, max_width)
+            .iter()
+            .enumerate()
+        {
+            notes_area.draw(&Text::new(
+                text.as_str(),
+                (12, 6 + 15 * line as i32),
+                text_style(NOTE_PX, NOTE_COLOUR, HPos::Left, VPos::Top),
+            ))?;
+        }
+        Ok(())
+    }
+
+    /// Each zone's name in its outer corner: the chosen language large, the other small.
+    fn draw_zone_names(&self, root: &Root<'_>, plot: &Bounds) -> DrawResult {
+        const INSET: f64 = 8.0;
+        for zone in &ZONES {
+            let (main, other) = match self.lang {
+                Lang::Ja => (zone.ja, zone.en),
+                Lang::En => (zone.en, zone.ja),
+            };
+            let (x, h) = if zone.high_x {
+                (plot.right - INSET, HPos::Right)
+            } else {
+                (plot.left + INSET, HPos::Left)
+            };
+            let main_top = if zone.high_y {
+                plot.top + INSET
+            } else {
+                plot.bottom - INSET - 34.0
+            };
+            root.draw(&Text::new(
+                main,
+                (x as i32, main_top as i32),
+                bold_text_style(16.0, TEXT_COLOUR, h, VPos::Top),
+            ))?;
+            root.draw(&Text::new(
+                other,
+                (x as i32, main_top as i32 + 20),
+                text_style(11.0, NOTE_COLOUR, h, VPos::Top),
+            ))?;
+        }
+        Ok(())
+    }
+
+    /// Thin lines across each axis's 95% interval, kept within the scale.
+    fn draw_whiskers(
+        &self,
+        root: &Root<'_>,
+        marker: &Marker<'_>,
+        to_pixel: &impl Fn(f64, f64) -> Pixel,
+        x_range: (f64, f64),
+        y_range: (f64, f64),
+    ) -> DrawResult {
+        let style = marker.role.fill().mix(0.6).stroke_width(1);
+        if let Some((low, high)) = marker.x.ci95 {
+            root.draw(&PathElement::new(
+                vec![
+                    to_pixel(low.max(x_range.0), marker.y.mean),
+                    to_pixel(high.min(x_range.1), marker.y.mean),
+                ],
+                style,
+            ))?;
+        }
+        if let Some((low, high)) = marker.y.ci95 {
+            root.draw(&PathElement::new(
+                vec![
+                    to_pixel(marker.x.mean, low.max(y_range.0)),
+                    to_pixel(marker.x.mean, high.min(y_range.1)),
+                ],
+                style,
+            ))?;
+        }
+        Ok(())
+    }
+
+    /// Names beside their points, the highlighted group's and the organisation's placed first
+    /// so they get the best spots; drawn in the same order as the points, so on top.
+    fn draw_labels(&self, root: &Root<'_>, placed: &[Placed], plot: &Bounds) -> DrawResult {
+        let mut taken: Vec<Bounds> = placed
+            .iter()
+            .map(|p| Bounds::around(p.centre, p.radius))
+            .collect();
+        let mut labels: Vec<(usize, String, Bounds, HPos)> = Vec::new();
+        for index in (0..self.markers.len()).rev() {
+            let marker = &self.markers[index];
+            let Some(label) = marker.label else { continue };
+            let px = label_px(marker.role);
+            let text = fit_text(label, px, LABEL_MAX_WIDTH);
+            let place = &placed[index];
+            let (spot, h) = place_label(
+                place.centre,
+                place.radius,
+                text_width(&text, px),
+                plot,
+                &taken,
+            );
+            taken.push(spot);
+            labels.push((index, text, spot, h));
+        }
+        for (index, text, spot, h) in labels.into_iter().rev() {
+            let role = self.markers[index].role;
+            let x = match h {
+                HPos::Left => spot.left,
+                HPos::Right => spot.right,
+                HPos::Center => (spot.left + spot.right) / 2.0,
+            };
+            let y = (spot.top + spot.bottom) / 2.0;
+            let style = match role {
+                Role::Highlight => {
+                    bold_text_style(label_px(role), HIGHLIGHT_TRAJECTORY_COLOUR, h, VPos::Center)
+                }
+                Role::Organisation => {
+                    bold_text_style(label_px(role), ORGANISATION_FILL, h, VPos::Center)
+                }
+                Role::Other | Role::Muted => {
+                    text_style(label_px(role), TEXT_COLOUR, h, VPos::Center)
+                }
+            };
+            root.draw(&Text::new(text, (x as i32, y as i32), style))?;
+        }
+        Ok(())
+    }
+
+    /// What the marks mean, only for marks that are drawn.
+    fn notes(&self, placed: &[Placed]) -> Vec<String> {
+        let lang = self.lang;
+        let cut = self.results.cut;
+        let mut notes = vec![if cut.x == cut.y {
+            format!("{}{:.1}", tr(lang, "区切り線：", "cut lines at "), cut.x)
+        } else {
+            match lang {
+                Lang::Ja => format!("区切り線：横軸 {:.1}・縦軸 {:.1}", cut.x, cut.y),
+                Lang::En => format!("cut lines at {:.1} (across) and {:.1} (up)", cut.x, cut.y),
+            }
+        }];
+        let mut add = |shown: bool, ja: &str, en: &str| {
+            if shown {
+                notes.push(tr(lang, ja, en).to_string());
+            }
+        };
+        add(
+            self.markers
+                .iter()
+                .any(|m| m.x.ci95.is_some() || m.y.ci95.is_some()),
+            "細線は95%信頼区間",
+            "thin lines: 95% confidence intervals",
+        );
+        add(
+            self.markers
+                .iter()
+                .any(|m| m.role != Role::Organisation && m.n.is_some()),
+            "円の大きさは回答者数（非表示の場合は一定）",
+            "circle size: respondents (fixed where not shown)",
+        );
+        add(
+            placed.iter().any(|p| p.arrow.is_some()),
+            "矢印は前回からの変化（薄い矢印は誤差の範囲内）",
+            "arrows: change since the last wave (faint: within chance)",
+        );
+        add(
+            self.markers.iter().any(|m| m.role == Role::Muted),
+            "灰色の点はその他の職場",
+            "grey points: other workplaces",
+        );
+        notes
+    }
+}
+
+fn label_px(role: Role) -> f64 {
+    match role {
+        Role::Highlight => LABEL_PX + 1.0,
+        _ => LABEL_PX,
+    }
+}
+
+fn draw_arrow(root: &Root<'_>, arrow: &Arrow, real: bool, colour: RGBColor) -> DrawResult {
+    let colour = colour.mix(if real { 1.0 } else { FAINT_ARROW_OPACITY });
+    root.draw(&PathElement::new(
+        arrow.shaft.to_vec(),
+        colour.stroke_width(2),
+    ))?;
+    root.draw(&Polygon::new(arrow.head.to_vec(), colour.filled()))?;
+    Ok(())
+}
+
+/// A group as a circle, the organisation as a diamond; a white rim keeps overlapping marks
+/// apart.
+fn draw_point(root: &Root<'_>, role: Role, place: &Placed) -> DrawResult {
+    let (x, y) = place.centre;
+    let r = place.radius;
+    if role == Role::Organisation {
+        let corners = vec![(x, y - r), (x + r, y), (x, y + r), (x - r, y)];
+        let mut rim = corners.clone();
+        rim.push((x, y - r));
+        root.draw(&Polygon::new(corners, ORGANISATION_FILL.filled()))?;
+        root.draw(&PathElement::new(rim, WHITE.stroke_width(1)))?;
+    } else {
+        let radius = r.unsigned_abs();
+        root.draw(&Circle::new(place.centre, radius, role.fill().filled()))?;
+        root.draw(&Circle::new(place.centre, radius, WHITE.stroke_width(1)))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::charts::test_support::*;
+
+    fn options(lang: Lang, highlight: Option<&str>, others: Others) -> QuadrantOptions {
+        QuadrantOptions {
+            lang,
+            highlight: highlight.map(str::to_string),
+            others,
+        }
+    }
+
+    fn points(document: &roxmltree::Document, fill: RGBColor) -> usize {
+        count(document, "circle", "fill", fill)
+    }
+
+    fn arrows(document: &roxmltree::Document, colour: RGBColor) -> usize {
+        count(document, "polygon", "fill", colour)
+    }
+
+    #[test]
+    fn role_colours_are_distinct() {
+        let colours = [
+            POINT_FILL,
+            MUTED_POINT_FILL,
+            HIGHLIGHT_FILL,
+            ORGANISATION_FILL,
+            TRAJECTORY_COLOUR,
+            HIGHLIGHT_TRAJECTORY_COLOUR,
+        ];
+        for (i, a) in colours.iter().enumerate() {
+            for b in &colours[i + 1..] {
+                assert_ne!(hex(*a), hex(*b));
+            }
+            assert!(ZONES.iter().all(|zone| hex(zone.shade) != hex(*a)));
+        }
+    }
+
+    #[test]
+    fn names_the_four_zones_in_both_languages() {
+        for lang in [Lang::Ja, Lang::En] {
+            let svg = quadrant(&wave(), &options(lang, None, Others::Labelled));
+            let document = parse(&svg);
+            let texts = texts(&document);
+            for name in [
+                "学習",
+                "快適",
+                "不安",
+                "無気力",
+                "Learning",
+                "Comfort",
+                "Anxiety",
+                "Apathy",
+            ] {
+                assert!(
+                    texts.iter().any(|t| t == name),
+                    "{name} missing in {lang:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn axis_titles_are_the_dimension_names_in_the_chosen_language() {
+        let japanese_svg = quadrant(&wave(), &QuadrantOptions::default());
+        let japanese = texts(&parse(&japanese_svg));
+        assert!(japanese.iter().any(|t| t == "心理的安全性"));
+        assert!(japanese.iter().any(|t| t == "高い基準で仕事をする風土"));
+        let english_svg = quadrant(&wave(), &options(Lang::En, None, Others::Labelled));
+        let english = texts(&parse(&english_svg));
+        assert!(english.iter().any(|t| t == "Psychological safety"));
+        assert!(english.iter().any(|t| t == "Organisation"));
+        assert!(!english.iter().any(|t| t == "組織全体"));
+    }
+
+    #[test]
+    fn one_point_per_shown_group_and_none_for_hidden_groups_or_cuts() {
+        let svg = quadrant(&wave(), &QuadrantOptions::default());
+        let document = parse(&svg);
+        assert_eq!(points(&document, POINT_FILL), 4);
+        assert_eq!(count(&document, "polygon", "fill", ORGANISATION_FILL), 1);
+        assert_eq!(points(&document, HIGHLIGHT_FILL), 0);
+        assert_eq!(points(&document, MUTED_POINT_FILL), 0);
+        for name in ["総務課", "市民課", "税務課", "福祉課", "組織全体"] {
+            assert!(has_text(&document, name), "{name} unlabelled");
+        }
+        assert!(!has_text(&document, SUPPRESSED_NAME));
+        assert!(!has_text(&document, CUT_NAME));
+    }
+
+    #[test]
+    fn a_move_since_the_previous_wave_is_an_arrow() {
+        let document_svg = quadrant(&wave(), &QuadrantOptions::default());
+        let document = parse(&document_svg);
+        assert_eq!(arrows(&document, TRAJECTORY_COLOUR), 1);
+        assert!(has_text(&document, "矢印は前回からの変化"));
+
+        let first_svg = quadrant(&first_wave(), &QuadrantOptions::default());
+        let first = parse(&first_svg);
+        assert_eq!(arrows(&first, TRAJECTORY_COLOUR), 0);
+        assert_eq!(arrows(&first, HIGHLIGHT_TRAJECTORY_COLOUR), 0);
+        assert!(!has_text(&first, "矢印"));
+    }
+
+    #[test]
+    fn hidden_mode_shows_only_the_highlighted_group_and_the_organisation() {
+        let svg = quadrant(&wave(), &options(Lang::Ja, Some(ANXIETY), Others::Hidden));
+        let document = parse(&svg);
+        assert_eq!(points(&document, HIGHLIGHT_FILL), 1);
+        assert_eq!(points(&document, POINT_FILL), 0);
+        assert_eq!(points(&document, MUTED_POINT_FILL), 0);
+        assert_eq!(count(&document, "polygon", "fill", ORGANISATION_FILL), 1);
+        assert!(has_text(&document, "税務課"));
+        assert!(!has_text(&document, "総務課"));
+        assert_eq!(arrows(&document, TRAJECTORY_COLOUR), 0);
+    }
+
+    #[test]
+    fn the_highlighted_group_always_shows_its_trajectory() {
+        let svg = quadrant(&wave(), &options(Lang::Ja, Some(LEARNING), Others::Hidden));
+        let document = parse(&svg);
+        assert_eq!(points(&document, HIGHLIGHT_FILL), 1);
+        assert_eq!(arrows(&document, HIGHLIGHT_TRAJECTORY_COLOUR), 1);
+        assert_eq!(arrows(&document, TRAJECTORY_COLOUR), 0);
+    }
+
+    #[test]
+    fn unlabelled_others_are_grey_nameless_and_without_trajectories() {
+        let svg = quadrant(
+            &wave(),
+            &options(Lang::Ja, Some(COMFORT), Others::Unlabelled),
+        );
+        let document = parse(&svg);
+        assert_eq!(points(&document, HIGHLIGHT_FILL), 1);
+        assert_eq!(points(&document, MUTED_POINT_FILL), 3);
+        assert_eq!(points(&document, POINT_FILL), 0);
+        assert!(has_text(&document, "市民課"));
+        for name in ["総務課", "税務課", "福祉課"] {
+            assert!(!has_text(&document, name), "{name} labelled");
+        }
+        assert_eq!(arrows(&document, TRAJECTORY_COLOUR), 0);
+        assert!(has_text(&document, "灰色の点はその他の職場"));
+    }
+
+    #[test]
+    fn a_hidden_highlighted_group_is_not_drawn_but_noted() {
+        let svg = quadrant(
+            &wave(),
+            &options(Lang::Ja, Some(SUPPRESSED), Others::Hidden),
+        );
+        let document = parse(&svg);
+        assert_eq!(points(&document, HIGHLIGHT_FILL), 0);
+        assert!(has_text(&document, "選択した職場は非表示です"));
+        assert!(!has_text(&document, SUPPRESSED_NAME));
+    }
+
+    #[test]
+    fn point_size_follows_a_shown_count_within_limits() {
+        assert_eq!(radius(None), DEFAULT_RADIUS);
+        assert_eq!(radius(Some(1)), MIN_RADIUS);
+        assert_eq!(radius(Some(10_000)), MAX_RADIUS);
+        assert!(radius(Some(25)) > DEFAULT_RADIUS);
+    }
+
+    #[test]
+    fn an_arrow_stops_at_the_point_and_a_tiny_move_has_none() {
+        let long = arrow((0, 0), (100, 0), 7).expect("an arrow");
+        assert_eq!(long.head[0], (92, 0));
+        assert!(arrow((0, 0), (12, 0), 7).is_none());
+    }
+
+    #[test]
+    fn labels_avoid_each_other() {
+        let plot = Bounds {
+            left: 0.0,
+            top: 0.0,
+            right: 400.0,
+            bottom: 400.0,
+        };
+        let (first, _) = place_label((100, 100), 7, 50.0, &plot, &[]);
+        let (second, h) = place_label((100, 100), 7, 50.0, &plot, &[first]);
+        assert!(!first.overlaps(&second));
+        assert!(matches!(h, HPos::Right));
+        let (at_edge, h) = place_label((395, 100), 7, 50.0, &plot, &[]);
+        assert!(at_edge.within(&plot));
+        assert!(matches!(h, HPos::Right));
+    }
+
+    #[test]
+    fn a_survey_without_axes_gets_a_message() {
+        let mut results = wave();
+        for dimension in &mut results.dimensions {
+            dimension.quadrant_axis = None;
+        }
+        let svg = quadrant(&results, &QuadrantOptions::default());
+        let document = parse(&svg);
+        assert!(has_text(&document, "四象限の軸がありません"));
+    }
+}

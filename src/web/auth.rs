@@ -1,0 +1,189 @@
+//! Sign-in and sign-out for HR and managers, and the check every dashboard route makes.
+
+use std::net::IpAddr;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::pages::AppError;
+use super::session::TypedSession;
+use super::AppState;
+use crate::accounts::{self, Account};
+use crate::i18n::Lang;
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login", web::get().to(login_page))
+        .route("/login", web::post().to(sign_in))
+        .route("/logout", web::post().to(sign_out));
+}
+
+#[derive(Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    login: String,
+    password: String,
+    csrf: String,
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
+pub fn language(req: &HttpRequest, explicit: Option<&str>) -> Lang {
+    explicit
+        .and_then(Lang::from_code)
+        .or_else(|| req.cookie("lang").and_then(|c| Lang::from_code(c.value())))
+        .or_else(|| {
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or_default()
+}
+
+/// The signed-in account, or `NotSignedIn`.
+pub async fn current_account(
+    state: &web::Data<AppState>,
+    session: &TypedSession,
+) -> Result<Account, AppError> {
+    let id = session.account_id().ok_or(AppError::NotSignedIn)?;
+    let account = state
+        .with_conn(move |conn| accounts::load_account(conn, id).map_err(AppError::unavailable))
+        .await?;
+    account.ok_or_else(|| {
+        session.sign_out();
+        AppError::NotSignedIn
+    })
+}
+
+/// A dashboard page's error: not signed in goes to the login page, the rest is a page.
+pub fn page_error(state: &AppState, lang: Lang, error: AppError) -> HttpResponse {
+    match error {
+        AppError::NotSignedIn => redirect("/login"),
+        other => state.pages.error(lang, &other),
+    }
+}
+
+pub fn redirect(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_string()))
+        .finish()
+}
+
+fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
+    req.peer_addr().map(|a| a.ip())
+}
+
+fn render_login(
+    state: &AppState,
+    lang: Lang,
+    session: &TypedSession,
+    status: StatusCode,
+    error: Option<&str>,
+) -> HttpResponse {
+    let mut context = state.pages.context(lang);
+    context.insert("csrf", &session.csrf_token());
+    context.insert(
+        "error",
+        &error.map(|key| state.pages.message(lang, key).to_string()),
+    );
+    state.pages.html(status, "login.html", &context)
+}
+
+async fn login_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: TypedSession,
+    query: web::Query<LangQuery>,
+) -> HttpResponse {
+    let lang = language(&req, query.lang.as_deref());
+    if session.account_id().is_some() {
+        return redirect("/dashboard");
+    }
+    render_login(&state, lang, &session, StatusCode::OK, None)
+}
+
+async fn sign_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: TypedSession,
+    form: web::Form<LoginForm>,
+) -> HttpResponse {
+    let lang = language(&req, None);
+    if !session.csrf_matches(&form.csrf) {
+        return state.pages.error(lang, &AppError::Forbidden);
+    }
+    let login = form.login.trim().to_string();
+    let throttle_key = login.to_lowercase();
+    let ip = client_ip(&req);
+    if state.login_throttle.is_blocked(&throttle_key)
+        || ip.is_some_and(|ip| state.login_ip_throttle.is_blocked(&ip))
+    {
+        return render_login(
+            &state,
+            lang,
+            &session,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some("login_throttled"),
+        );
+    }
+    let password = form.password.clone();
+    let checked_login = login.clone();
+    let verified = state
+        .with_conn(move |conn| {
+            accounts::authenticate(conn, &checked_login, &password).map_err(AppError::unavailable)
+        })
+        .await;
+    match verified {
+        Ok(Some(account_id)) => {
+            if session.sign_in(account_id).is_err() {
+                return state
+                    .pages
+                    .error(lang, &AppError::internal("cannot write the session"));
+            }
+            let _ = state
+                .with_conn(move |conn| {
+                    crate::audit::record(conn, account_id, "sign in", "")
+                        .map_err(AppError::internal)
+                })
+                .await;
+            redirect("/dashboard")
+        }
+        Ok(None) => {
+            state.login_throttle.record_failure(throttle_key);
+            if let Some(ip) = ip {
+                state.login_ip_throttle.record_failure(ip);
+            }
+            render_login(
+                &state,
+                lang,
+                &session,
+                StatusCode::UNAUTHORIZED,
+                Some("login_failed"),
+            )
+        }
+        Err(error) => state.pages.error(lang, &error),
+    }
+}
+
+async fn sign_out(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: TypedSession,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    if !session.csrf_matches(&form.csrf) {
+        return state
+            .pages
+            .error(language(&req, None), &AppError::Forbidden);
+    }
+    session.sign_out();
+    redirect("/login")
+}

@@ -1,0 +1,456 @@
+//! The dashboards: HR's overview of waves and results, a manager's "my team" page with the
+//! action plan of PDCA. Every figure comes from the guarded, scoped results.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::api::results_for;
+use super::auth::{current_account, language, page_error, redirect};
+use super::pages::AppError;
+use super::session::TypedSession;
+use super::AppState;
+use crate::accounts::{Account, Role};
+use crate::aggregation::{Certainty, GroupResult, WaveResults};
+use crate::db::schema::{action_plans, invitation_codes, responses, waves, workplaces};
+use crate::i18n::Lang;
+use crate::waves::Wave;
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/dashboard", web::get().to(dashboard))
+        .route("/manager/plans", web::post().to(save_plan));
+}
+
+#[derive(Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+async fn dashboard(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: TypedSession,
+    query: web::Query<LangQuery>,
+) -> HttpResponse {
+    let lang = language(&req, query.lang.as_deref());
+    let result = async {
+        let account = current_account(&state, &session).await?;
+        match account.role {
+            Role::Hr => hr_page(&state, &session, &account, lang).await,
+            Role::Manager => manager_page(&state, &session, &account, lang, None).await,
+        }
+    }
+    .await;
+    result.unwrap_or_else(|error| page_error(&state, lang, error))
+}
+
+#[derive(Serialize)]
+struct WaveRow {
+    id: i32,
+    name: String,
+    open: bool,
+    opened_on: String,
+    closed_on: Option<String>,
+    responses: i64,
+}
+
+#[derive(Serialize)]
+struct Participation {
+    code: String,
+    name: String,
+    responses: i64,
+    issued: i64,
+    headcount: Option<i32>,
+}
+
+async fn load_waves(state: &web::Data<AppState>) -> Result<Vec<(Wave, i64)>, AppError> {
+    state
+        .with_conn(|conn| {
+            let all = crate::waves::list(conn).map_err(AppError::unavailable)?;
+            all.into_iter()
+                .map(|wave| {
+                    let count = crate::waves::response_count(conn, wave.id)
+                        .map_err(AppError::unavailable)?;
+                    Ok((wave, count))
+                })
+                .collect()
+        })
+        .await
+}
+
+fn latest_closed(waves: &[(Wave, i64)]) -> Option<&Wave> {
+    waves.iter().rev().map(|(w, _)| w).find(|w| !w.is_open())
+}
+
+async fn hr_page(
+    state: &web::Data<AppState>,
+    session: &TypedSession,
+    _account: &Account,
+    lang: Lang,
+) -> Result<HttpResponse, AppError> {
+    let waves = load_waves(state).await?;
+    let open_ids: Vec<i32> = waves
+        .iter()
+        .filter(|(w, _)| w.is_open())
+        .map(|(w, _)| w.id)
+        .collect();
+    // Response counts per workplace while a wave is open are HR's alone (rule 7).
+    let participation = match open_ids.last().copied() {
+        Some(wave_id) => {
+            state
+                .with_conn(move |conn| participation(conn, wave_id).map_err(AppError::unavailable))
+                .await?
+        }
+        None => Vec::new(),
+    };
+    let rows: Vec<WaveRow> = waves
+        .iter()
+        .map(|(wave, count)| WaveRow {
+            id: wave.id,
+            name: wave.name.clone(),
+            open: wave.is_open(),
+            opened_on: wave.opened_on.clone(),
+            closed_on: wave.closed_on.clone(),
+            responses: *count,
+        })
+        .collect();
+    let mut context = state.pages.context(lang);
+    context.insert("csrf", &session.csrf_token());
+    context.insert("waves", &rows);
+    context.insert("participation", &participation);
+    context.insert("latest_closed", &latest_closed(&waves).map(|w| w.id));
+    Ok(state
+        .pages
+        .html(StatusCode::OK, "dashboard_hr.html", &context))
+}
+
+fn participation(conn: &mut SqliteConnection, wave_id: i32) -> QueryResult<Vec<Participation>> {
+    let issued: Vec<(i32, i64)> = invitation_codes::table
+        .filter(invitation_codes::wave_id.eq(wave_id))
+        .group_by(invitation_codes::workplace_id)
+        .select((invitation_codes::workplace_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    let answered: Vec<(i32, i64)> = responses::table
+        .filter(responses::wave_id.eq(wave_id))
+        .group_by(responses::workplace_id)
+        .select((responses::workplace_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    let places: Vec<(i32, String, String, Option<i32>)> = workplaces::table
+        .select((
+            workplaces::id,
+            workplaces::code,
+            workplaces::name,
+            workplaces::headcount,
+        ))
+        .order(workplaces::id)
+        .load(conn)?;
+    Ok(places
+        .into_iter()
+        .filter_map(|(id, code, name, headcount)| {
+            let issued = issued.iter().find(|(w, _)| *w == id).map_or(0, |(_, n)| *n);
+            (issued > 0).then(|| Participation {
+                code,
+                name,
+                responses: answered
+                    .iter()
+                    .find(|(w, _)| *w == id)
+                    .map_or(0, |(_, n)| *n),
+                issued,
+                headcount,
+            })
+        })
+        .collect())
+}
+
+#[derive(Serialize)]
+struct ScoreRow {
+    dimension: String,
+    team: Option<String>,
+    organisation: Option<String>,
+    change: Option<String>,
+    real_change: bool,
+}
+
+#[derive(Serialize)]
+struct PlanRow {
+    dimension: String,
+    action: String,
+    owner: String,
+    due_on: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TeamView {
+    code: String,
+    name: String,
+    suppressed: bool,
+    zone: Option<&'static str>,
+    zone_text: Option<String>,
+    previous_zone: Option<&'static str>,
+    borderline: bool,
+    scores: Vec<ScoreRow>,
+    plans: Vec<PlanRow>,
+    previous_plans: Vec<PlanRow>,
+}
+
+async fn manager_page(
+    state: &web::Data<AppState>,
+    session: &TypedSession,
+    account: &Account,
+    lang: Lang,
+    plan_error: Option<&str>,
+) -> Result<HttpResponse, AppError> {
+    let waves = load_waves(state).await?;
+    let mut context = state.pages.context(lang);
+    context.insert("csrf", &session.csrf_token());
+    context.insert(
+        "plan_error",
+        &plan_error.map(|key| state.pages.message(lang, key).to_string()),
+    );
+    let Some(wave) = latest_closed(&waves).cloned() else {
+        context.insert("wave", &Option::<i32>::None);
+        context.insert("teams", &Vec::<TeamView>::new());
+        return Ok(state
+            .pages
+            .html(StatusCode::OK, "dashboard_manager.html", &context));
+    };
+    let results = results_for(state, account, wave.id, "view team results").await?;
+    let previous_wave = results.previous_wave;
+    let own = account.own_workplaces.clone();
+    let wave_id = wave.id;
+    let plans = state
+        .with_conn(move |conn| {
+            load_plans(conn, &own, wave_id, previous_wave).map_err(AppError::unavailable)
+        })
+        .await?;
+    let teams: Vec<TeamView> = account
+        .own_workplaces
+        .iter()
+        .filter_map(|code| {
+            results
+                .groups
+                .iter()
+                .find(|g| g.workplace.as_deref() == Some(code) && g.job_level.is_none())
+        })
+        .map(|group| team_view(state, lang, &results, group, &plans))
+        .collect();
+    context.insert("wave", &Some(wave.id));
+    context.insert("wave_name", &wave.name);
+    context.insert("teams", &teams);
+    context.insert(
+        "dimensions",
+        &results
+            .dimensions
+            .iter()
+            .map(|d| {
+                (
+                    d.id.clone(),
+                    if lang == Lang::Ja {
+                        d.name_ja.clone()
+                    } else {
+                        d.name_en.clone()
+                    },
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    Ok(state
+        .pages
+        .html(StatusCode::OK, "dashboard_manager.html", &context))
+}
+
+type Plans = Vec<(String, i32, String, String, String, Option<String>)>;
+
+fn load_plans(
+    conn: &mut SqliteConnection,
+    own: &[String],
+    wave: i32,
+    previous: Option<i32>,
+) -> QueryResult<Plans> {
+    action_plans::table
+        .inner_join(workplaces::table)
+        .filter(workplaces::code.eq_any(own))
+        .filter(
+            action_plans::wave_id
+                .eq(wave)
+                .or(action_plans::wave_id.nullable().eq(previous)),
+        )
+        .select((
+            workplaces::code,
+            action_plans::wave_id,
+            action_plans::dimension,
+            action_plans::action,
+            action_plans::owner,
+            action_plans::due_on,
+        ))
+        .order(action_plans::id)
+        .load(conn)
+}
+
+fn team_view(
+    state: &AppState,
+    lang: Lang,
+    results: &WaveResults,
+    group: &GroupResult,
+    plans: &Plans,
+) -> TeamView {
+    let organisation = results
+        .groups
+        .iter()
+        .find(|g| g.workplace.is_none() && g.job_level.is_none());
+    let code = group.workplace.clone().unwrap_or_default();
+    let dimension_name = |id: &str| {
+        results
+            .dimensions
+            .iter()
+            .find(|d| d.id == id)
+            .map_or(id.to_string(), |d| {
+                if lang == Lang::Ja {
+                    d.name_ja.clone()
+                } else {
+                    d.name_en.clone()
+                }
+            })
+    };
+    let scores = results
+        .dimensions
+        .iter()
+        .map(|dimension| {
+            let team = group.scores.get(&dimension.id);
+            ScoreRow {
+                dimension: dimension_name(&dimension.id),
+                team: team.map(|s| format!("{:.2}", s.mean)),
+                organisation: organisation
+                    .and_then(|o| o.scores.get(&dimension.id))
+                    .map(|s| format!("{:.2}", s.mean)),
+                change: team
+                    .and_then(|s| s.change)
+                    .map(|c| format!("{:+.2} ({:+.2}〜{:+.2})", c.delta, c.ci95.0, c.ci95.1)),
+                real_change: team.and_then(|s| s.change).is_some_and(|c| c.real),
+            }
+        })
+        .collect();
+    let plan_rows = |wave: Option<i32>| -> Vec<PlanRow> {
+        plans
+            .iter()
+            .filter(|(workplace, plan_wave, ..)| *workplace == code && Some(*plan_wave) == wave)
+            .map(|(_, _, dimension, action, owner, due_on)| PlanRow {
+                dimension: dimension_name(dimension),
+                action: action.clone(),
+                owner: owner.clone(),
+                due_on: due_on.clone(),
+            })
+            .collect()
+    };
+    TeamView {
+        code: code.clone(),
+        name: group.name.clone(),
+        suppressed: group.suppressed || group.zone.is_none(),
+        zone: group.zone.map(|z| z.as_str()),
+        zone_text: group.zone.map(|z| {
+            state
+                .pages
+                .message(lang, &format!("zone_{}", z.as_str()))
+                .to_string()
+        }),
+        previous_zone: group.previous_zone.map(|z| z.as_str()),
+        borderline: group
+            .certainty
+            .is_some_and(|c| c.x == Certainty::Borderline || c.y == Certainty::Borderline),
+        scores,
+        plans: plan_rows(Some(results.wave)),
+        previous_plans: plan_rows(results.previous_wave),
+    }
+}
+
+#[derive(Deserialize)]
+struct PlanForm {
+    csrf: String,
+    wave: i32,
+    workplace: String,
+    dimension: String,
+    action: String,
+    owner: String,
+    due_on: Option<String>,
+}
+
+const MAX_PLAN_CHARS: usize = 500;
+
+/// Records an action plan for one of the manager's own workplaces.
+async fn save_plan(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: TypedSession,
+    form: web::Form<PlanForm>,
+) -> HttpResponse {
+    let lang = language(&req, None);
+    let result = async {
+        let account = current_account(&state, &session).await?;
+        if !session.csrf_matches(&form.csrf) {
+            return Err(AppError::Forbidden);
+        }
+        if account.role != Role::Manager || !account.own_workplaces.contains(&form.workplace) {
+            return Err(AppError::Forbidden);
+        }
+        let action = form.action.trim().to_string();
+        let owner = form.owner.trim().to_string();
+        let valid = !action.is_empty()
+            && !owner.is_empty()
+            && action.chars().count() <= MAX_PLAN_CHARS
+            && owner.chars().count() <= MAX_PLAN_CHARS;
+        if !valid {
+            return manager_page(&state, &session, &account, lang, Some("plan_invalid"))
+                .await
+                .map(|mut page| {
+                    *page.status_mut() = StatusCode::BAD_REQUEST;
+                    page
+                });
+        }
+        let (wave, workplace, dimension) =
+            (form.wave, form.workplace.clone(), form.dimension.clone());
+        let due_on = form.due_on.clone().filter(|d| !d.trim().is_empty());
+        let account_id = account.id;
+        state
+            .with_conn(move |conn| {
+                let workplace_id: i32 = workplaces::table
+                    .filter(workplaces::code.eq(&workplace))
+                    .select(workplaces::id)
+                    .first(conn)
+                    .map_err(|_| AppError::BadRequest)?;
+                let closed: bool = waves::table
+                    .find(wave)
+                    .select(waves::status)
+                    .first::<String>(conn)
+                    .map(|status| status == "closed")
+                    .map_err(|_| AppError::BadRequest)?;
+                if !closed {
+                    return Err(AppError::BadRequest);
+                }
+                diesel::insert_into(action_plans::table)
+                    .values((
+                        action_plans::wave_id.eq(wave),
+                        action_plans::workplace_id.eq(workplace_id),
+                        action_plans::dimension.eq(&dimension),
+                        action_plans::action.eq(&action),
+                        action_plans::owner.eq(&owner),
+                        action_plans::due_on.eq(&due_on),
+                        action_plans::created_by.eq(account_id),
+                        action_plans::created_at.eq(crate::waves::today()),
+                    ))
+                    .execute(conn)
+                    .map_err(AppError::unavailable)?;
+                crate::audit::record(
+                    conn,
+                    account_id,
+                    "save action plan",
+                    &format!("wave {wave} {workplace}"),
+                )
+                .map_err(AppError::internal)
+            })
+            .await?;
+        Ok(redirect("/dashboard"))
+    }
+    .await;
+    result.unwrap_or_else(|error| page_error(&state, lang, error))
+}

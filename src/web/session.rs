@@ -1,0 +1,96 @@
+//! The dashboard session: a signed and encrypted cookie (actix-session) holding only the
+//! account id, a CSRF token and the time of the last request.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use rand::RngCore;
+
+/// Sessions end after this long without a request.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+const ACCOUNT: &str = "account";
+const CSRF: &str = "csrf";
+const LAST_SEEN: &str = "last_seen";
+
+/// Typed access to the session (no stringly-typed keys in handlers).
+pub struct TypedSession(Session);
+
+impl TypedSession {
+    /// Starts a signed-in session: a fresh session id and a fresh CSRF token.
+    pub fn sign_in(&self, account_id: i32) -> Result<(), actix_session::SessionInsertError> {
+        self.0.renew();
+        self.0.insert(ACCOUNT, account_id)?;
+        self.0.insert(CSRF, new_token())?;
+        self.touch()
+    }
+
+    pub fn sign_out(&self) {
+        self.0.purge();
+    }
+
+    /// The signed-in account, unless the session is missing or has been idle too long.
+    pub fn account_id(&self) -> Option<i32> {
+        let id = self.0.get::<i32>(ACCOUNT).ok().flatten()?;
+        let last_seen = self.0.get::<u64>(LAST_SEEN).ok().flatten().unwrap_or(0);
+        if now().saturating_sub(last_seen) > IDLE_TIMEOUT.as_secs() {
+            self.0.purge();
+            return None;
+        }
+        // Refreshing at most once a minute keeps the cookie from being rewritten on every
+        // request.
+        if now().saturating_sub(last_seen) > 60 {
+            let _ = self.touch();
+        }
+        Some(id)
+    }
+
+    /// The session's CSRF token, created on first use (the login form needs one too).
+    pub fn csrf_token(&self) -> String {
+        match self.0.get::<String>(CSRF).ok().flatten() {
+            Some(token) => token,
+            None => {
+                let token = new_token();
+                let _ = self.0.insert(CSRF, &token);
+                token
+            }
+        }
+    }
+
+    /// Whether a submitted form carries this session's token.
+    pub fn csrf_matches(&self, submitted: &str) -> bool {
+        let expected = self.0.get::<String>(CSRF).ok().flatten();
+        expected.is_some_and(|token| constant_time_eq(token.as_bytes(), submitted.as_bytes()))
+    }
+
+    fn touch(&self) -> Result<(), actix_session::SessionInsertError> {
+        self.0.insert(LAST_SEEN, now())
+    }
+}
+
+impl FromRequest for TypedSession {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<TypedSession, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(TypedSession(req.get_session())))
+    }
+}
+
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,161 @@
+//! Accounts and roles on the server: sign-in, CSRF, throttling, and a manager seeing only
+//! their own workplaces, on every dashboard route and API.
+
+use crate::helpers::{
+    add_account, complete_answers, csrf_token, form_body, spawn_app, Browser, TestApp,
+    TEST_PASSWORD,
+};
+
+/// D1 > {T1 (8 responses), T2 (6 responses)}, one closed wave; hr1, manager m1 of T1.
+async fn closed_wave(app: &TestApp) -> i32 {
+    let rows = anshin::org::parse_csv("D1,総務部,,\nT1,職員係,D1,12\nT2,人事係,D1,10\n".as_bytes())
+        .expect("org");
+    anshin::org::import(&mut app.conn(), &rows).expect("imported");
+    let wave = app.open_wave();
+    for (team, count) in [("T1", 8), ("T2", 6)] {
+        for code in app.issue_codes(wave, team, count) {
+            let (status, _, _) = app
+                .post_form(
+                    &format!("/s/{}", code.display_form()),
+                    &form_body(&complete_answers(4)),
+                )
+                .await;
+            assert_eq!(status, 303);
+        }
+    }
+    anshin::waves::close(&mut app.conn(), wave).expect("closed");
+    add_account(app, "hr1", "hr", &[]);
+    add_account(app, "m1", "manager", &["T1"]);
+    wave
+}
+
+#[actix_web::test]
+async fn anonymous_visitors_are_sent_to_sign_in() {
+    let app = spawn_app().await;
+    let wave = closed_wave(&app).await;
+    let anonymous = Browser::new(&app);
+    for page in [
+        "/dashboard".to_string(),
+        format!("/hr/waves/{wave}/results.csv"),
+    ] {
+        let response = app.client.get(app.url(&page)).send().await.expect("GET");
+        assert_eq!(response.status().as_u16(), 303, "{page}");
+        assert_eq!(
+            response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok()),
+            Some("/login")
+        );
+    }
+    for api in [
+        format!("/api/waves/{wave}/results"),
+        format!("/charts/waves/{wave}/quadrant.svg"),
+    ] {
+        let (status, _) = anonymous.get(&api).await;
+        assert_eq!(status, 401, "{api}");
+    }
+    // A staff code is no key to the dashboards.
+    let (status, _) = anonymous.get("/dashboard").await;
+    assert_eq!(status, 303);
+}
+
+#[actix_web::test]
+async fn a_manager_sees_only_their_own_workplaces() {
+    let app = spawn_app().await;
+    let wave = closed_wave(&app).await;
+    let manager = Browser::sign_in(&app, "m1").await;
+
+    let (status, page) = manager.get("/dashboard").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("職員係"), "their team is on the page");
+    assert!(!page.contains("人事係"), "another team is not");
+
+    let (status, body) = manager.get(&format!("/api/waves/{wave}/results")).await;
+    assert_eq!(status, 200);
+    let json: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let codes: Vec<&str> = json["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["workplace"].as_str())
+        .collect();
+    assert_eq!(
+        codes,
+        ["T1"],
+        "only their own workplace (plus the organisation as a whole)"
+    );
+
+    let (status, _) = manager
+        .get(&format!("/charts/waves/{wave}/quadrant.svg?workplace=T2"))
+        .await;
+    assert_eq!(status, 403, "another team's chart");
+    let (status, svg) = manager
+        .get(&format!("/charts/waves/{wave}/quadrant.svg?workplace=T1"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(svg.contains("<svg"));
+    let (status, _) = manager.get(&format!("/hr/waves/{wave}/results.csv")).await;
+    assert_eq!(status, 403, "the CSV export is HR's");
+
+    let hr = Browser::sign_in(&app, "hr1").await;
+    let (status, csv) = hr.get(&format!("/hr/waves/{wave}/results.csv")).await;
+    assert_eq!(status, 200);
+    assert!(csv.contains("T2"));
+}
+
+#[actix_web::test]
+async fn posts_without_the_csrf_token_are_refused() {
+    let app = spawn_app().await;
+    let wave = closed_wave(&app).await;
+    let manager = Browser::sign_in(&app, "m1").await;
+    let plan = |csrf: &str| {
+        form_body(&[
+            ("csrf".into(), csrf.into()),
+            ("wave".into(), wave.to_string()),
+            ("workplace".into(), "T1".into()),
+            ("dimension".into(), "psychological_safety".into()),
+            ("action".into(), "朝会で一人ひと言話す".into()),
+            ("owner".into(), "係長".into()),
+            ("due_on".into(), "2027-03-31".into()),
+        ])
+    };
+    let (status, _, _) = manager.post("/manager/plans", &plan("forged")).await;
+    assert_eq!(status, 403);
+    let (status, _, _) = manager.post("/logout", "csrf=forged").await;
+    assert_eq!(status, 403);
+
+    let (_, page) = manager.get("/dashboard").await;
+    let token = csrf_token(&page);
+    let (status, location, _) = manager.post("/manager/plans", &plan(&token)).await;
+    assert_eq!((status, location.as_deref()), (303, Some("/dashboard")));
+    let (_, page) = manager.get("/dashboard").await;
+    assert!(page.contains("朝会で一人ひと言話す"), "the plan is shown");
+
+    // A plan for a team that is not theirs is refused even with the right token.
+    let other = plan(&token).replace("workplace=T1", "workplace=T2");
+    let (status, _, _) = manager.post("/manager/plans", &other).await;
+    assert_eq!(status, 403);
+
+    let (status, location, _) = manager.post("/logout", &format!("csrf={token}")).await;
+    assert_eq!((status, location.as_deref()), (303, Some("/login")));
+    let (status, _) = manager.get(&format!("/api/waves/{wave}/results")).await;
+    assert_eq!(status, 401, "signed out");
+}
+
+#[actix_web::test]
+async fn repeated_wrong_passwords_are_throttled() {
+    let app = spawn_app().await;
+    closed_wave(&app).await;
+    let browser = Browser::new(&app);
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let (status, _, _) = browser.submit_login("m1", "wrong password").await;
+        statuses.push(status);
+    }
+    assert_eq!(statuses[..5], [401; 5]);
+    assert_eq!(statuses[5], 429);
+    // Even the right password waits until the window passes.
+    let (status, _, _) = browser.submit_login("m1", TEST_PASSWORD).await;
+    assert_eq!(status, 429);
+}
