@@ -5,9 +5,11 @@
 
 mod store;
 mod units;
+mod version;
 
 pub use store::{import, load_all, Workplace};
 pub use units::{add_unit, check_units, load_units, remove_unit, ReportingUnit, UnitError};
+pub use version::{bump_version, version};
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;

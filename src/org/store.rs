@@ -149,6 +149,7 @@ pub fn import(
                 .set(workplaces::parent_id.eq(parent_id))
                 .execute(conn)?;
         }
+        super::bump_version(conn)?;
         Ok(summary)
     })
 }

@@ -118,18 +118,22 @@ pub fn add_unit(
                 ))
                 .execute(conn)?;
         }
+        super::bump_version(conn)?;
         Ok(())
     })
 }
 
 /// Removes a reporting unit (its members report on their own again).
 pub fn remove_unit(conn: &mut SqliteConnection, code: &str) -> Result<(), UnitError> {
-    let removed = diesel::delete(reporting_units::table.filter(reporting_units::code.eq(code)))
-        .execute(conn)?;
-    if removed == 0 {
-        return Err(UnitError::UnknownUnit(code.to_string()));
-    }
-    Ok(())
+    conn.immediate_transaction(|conn| {
+        let removed = diesel::delete(reporting_units::table.filter(reporting_units::code.eq(code)))
+            .execute(conn)?;
+        if removed == 0 {
+            return Err(UnitError::UnknownUnit(code.to_string()));
+        }
+        super::bump_version(conn)?;
+        Ok(())
+    })
 }
 
 pub fn load_units(conn: &mut SqliteConnection) -> QueryResult<Vec<ReportingUnit>> {

@@ -2,6 +2,9 @@
 //! manager sees the organisation as a whole and their own workplaces (with their subtrees).
 //! Every view and export is written to the audit log.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -19,20 +22,73 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 
 /// Keeps only what `account` may see: everything for HR; for a manager the organisation's
 /// overall figures and their own workplaces (no other workplace, no job-level cut).
-pub fn scoped(mut results: WaveResults, account: &Account) -> WaveResults {
-    if account.role == Role::Manager {
-        results
-            .groups
-            .retain(|group| match (&group.workplace, group.level) {
-                (None, GroupLevel::Organisation) => true,
-                (Some(code), GroupLevel::Workplace | GroupLevel::ReportingUnit) => {
-                    account.may_see(code)
-                }
-                _ => false,
-            });
-        results.reliability.clear();
+pub fn scoped(results: Arc<WaveResults>, account: &Account) -> Arc<WaveResults> {
+    if account.role == Role::Hr {
+        return results;
     }
-    results
+    let groups = results
+        .groups
+        .iter()
+        .filter(|group| match (&group.workplace, group.level) {
+            (None, GroupLevel::Organisation) => true,
+            (Some(code), GroupLevel::Workplace | GroupLevel::ReportingUnit) => {
+                account.may_see(code)
+            }
+            _ => false,
+        })
+        .cloned()
+        .collect();
+    Arc::new(WaveResults {
+        wave: results.wave,
+        wave_name: results.wave_name.clone(),
+        wave_status: results.wave_status.clone(),
+        survey: results.survey.clone(),
+        survey_version: results.survey_version,
+        k: results.k,
+        k2: results.k2,
+        cut: results.cut,
+        previous_wave: results.previous_wave,
+        dimensions: results.dimensions.clone(),
+        groups,
+        reliability: Vec::new(),
+    })
+}
+
+/// Computed results of closed waves, by wave id, with the organisation version they were
+/// computed under: a closed wave's responses never change, so only a change to the
+/// organisation's structure (import, merged units) makes an entry stale.
+#[derive(Default)]
+pub struct ResultsCache {
+    entries: Mutex<HashMap<i32, (i64, Arc<WaveResults>)>>,
+}
+
+/// Waves kept at most (each can hold tens of megabytes on a large organisation).
+const CACHED_WAVES: usize = 8;
+
+impl ResultsCache {
+    fn get(&self, wave_id: i32, org_version: i64) -> Option<Arc<WaveResults>> {
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries
+            .get(&wave_id)
+            .filter(|(version, _)| *version == org_version)
+            .map(|(_, results)| results.clone())
+    }
+
+    fn put(&self, wave_id: i32, org_version: i64, results: Arc<WaveResults>) {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if entries.len() >= CACHED_WAVES && !entries.contains_key(&wave_id) {
+            if let Some(oldest) = entries.keys().min().copied() {
+                entries.remove(&oldest);
+            }
+        }
+        entries.insert(wave_id, (org_version, results));
+    }
 }
 
 /// A closed wave's results as `account` may see them; the view is audited.
@@ -41,17 +97,29 @@ pub async fn results_for(
     account: &Account,
     wave_id: i32,
     action: &'static str,
-) -> Result<WaveResults, AppError> {
+) -> Result<Arc<WaveResults>, AppError> {
     let account_id = account.id;
+    let app = state.clone();
     let results = state
         .with_conn(move |conn| {
-            let results = load::wave_results(conn, wave_id).map_err(|error| match error {
-                load::ResultsError::Wave(crate::waves::WaveError::NotFound(_)) => {
-                    AppError::NotFound
+            let org_version = crate::org::version(conn).map_err(AppError::unavailable)?;
+            let results = match app.results_cache.get(wave_id, org_version) {
+                Some(cached) => cached,
+                None => {
+                    let computed = Arc::new(load::wave_results(conn, wave_id).map_err(
+                        |error| match error {
+                            load::ResultsError::Wave(crate::waves::WaveError::NotFound(_)) => {
+                                AppError::NotFound
+                            }
+                            load::ResultsError::WaveOpen(_) => AppError::WaveStillOpen,
+                            other => AppError::internal(other),
+                        },
+                    )?);
+                    app.results_cache
+                        .put(wave_id, org_version, computed.clone());
+                    computed
                 }
-                load::ResultsError::WaveOpen(_) => AppError::WaveStillOpen,
-                other => AppError::internal(other),
-            })?;
+            };
             crate::audit::record(conn, account_id, action, &format!("wave {wave_id}"))
                 .map_err(AppError::internal)?;
             Ok(results)

@@ -46,6 +46,7 @@ pub struct AppState {
     pub code_throttle: Throttle<IpAddr>,
     pub login_throttle: Throttle<String>,
     pub login_ip_throttle: Throttle<IpAddr>,
+    pub results_cache: api::ResultsCache,
 }
 
 impl AppState {
@@ -66,6 +67,7 @@ impl AppState {
             code_throttle: Throttle::new(CODE_FAILURES_PER_WINDOW, CODE_FAILURE_WINDOW),
             login_throttle: Throttle::new(LOGIN_FAILURES_PER_WINDOW, LOGIN_FAILURE_WINDOW),
             login_ip_throttle: Throttle::new(LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURE_WINDOW),
+            results_cache: api::ResultsCache::default(),
         }
     }
 
