@@ -188,26 +188,26 @@ pub fn load_account(conn: &mut SqliteConnection, id: i32) -> QueryResult<Option<
         .filter(manager_scopes::account_id.eq(id))
         .select(manager_scopes::workplace_id)
         .load(conn)?;
-    let all = crate::org::load_all(conn)?;
     let mut visible = std::collections::BTreeSet::new();
     let mut own_workplaces = Vec::new();
-    for workplace in &all {
-        if scope_ids.contains(&workplace.id) {
-            own_workplaces.push(workplace.code.clone());
-        }
-        // Visible: the workplace itself or any ancestor is in the manager's scope.
-        let mut current = Some(workplace);
-        let mut steps = 0;
-        while let Some(w) = current {
-            if scope_ids.contains(&w.id) {
-                visible.insert(workplace.code.clone());
-                break;
+    if !scope_ids.is_empty() {
+        let all = crate::org::load_all(conn)?;
+        let parent_of: std::collections::HashMap<i32, Option<i32>> =
+            all.iter().map(|w| (w.id, w.parent_id)).collect();
+        for workplace in &all {
+            if scope_ids.contains(&workplace.id) {
+                own_workplaces.push(workplace.code.clone());
             }
-            steps += 1;
-            current = w
-                .parent_id
-                .and_then(|p| all.iter().find(|other| other.id == p))
-                .filter(|_| steps <= all.len());
+            // Visible: the workplace itself or any ancestor is in the manager's scope.
+            let mut current = Some(workplace.id);
+            for _ in 0..=all.len() {
+                let Some(id) = current else { break };
+                if scope_ids.contains(&id) {
+                    visible.insert(workplace.code.clone());
+                    break;
+                }
+                current = parent_of.get(&id).copied().flatten();
+            }
         }
     }
     Ok(Some(Account {

@@ -55,15 +55,21 @@ pub fn scoped(results: Arc<WaveResults>, account: &Account) -> Arc<WaveResults> 
 }
 
 /// Computed results of closed waves, by wave id, with the organisation version they were
-/// computed under: a closed wave's responses never change, so only a change to the
-/// organisation's structure (import, merged units) makes an entry stale.
+/// computed under, and the charts drawn from them: a closed wave's responses never change, so
+/// only a change to the organisation's structure (import, merged units) makes an entry stale.
 #[derive(Default)]
 pub struct ResultsCache {
     entries: Mutex<HashMap<i32, (i64, Arc<WaveResults>)>>,
+    charts: Mutex<HashMap<ChartKey, web::Bytes>>,
 }
+
+/// (wave, organisation version, viewer and chart options).
+type ChartKey = (i32, i64, String);
 
 /// Waves kept at most (each can hold tens of megabytes on a large organisation).
 const CACHED_WAVES: usize = 8;
+/// Charts kept at most; the cache is emptied when it is full.
+const CACHED_CHARTS: usize = 512;
 
 impl ResultsCache {
     fn get(&self, wave_id: i32, org_version: i64) -> Option<Arc<WaveResults>> {
@@ -89,6 +95,68 @@ impl ResultsCache {
         }
         entries.insert(wave_id, (org_version, results));
     }
+
+    fn chart(&self, key: &ChartKey) -> Option<web::Bytes> {
+        let charts = self
+            .charts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        charts.get(key).cloned()
+    }
+
+    fn put_chart(&self, key: ChartKey, svg: web::Bytes) {
+        let mut charts = self
+            .charts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if charts.len() >= CACHED_CHARTS {
+            charts.clear();
+        }
+        charts.insert(key, svg);
+    }
+}
+
+/// A closed wave's results (all groups) and the organisation version they belong to.
+async fn cached_results(
+    state: &web::Data<AppState>,
+    wave_id: i32,
+) -> Result<(i64, Arc<WaveResults>), AppError> {
+    let app = state.clone();
+    state
+        .with_conn(move |conn| {
+            let org_version = crate::org::version(conn).map_err(AppError::unavailable)?;
+            if let Some(cached) = app.results_cache.get(wave_id, org_version) {
+                return Ok((org_version, cached));
+            }
+            let computed = Arc::new(load::wave_results(conn, wave_id).map_err(
+                |error| match error {
+                    load::ResultsError::Wave(crate::waves::WaveError::NotFound(_)) => {
+                        AppError::NotFound
+                    }
+                    load::ResultsError::WaveOpen(_) => AppError::WaveStillOpen,
+                    other => AppError::internal(other),
+                },
+            )?);
+            app.results_cache
+                .put(wave_id, org_version, computed.clone());
+            Ok((org_version, computed))
+        })
+        .await
+}
+
+async fn audit(
+    state: &web::Data<AppState>,
+    account: &Account,
+    action: &'static str,
+    wave_id: i32,
+) -> Result<(), AppError> {
+    let account_id = account.id;
+    state
+        .with_conn(move |conn| {
+            crate::audit::record(conn, account_id, action, &format!("wave {wave_id}"))
+                .map_err(AppError::internal)
+        })
+        .await
 }
 
 /// A closed wave's results as `account` may see them; the view is audited.
@@ -98,34 +166,36 @@ pub async fn results_for(
     wave_id: i32,
     action: &'static str,
 ) -> Result<Arc<WaveResults>, AppError> {
-    let account_id = account.id;
-    let app = state.clone();
-    let results = state
-        .with_conn(move |conn| {
-            let org_version = crate::org::version(conn).map_err(AppError::unavailable)?;
-            let results = match app.results_cache.get(wave_id, org_version) {
-                Some(cached) => cached,
-                None => {
-                    let computed = Arc::new(load::wave_results(conn, wave_id).map_err(
-                        |error| match error {
-                            load::ResultsError::Wave(crate::waves::WaveError::NotFound(_)) => {
-                                AppError::NotFound
-                            }
-                            load::ResultsError::WaveOpen(_) => AppError::WaveStillOpen,
-                            other => AppError::internal(other),
-                        },
-                    )?);
-                    app.results_cache
-                        .put(wave_id, org_version, computed.clone());
-                    computed
-                }
-            };
-            crate::audit::record(conn, account_id, action, &format!("wave {wave_id}"))
-                .map_err(AppError::internal)?;
-            Ok(results)
-        })
-        .await?;
+    let (_, results) = cached_results(state, wave_id).await?;
+    audit(state, account, action, wave_id).await?;
     Ok(scoped(results, account))
+}
+
+/// A chart of a closed wave as `account` may see it, drawn once per wave, organisation
+/// version, viewer scope and `key` (the chart and its options); the view is audited.
+pub async fn chart_for(
+    state: &web::Data<AppState>,
+    account: &Account,
+    wave_id: i32,
+    action: &'static str,
+    key: String,
+    draw: impl FnOnce(&WaveResults) -> Result<String, AppError>,
+) -> Result<web::Bytes, AppError> {
+    let (org_version, results) = cached_results(state, wave_id).await?;
+    audit(state, account, action, wave_id).await?;
+    // HR share one view; each manager has their own scope.
+    let viewer = match account.role {
+        Role::Hr => "hr".to_string(),
+        Role::Manager => format!("manager {}", account.id),
+    };
+    let chart_key = (wave_id, org_version, format!("{viewer} {key}"));
+    if let Some(svg) = state.results_cache.chart(&chart_key) {
+        return Ok(svg);
+    }
+    // Bytes: every response shares the one drawn copy.
+    let svg = web::Bytes::from(draw(&scoped(results, account))?);
+    state.results_cache.put_chart(chart_key, svg.clone());
+    Ok(svg)
 }
 
 fn json_error(error: &AppError) -> HttpResponse {

@@ -4,7 +4,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::api::results_for;
+use super::api::chart_for;
 use super::auth::{current_account, language};
 use super::pages::AppError;
 use super::session::TypedSession;
@@ -24,7 +24,7 @@ struct ChartQuery {
     lang: Option<String>,
 }
 
-fn svg(body: String) -> HttpResponse {
+fn svg(body: web::Bytes) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("image/svg+xml; charset=utf-8")
         .body(body)
@@ -77,21 +77,30 @@ async fn quadrant(
     let result = async {
         let account = current_account(&state, &session).await?;
         let highlight = chart_workplace(&account, query.workplace.as_deref())?;
-        let results =
-            results_for(&state, &account, path.into_inner(), "view quadrant chart").await?;
-        require_group(&results, highlight.as_deref())?;
         let others = match (account.role, &highlight) {
             (Role::Hr, None) => Others::Labelled,
             _ => Others::Unlabelled,
         };
-        Ok(charts::quadrant(
-            &results,
-            &QuadrantOptions {
-                lang,
-                highlight,
-                others,
+        let key = format!("quadrant {highlight:?} {others:?} {}", lang.code());
+        chart_for(
+            &state,
+            &account,
+            path.into_inner(),
+            "view quadrant chart",
+            key,
+            |results| {
+                require_group(results, highlight.as_deref())?;
+                Ok(charts::quadrant(
+                    results,
+                    &QuadrantOptions {
+                        lang,
+                        highlight,
+                        others,
+                    },
+                ))
             },
-        ))
+        )
+        .await
     }
     .await;
     result.map(svg).unwrap_or_else(|error| chart_error(&error))
@@ -109,10 +118,19 @@ async fn anxieties(
         let account = current_account(&state, &session).await?;
         let workplace =
             chart_workplace(&account, query.workplace.as_deref())?.ok_or(AppError::BadRequest)?;
-        let results =
-            results_for(&state, &account, path.into_inner(), "view anxieties chart").await?;
-        require_group(&results, Some(&workplace))?;
-        Ok(charts::anxieties(&results, &workplace, lang))
+        let key = format!("anxieties {workplace} {}", lang.code());
+        chart_for(
+            &state,
+            &account,
+            path.into_inner(),
+            "view anxieties chart",
+            key,
+            |results| {
+                require_group(results, Some(&workplace))?;
+                Ok(charts::anxieties(results, &workplace, lang))
+            },
+        )
+        .await
     }
     .await;
     result.map(svg).unwrap_or_else(|error| chart_error(&error))
@@ -131,8 +149,16 @@ async fn heatmap(
         if account.role != Role::Hr {
             return Err(AppError::Forbidden);
         }
-        let results = results_for(&state, &account, path.into_inner(), "view heatmap").await?;
-        Ok(charts::heatmap(&results, lang))
+        let key = format!("heatmap {}", lang.code());
+        chart_for(
+            &state,
+            &account,
+            path.into_inner(),
+            "view heatmap",
+            key,
+            |results| Ok(charts::heatmap(results, lang)),
+        )
+        .await
     }
     .await;
     result.map(svg).unwrap_or_else(|error| chart_error(&error))

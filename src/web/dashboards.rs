@@ -201,14 +201,25 @@ async fn manager_page(
     lang: Lang,
     plan_error: Option<&str>,
 ) -> Result<HttpResponse, AppError> {
-    let waves = load_waves(state).await?;
+    // The latest closed wave; a manager's page needs no response counts.
+    let latest = state
+        .with_conn(|conn| {
+            waves::table
+                .filter(waves::status.eq("closed"))
+                .order(waves::id.desc())
+                .select(Wave::as_select())
+                .first(conn)
+                .optional()
+                .map_err(AppError::unavailable)
+        })
+        .await?;
     let mut context = state.pages.context(lang);
     context.insert("csrf", &session.csrf_token());
     context.insert(
         "plan_error",
         &plan_error.map(|key| state.pages.message(lang, key).to_string()),
     );
-    let Some(wave) = latest_closed(&waves).cloned() else {
+    let Some(wave) = latest else {
         context.insert("wave", &Option::<i32>::None);
         context.insert("teams", &Vec::<TeamView>::new());
         return Ok(state
