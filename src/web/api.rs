@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::auth::{current_account, language};
-use super::pages::AppError;
+use super::auth::current_account;
+use super::pages::{language, AppError};
 use super::session::TypedSession;
 use super::AppState;
 use crate::accounts::{Account, Role};

@@ -6,7 +6,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::pages::AppError;
+use super::pages::{language, AppError};
 use super::session::TypedSession;
 use super::AppState;
 use crate::accounts::{self, Account};
@@ -33,19 +33,6 @@ struct LoginForm {
 #[derive(Deserialize)]
 pub struct CsrfForm {
     pub csrf: String,
-}
-
-pub fn language(req: &HttpRequest, explicit: Option<&str>) -> Lang {
-    explicit
-        .and_then(Lang::from_code)
-        .or_else(|| req.cookie("lang").and_then(|c| Lang::from_code(c.value())))
-        .or_else(|| {
-            req.headers()
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(Lang::from_accept_language)
-        })
-        .unwrap_or_default()
 }
 
 /// The signed-in account, or `NotSignedIn`.
@@ -89,6 +76,10 @@ fn render_login(
     error: Option<&str>,
 ) -> HttpResponse {
     let mut context = state.pages.context(lang);
+    context.insert(
+        "lang_switch_href",
+        &format!("/login?lang={}", lang.other().code()),
+    );
     context.insert("csrf", &session.csrf_token());
     context.insert(
         "error",
@@ -107,7 +98,10 @@ async fn login_page(
     if session.account_id().is_some() {
         return redirect("/dashboard");
     }
-    render_login(&state, lang, &session, StatusCode::OK, None)
+    super::pages::remember_language(
+        render_login(&state, lang, &session, StatusCode::OK, None),
+        query.lang.as_deref(),
+    )
 }
 
 async fn sign_in(

@@ -5,8 +5,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::api::chart_for;
-use super::auth::{current_account, language};
-use super::pages::AppError;
+use super::auth::current_account;
+use super::pages::{language, AppError};
 use super::session::TypedSession;
 use super::AppState;
 use crate::accounts::{Account, Role};

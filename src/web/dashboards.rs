@@ -7,8 +7,9 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::api::results_for;
-use super::auth::{current_account, language, page_error, redirect};
+use super::auth::{current_account, page_error, redirect};
 use super::pages::AppError;
+use super::pages::{language, remember_language};
 use super::session::TypedSession;
 use super::AppState;
 use crate::accounts::{Account, Role};
@@ -42,7 +43,19 @@ async fn dashboard(
         }
     }
     .await;
-    result.unwrap_or_else(|error| page_error(&state, lang, error))
+    let page = result.unwrap_or_else(|error| page_error(&state, lang, error));
+    remember_language(page, query.lang.as_deref())
+}
+
+/// A dashboard page's context: the language switch stays on the dashboard.
+fn dashboard_context(state: &AppState, session: &TypedSession, lang: Lang) -> tera::Context {
+    let mut context = state.pages.context(lang);
+    context.insert(
+        "lang_switch_href",
+        &format!("/dashboard?lang={}", lang.other().code()),
+    );
+    context.insert("csrf", &session.csrf_token());
+    context
 }
 
 #[derive(Serialize)]
@@ -115,8 +128,7 @@ async fn hr_page(
             responses: *count,
         })
         .collect();
-    let mut context = state.pages.context(lang);
-    context.insert("csrf", &session.csrf_token());
+    let mut context = dashboard_context(state, session, lang);
     context.insert("waves", &rows);
     context.insert("participation", &participation);
     context.insert("latest_closed", &latest_closed(&waves).map(|w| w.id));
@@ -213,8 +225,7 @@ async fn manager_page(
                 .map_err(AppError::unavailable)
         })
         .await?;
-    let mut context = state.pages.context(lang);
-    context.insert("csrf", &session.csrf_token());
+    let mut context = dashboard_context(state, session, lang);
     context.insert(
         "plan_error",
         &plan_error.map(|key| state.pages.message(lang, key).to_string()),

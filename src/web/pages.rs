@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use actix_web::http::StatusCode;
-use actix_web::HttpResponse;
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpRequest, HttpResponse};
 use tera::{Context, Tera};
 
 use crate::i18n::{Catalog, CatalogError, Lang};
@@ -176,6 +176,35 @@ impl Pages {
         context.insert("message", self.message(lang, message));
         self.html(error.status(), "error.html", &context)
     }
+}
+
+/// The language: an explicit choice, else the `lang` cookie, else `Accept-Language`, else
+/// Japanese.
+pub fn language(req: &HttpRequest, explicit: Option<&str>) -> Lang {
+    explicit
+        .and_then(Lang::from_code)
+        .or_else(|| req.cookie("lang").and_then(|c| Lang::from_code(c.value())))
+        .or_else(|| {
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or_default()
+}
+
+/// Remembers an explicit language choice in a plain preference cookie.
+pub fn remember_language(mut response: HttpResponse, explicit: Option<&str>) -> HttpResponse {
+    if let Some(lang) = explicit.and_then(Lang::from_code) {
+        let cookie = actix_web::cookie::Cookie::build("lang", lang.code())
+            .path("/")
+            .same_site(actix_web::cookie::SameSite::Lax)
+            .http_only(true)
+            .finish();
+        // Adding a well-formed cookie cannot fail.
+        let _ = response.add_cookie(&cookie);
+    }
+    response
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {

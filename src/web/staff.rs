@@ -9,7 +9,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
-use super::pages::AppError;
+use super::pages::{language, remember_language, AppError};
 use super::AppState;
 use crate::codes::InvitationCode;
 use crate::collection::answers;
@@ -46,35 +46,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 #[derive(Deserialize)]
 struct LangQuery {
     lang: Option<String>,
-}
-
-/// The language: an explicit choice, else the `lang` cookie, else `Accept-Language`, else
-/// Japanese.
-fn language(req: &HttpRequest, explicit: Option<&str>) -> Lang {
-    explicit
-        .and_then(Lang::from_code)
-        .or_else(|| req.cookie("lang").and_then(|c| Lang::from_code(c.value())))
-        .or_else(|| {
-            req.headers()
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(Lang::from_accept_language)
-        })
-        .unwrap_or_default()
-}
-
-/// Remembers an explicit language choice in a plain preference cookie.
-fn remember_language(mut response: HttpResponse, explicit: Option<&str>) -> HttpResponse {
-    if let Some(lang) = explicit.and_then(Lang::from_code) {
-        let cookie = actix_web::cookie::Cookie::build("lang", lang.code())
-            .path("/")
-            .same_site(actix_web::cookie::SameSite::Lax)
-            .http_only(true)
-            .finish();
-        // Adding a well-formed cookie cannot fail.
-        let _ = response.add_cookie(&cookie);
-    }
-    response
 }
 
 async fn index(
