@@ -128,36 +128,13 @@ pub fn issue_to_file(
     out: &Path,
     progress: impl FnMut(usize),
 ) -> Result<(), IssueError> {
+    let (workplace_id, codes) = prepare_codes(conn, request)?;
     let IssueRequest {
         wave_id,
         workplace_code,
-        count,
         base_url,
+        ..
     } = *request;
-    if !(1..=MAX_CODES_PER_BATCH).contains(&count) {
-        return Err(IssueError::BadCount);
-    }
-    let wave_status: Option<String> = waves::table
-        .find(wave_id)
-        .select(waves::status)
-        .first(conn)
-        .optional()?;
-    match wave_status.as_deref() {
-        None => return Err(IssueError::UnknownWave(wave_id)),
-        Some("open") => {}
-        Some(_) => return Err(IssueError::WaveClosed(wave_id)),
-    }
-    let workplace_id: i32 = workplaces::table
-        .filter(workplaces::code.eq(workplace_code))
-        .select(workplaces::id)
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| IssueError::UnknownWorkplace(workplace_code.to_string()))?;
-
-    let mut rng = rand::rng();
-    let codes: Vec<InvitationCode> = (0..count)
-        .map(|_| InvitationCode::generate(&mut rng))
-        .collect();
 
     let temp_path = out.with_extension("csv.partial");
     let write_error = |source| IssueError::Write {
@@ -172,6 +149,67 @@ pub fn issue_to_file(
         return Err(e.into());
     }
     std::fs::rename(&temp_path, out).map_err(write_error)?;
+    Ok(())
+}
+
+/// Checks an issue request (count, open wave, known workplace) and draws the fresh codes;
+/// returns the workplace's id and the codes, not yet stored.
+pub fn prepare_codes(
+    conn: &mut SqliteConnection,
+    request: &IssueRequest,
+) -> Result<(i32, Vec<InvitationCode>), IssueError> {
+    if !(1..=MAX_CODES_PER_BATCH).contains(&request.count) {
+        return Err(IssueError::BadCount);
+    }
+    let wave_status: Option<String> = waves::table
+        .find(request.wave_id)
+        .select(waves::status)
+        .first(conn)
+        .optional()?;
+    match wave_status.as_deref() {
+        None => return Err(IssueError::UnknownWave(request.wave_id)),
+        Some("open") => {}
+        Some(_) => return Err(IssueError::WaveClosed(request.wave_id)),
+    }
+    let workplace_id: i32 = workplaces::table
+        .filter(workplaces::code.eq(request.workplace_code))
+        .select(workplaces::id)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| IssueError::UnknownWorkplace(request.workplace_code.to_string()))?;
+    let mut rng = rand::rng();
+    let codes = (0..request.count)
+        .map(|_| InvitationCode::generate(&mut rng))
+        .collect();
+    Ok((workplace_id, codes))
+}
+
+/// The link printed on a slip and in the CSV: `BASE/s/CODE`.
+pub fn invitation_url(base_url: &str, code: &InvitationCode) -> String {
+    format!(
+        "{}/s/{}",
+        base_url.trim_end_matches('/'),
+        code.display_form()
+    )
+}
+
+/// Writes `workplace,code,url` rows (with a header) for Excel or a mail merge.
+pub fn write_codes(
+    out: impl std::io::Write,
+    workplace_code: &str,
+    codes: &[InvitationCode],
+    base_url: &str,
+) -> csv::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(["workplace", "code", "url"])?;
+    for code in codes {
+        writer.write_record([
+            workplace_code,
+            code.display_form().as_str(),
+            &invitation_url(base_url, code),
+        ])?;
+    }
+    writer.flush()?;
     Ok(())
 }
 
@@ -213,19 +251,8 @@ fn write_codes_csv(
     codes: &[InvitationCode],
     base_url: &str,
 ) -> std::io::Result<()> {
-    let file = std::fs::File::create(path)?;
-    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(file));
-    writer.write_record(["workplace", "code", "url"])?;
-    let base = base_url.trim_end_matches('/');
-    for code in codes {
-        let printed = code.display_form();
-        writer.write_record([
-            workplace_code,
-            printed.as_str(),
-            &format!("{base}/s/{printed}"),
-        ])?;
-    }
-    let file = writer.into_inner().map_err(|e| e.into_error())?;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    write_codes(&mut file, workplace_code, codes, base_url)?;
     file.into_inner().map_err(|e| e.into_error())?.sync_all()
 }
 

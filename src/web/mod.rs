@@ -5,6 +5,7 @@ mod api;
 mod auth;
 mod charts;
 mod dashboards;
+mod hr;
 mod pages;
 mod security;
 mod session;
@@ -94,4 +95,5 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     api::config(cfg);
     charts::config(cfg);
     dashboards::config(cfg);
+    hr::config(cfg);
 }

@@ -181,3 +181,72 @@ async fn cached_results_follow_changes_to_the_organisation() {
     let (_, after) = hr.get(&format!("/api/waves/{wave}/results")).await;
     assert_eq!(units(&after), 1, "the cached results were recomputed");
 }
+
+#[actix_web::test]
+async fn hr_opens_a_wave_issues_printable_codes_and_closes_it() {
+    let app = spawn_app().await;
+    closed_wave(&app).await;
+    let hr = Browser::sign_in(&app, "hr1").await;
+    let (_, page) = hr.get("/dashboard").await;
+    let token = csrf_token(&page);
+    let (status, location, _) = hr
+        .post(
+            "/hr/waves",
+            &format!("csrf={token}&name=2027&survey=workplace-climate&k=5"),
+        )
+        .await;
+    assert_eq!((status, location.as_deref()), (303, Some("/dashboard")));
+    let wave = anshin::waves::list(&mut app.conn())
+        .expect("waves")
+        .last()
+        .expect("new wave")
+        .id;
+
+    let (status, _, sheet) = hr
+        .post(
+            &format!("/hr/waves/{wave}/codes"),
+            &format!("csrf={token}&workplace=T1&count=3&format=sheet"),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(sheet.matches("class=\"slip\"").count(), 3);
+    assert_eq!(sheet.matches("<svg").count(), 3, "one QR code per slip");
+    let marker = "<strong>";
+    let start = sheet.find(marker).expect("a printed code") + marker.len();
+    let code = &sheet[start..start + 19];
+    let (status, _) = app.get(&format!("/s/{code}")).await;
+    assert_eq!(status, 200, "a printed code opens the survey");
+
+    let (status, _, csv) = hr
+        .post(
+            &format!("/hr/waves/{wave}/codes"),
+            &format!("csrf={token}&workplace=T2&count=2&format=csv"),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(csv.lines().count(), 3);
+    assert!(csv.starts_with("workplace,code,url"));
+
+    // A manager can do none of this, nor can a forged token.
+    let manager = Browser::sign_in(&app, "m1").await;
+    let (_, page) = manager.get("/dashboard").await;
+    let manager_token = csrf_token(&page);
+    let (status, _, _) = manager
+        .post(
+            &format!("/hr/waves/{wave}/close"),
+            &format!("csrf={manager_token}"),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, _, _) = hr
+        .post(&format!("/hr/waves/{wave}/close"), "csrf=forged")
+        .await;
+    assert_eq!(status, 403);
+
+    let (status, _, _) = hr
+        .post(&format!("/hr/waves/{wave}/close"), &format!("csrf={token}"))
+        .await;
+    assert_eq!(status, 303);
+    let (status, _) = app.get(&format!("/s/{code}")).await;
+    assert_eq!(status, 410, "codes stop working when the wave closes");
+}
