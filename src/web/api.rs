@@ -117,7 +117,7 @@ impl ResultsCache {
 }
 
 /// A closed wave's results (all groups) and the organisation version they belong to.
-async fn cached_results(
+pub(super) async fn cached_results(
     state: &web::Data<AppState>,
     wave_id: i32,
 ) -> Result<(i64, Arc<WaveResults>), AppError> {
@@ -144,7 +144,7 @@ async fn cached_results(
         .await
 }
 
-async fn audit(
+pub(super) async fn audit(
     state: &web::Data<AppState>,
     account: &Account,
     action: &'static str,

@@ -15,7 +15,8 @@ use crate::charts::{self, Others, QuadrantOptions};
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/charts/waves/{id}/quadrant.svg", web::get().to(quadrant))
         .route("/charts/waves/{id}/anxieties.svg", web::get().to(anxieties))
-        .route("/charts/waves/{id}/heatmap.svg", web::get().to(heatmap));
+        .route("/charts/waves/{id}/heatmap.svg", web::get().to(heatmap))
+        .route("/charts/trend.svg", web::get().to(trend));
 }
 
 #[derive(Deserialize)]
@@ -131,6 +132,80 @@ async fn anxieties(
             },
         )
         .await
+    }
+    .await;
+    result.map(svg).unwrap_or_else(|error| chart_error(&error))
+}
+
+#[derive(Deserialize)]
+struct TrendQuery {
+    workplace: String,
+    dimension: String,
+    lang: Option<String>,
+}
+
+/// One dimension of one workplace across every closed wave of the latest wave's survey;
+/// a wave where the cell is hidden leaves a gap.
+async fn trend(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: TypedSession,
+    query: web::Query<TrendQuery>,
+) -> HttpResponse {
+    let lang = language(&req, query.lang.as_deref());
+    let result = async {
+        let account = current_account(&state, &session).await?;
+        if !account.may_see(&query.workplace) {
+            return Err(AppError::Forbidden);
+        }
+        let closed: Vec<(i32, String)> = state
+            .with_conn(|conn| {
+                Ok(crate::waves::list(conn)
+                    .map_err(AppError::unavailable)?
+                    .into_iter()
+                    .filter(|w| !w.is_open())
+                    .map(|w| (w.id, w.survey_id))
+                    .collect())
+            })
+            .await?;
+        let Some((latest, survey)) = closed.last().cloned() else {
+            return Err(AppError::NotFound);
+        };
+        super::api::audit(&state, &account, "view trend chart", latest).await?;
+        let mut points = Vec::new();
+        let mut meta = None;
+        for (wave_id, _) in closed.iter().filter(|(_, s)| *s == survey) {
+            let (_, results) = super::api::cached_results(&state, *wave_id).await?;
+            let score = results
+                .groups
+                .iter()
+                .find(|g| {
+                    g.workplace.as_deref() == Some(query.workplace.as_str())
+                        && g.job_level.is_none()
+                })
+                .and_then(|g| g.scores.get(&query.dimension))
+                .map(|s| s.mean);
+            meta = meta.or_else(|| {
+                results
+                    .dimensions
+                    .iter()
+                    .find(|d| d.id == query.dimension)
+                    .cloned()
+            });
+            points.push((results.wave_name.clone(), score));
+        }
+        let meta = meta.ok_or(AppError::NotFound)?;
+        let name = if lang == crate::i18n::Lang::Ja {
+            &meta.name_ja
+        } else {
+            &meta.name_en
+        };
+        Ok(web::Bytes::from(charts::trend(
+            &points,
+            name,
+            (meta.scale_min, meta.scale_max),
+            lang,
+        )))
     }
     .await;
     result.map(svg).unwrap_or_else(|error| chart_error(&error))

@@ -20,6 +20,7 @@ use crate::waves::Wave;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/dashboard", web::get().to(dashboard))
+        .route("/hr/groups", web::get().to(drill_down))
         .route("/manager/plans", web::post().to(save_plan));
 }
 
@@ -45,6 +46,39 @@ async fn dashboard(
     .await;
     let page = result.unwrap_or_else(|error| page_error(&state, lang, error));
     remember_language(page, query.lang.as_deref())
+}
+
+#[derive(Deserialize)]
+struct DrillDownQuery {
+    workplace: String,
+    lang: Option<String>,
+}
+
+/// HR's view of any one group, as a manager of it would see it (without the plan form).
+async fn drill_down(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: TypedSession,
+    query: web::Query<DrillDownQuery>,
+) -> HttpResponse {
+    let lang = language(&req, query.lang.as_deref());
+    let result = async {
+        let account = current_account(&state, &session).await?;
+        if account.role != Role::Hr {
+            return Err(AppError::Forbidden);
+        }
+        team_page(
+            &state,
+            &session,
+            &account,
+            lang,
+            &[query.workplace.trim().to_string()],
+            None,
+        )
+        .await
+    }
+    .await;
+    result.unwrap_or_else(|error| page_error(&state, lang, error))
 }
 
 /// A dashboard page's context: the language switch stays on the dashboard.
@@ -213,6 +247,27 @@ async fn manager_page(
     lang: Lang,
     plan_error: Option<&str>,
 ) -> Result<HttpResponse, AppError> {
+    team_page(
+        state,
+        session,
+        account,
+        lang,
+        &account.own_workplaces,
+        plan_error,
+    )
+    .await
+}
+
+/// The team page for `codes`: a manager's own workplaces (with the action-plan form), or
+/// one group HR drills down to (read-only).
+async fn team_page(
+    state: &web::Data<AppState>,
+    session: &TypedSession,
+    account: &Account,
+    lang: Lang,
+    codes: &[String],
+    plan_error: Option<&str>,
+) -> Result<HttpResponse, AppError> {
     // The latest closed wave; a manager's page needs no response counts.
     let latest = state
         .with_conn(|conn| {
@@ -230,6 +285,7 @@ async fn manager_page(
         "plan_error",
         &plan_error.map(|key| state.pages.message(lang, key).to_string()),
     );
+    context.insert("can_plan", &(account.role == Role::Manager));
     let Some(wave) = latest else {
         context.insert("wave", &Option::<i32>::None);
         context.insert("teams", &Vec::<TeamView>::new());
@@ -239,15 +295,14 @@ async fn manager_page(
     };
     let results = results_for(state, account, wave.id, "view team results").await?;
     let previous_wave = results.previous_wave;
-    let own = account.own_workplaces.clone();
+    let own = codes.to_vec();
     let wave_id = wave.id;
     let plans = state
         .with_conn(move |conn| {
             load_plans(conn, &own, wave_id, previous_wave).map_err(AppError::unavailable)
         })
         .await?;
-    let teams: Vec<TeamView> = account
-        .own_workplaces
+    let teams: Vec<TeamView> = codes
         .iter()
         .filter_map(|code| {
             results

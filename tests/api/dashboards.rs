@@ -97,11 +97,26 @@ async fn a_manager_sees_only_their_own_workplaces() {
     assert!(svg.contains("<svg"));
     let (status, _) = manager.get(&format!("/hr/waves/{wave}/results.csv")).await;
     assert_eq!(status, 403, "the CSV export is HR's");
+    let (status, svg) = manager
+        .get("/charts/trend.svg?workplace=T1&dimension=engagement")
+        .await;
+    assert_eq!(status, 200);
+    assert!(svg.contains("<svg"));
+    let (status, _) = manager
+        .get("/charts/trend.svg?workplace=T2&dimension=engagement")
+        .await;
+    assert_eq!(status, 403);
+
+    let (status, _) = manager.get("/hr/groups?workplace=T2").await;
+    assert_eq!(status, 403, "drill-down is HR's");
 
     let hr = Browser::sign_in(&app, "hr1").await;
     let (status, csv) = hr.get(&format!("/hr/waves/{wave}/results.csv")).await;
     assert_eq!(status, 200);
     assert!(csv.contains("T2"));
+    let (status, page) = hr.get("/hr/groups?workplace=T2").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("人事係") && !page.contains("action=\"/manager/plans\""));
 }
 
 #[actix_web::test]
