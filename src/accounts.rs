@@ -157,6 +157,28 @@ impl Account {
     }
 }
 
+/// Every manager with the codes of the workplaces they were given: (login, "T1, T2").
+pub fn managers(conn: &mut SqliteConnection) -> QueryResult<Vec<(String, String)>> {
+    let rows: Vec<(String, Option<String>)> = accounts::table
+        .left_join(manager_scopes::table.inner_join(workplaces::table))
+        .filter(accounts::role.eq(Role::Manager.as_str()))
+        .select((accounts::login, workplaces::code.nullable()))
+        .order((accounts::login, workplaces::code.nullable()))
+        .load(conn)?;
+    let mut managers: Vec<(String, String)> = Vec::new();
+    for (login, code) in rows {
+        let code = code.unwrap_or_default();
+        match managers.last_mut() {
+            Some((last, codes)) if *last == login => {
+                codes.push_str(", ");
+                codes.push_str(&code);
+            }
+            _ => managers.push((login, code)),
+        }
+    }
+    Ok(managers)
+}
+
 /// Checks a login and password; `None` for an unknown login or a wrong password.
 pub fn authenticate(
     conn: &mut SqliteConnection,

@@ -21,7 +21,8 @@ const MAX_SHEET_CODES: usize = 1_000;
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/hr/waves", web::post().to(create_wave))
         .route("/hr/waves/{id}/close", web::post().to(close_wave))
-        .route("/hr/waves/{id}/codes", web::post().to(issue_codes));
+        .route("/hr/waves/{id}/codes", web::post().to(issue_codes))
+        .route("/hr/users", web::post().to(add_manager));
 }
 
 /// The signed-in HR account, after checking the form's CSRF token.
@@ -124,6 +125,51 @@ async fn close_wave(
             })
             .await?;
         audit(&state, account.id, "close wave", format!("wave {wave_id}")).await?;
+        Ok(redirect("/dashboard"))
+    }
+    .await;
+    result.unwrap_or_else(|error| page_error(&state, lang, error))
+}
+
+#[derive(Deserialize)]
+struct NewManager {
+    csrf: String,
+    login: String,
+    password: String,
+    /// Workplace codes, separated by commas or spaces.
+    workplaces: String,
+}
+
+/// Adds a manager account scoped to the given workplaces (and their subtrees).
+async fn add_manager(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: TypedSession,
+    form: web::Form<NewManager>,
+) -> HttpResponse {
+    let lang = language(&req, None);
+    let result = async {
+        let account = hr_with_token(&state, &session, &form.csrf).await?;
+        let login = form.login.trim().to_string();
+        let password = form.password.clone();
+        let workplaces: Vec<String> = form
+            .workplaces
+            .split([',', ' ', '、'])
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect();
+        let added = login.clone();
+        state
+            .with_conn(move |conn| {
+                crate::accounts::add_user(conn, &login, Role::Manager, &password, &workplaces)
+                    .map_err(|error| match error {
+                        crate::accounts::AccountError::Database(e) => AppError::unavailable(e),
+                        _ => AppError::BadRequest,
+                    })
+            })
+            .await?;
+        audit(&state, account.id, "add manager", added).await?;
         Ok(redirect("/dashboard"))
     }
     .await;

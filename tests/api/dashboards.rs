@@ -258,6 +258,24 @@ async fn hr_opens_a_wave_issues_printable_codes_and_closes_it() {
         .await;
     assert_eq!(status, 403);
 
+    // HR adds a manager for T2, who appears in the list; a weak password is refused.
+    let (status, _, _) = hr
+        .post(
+            "/hr/users",
+            &format!("csrf={token}&login=m2&password=another+long+password&workplaces=T2"),
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (_, page) = hr.get("/dashboard").await;
+    assert!(page.contains("<td>m2</td><td>T2</td>"), "{page}");
+    let (status, _, _) = hr
+        .post(
+            "/hr/users",
+            &format!("csrf={token}&login=m3&password=short&workplaces=T2"),
+        )
+        .await;
+    assert_eq!(status, 400, "a weak password is refused");
+
     let (status, _, _) = hr
         .post(&format!("/hr/waves/{wave}/close"), &format!("csrf={token}"))
         .await;
