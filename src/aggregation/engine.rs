@@ -738,6 +738,7 @@ fn item_results(
                 id: item.id.clone(),
                 dimension: definition.dimension_of(item).id.clone(),
                 reverse: item.reverse,
+                behaviour: item.behaviour,
                 distribution: scale
                     .points()
                     .map(|v| (v, counts[usize::from(v)]))

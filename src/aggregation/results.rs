@@ -183,6 +183,8 @@ pub struct ItemResult {
     pub id: String,
     pub dimension: String,
     pub reverse: bool,
+    /// The avoided behaviour the item asks about, if any.
+    pub behaviour: Option<crate::survey::AvoidedBehaviour>,
     /// (answer value, count) for every point of the scale, as answered (before recoding).
     pub distribution: Vec<(u8, u32)>,
     /// Share of the group's responses without an answer to this item.

@@ -79,13 +79,32 @@ pub struct Dimension {
 }
 
 /// The behaviours the policy says low psychological safety causes (第4章 2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AvoidedBehaviour {
     NotConsulting,
     NotReportingMistakes,
     NoIdeas,
     NotSpeakingUp,
+}
+
+impl AvoidedBehaviour {
+    pub const ALL: [AvoidedBehaviour; 4] = [
+        AvoidedBehaviour::NotConsulting,
+        AvoidedBehaviour::NotReportingMistakes,
+        AvoidedBehaviour::NoIdeas,
+        AvoidedBehaviour::NotSpeakingUp,
+    ];
+
+    /// The id used in definitions and in message keys (`behaviour_<id>`).
+    pub fn id(self) -> &'static str {
+        match self {
+            AvoidedBehaviour::NotConsulting => "not_consulting",
+            AvoidedBehaviour::NotReportingMistakes => "not_reporting_mistakes",
+            AvoidedBehaviour::NoIdeas => "no_ideas",
+            AvoidedBehaviour::NotSpeakingUp => "not_speaking_up",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -13,9 +13,10 @@ use super::pages::{language, remember_language};
 use super::session::TypedSession;
 use super::AppState;
 use crate::accounts::{Account, Role};
-use crate::aggregation::{Certainty, GroupResult, WaveResults};
+use crate::aggregation::{stats, Certainty, GroupResult, WaveResults, Zone};
 use crate::db::schema::{action_plans, invitation_codes, responses, waves, workplaces};
 use crate::i18n::Lang;
+use crate::survey::AvoidedBehaviour;
 use crate::waves::Wave;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -240,6 +241,10 @@ struct TeamView {
     previous_zone: Option<&'static str>,
     borderline: bool,
     scores: Vec<ScoreRow>,
+    /// Share agreeing with the items about each avoided behaviour (groups of k2 or more).
+    behaviours: Vec<(String, String)>,
+    /// Message keys of the conversation prompts that fit the zone.
+    prompts: Vec<&'static str>,
     plans: Vec<PlanRow>,
     previous_plans: Vec<PlanRow>,
 }
@@ -424,6 +429,33 @@ fn team_view(
             })
             .collect()
     };
+    let behaviours = group
+        .items
+        .as_ref()
+        .map(|items| {
+            AvoidedBehaviour::ALL
+                .iter()
+                .filter_map(|behaviour| {
+                    // Pool the answers to the behaviour's items; agreeing (the top two boxes)
+                    // means the person holds back in that way.
+                    let mut pooled: Vec<u32> = Vec::new();
+                    for item in items.iter().filter(|i| i.behaviour == Some(*behaviour)) {
+                        pooled.resize(pooled.len().max(item.distribution.len()), 0);
+                        for (slot, (_, count)) in pooled.iter_mut().zip(&item.distribution) {
+                            *slot += count;
+                        }
+                    }
+                    stats::favourable_share(&pooled).map(|share| {
+                        let label = state
+                            .pages
+                            .message(lang, &format!("behaviour_{}", behaviour.id()))
+                            .to_string();
+                        (label, format!("{:.0}%", share * 100.0))
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     TeamView {
         code: code.clone(),
         name: group.name.clone(),
@@ -440,8 +472,29 @@ fn team_view(
             .certainty
             .is_some_and(|c| c.x == Certainty::Borderline || c.y == Certainty::Borderline),
         scores,
+        behaviours,
+        prompts: prompts_for(group.zone),
         plans: plan_rows(Some(results.wave)),
         previous_plans: plan_rows(results.previous_wave),
+    }
+}
+
+/// The policy's conversation prompts (声掛け例, 共有, サポート) that fit a zone: listening
+/// and positive framing where psychological safety is low, shared goals and backed
+/// challenges where standards are low, recognition to keep a learning team growing.
+fn prompts_for(zone: Option<Zone>) -> Vec<&'static str> {
+    match zone {
+        Some(Zone::Learning) => vec!["prompt_3", "prompt_sharing", "prompt_support"],
+        Some(Zone::Comfort) => vec!["prompt_sharing", "prompt_support", "prompt_3"],
+        Some(Zone::Anxiety) => vec!["prompt_1", "prompt_2", "prompt_support"],
+        Some(Zone::Apathy) => vec!["prompt_1", "prompt_2", "prompt_sharing"],
+        None => vec![
+            "prompt_1",
+            "prompt_2",
+            "prompt_3",
+            "prompt_sharing",
+            "prompt_support",
+        ],
     }
 }
 

@@ -70,6 +70,21 @@ async fn a_manager_sees_only_their_own_workplaces() {
     assert_eq!(status, 200);
     assert!(page.contains("職員係"), "their team is on the page");
     assert!(!page.contains("人事係"), "another team is not");
+    // Every item answered 4: the two reverse-coded safety items pull psychological safety
+    // to 3.33, below the cut, with high standards at 4 — the anxiety zone.
+    assert!(page.contains("zone-anxiety"));
+    assert!(
+        page.contains("○○さんはどう思う"),
+        "a listening prompt for an anxious team"
+    );
+    assert!(
+        !page.contains("最初に比べると"),
+        "not the learning team's prompt"
+    );
+    assert!(
+        !page.contains("相談しない"),
+        "8 respondents: no item-level view below k2"
+    );
 
     let (status, body) = manager.get(&format!("/api/waves/{wave}/results")).await;
     assert_eq!(status, 200);
@@ -117,6 +132,11 @@ async fn a_manager_sees_only_their_own_workplaces() {
     let (status, page) = hr.get("/hr/groups?workplace=T2").await;
     assert_eq!(status, 200);
     assert!(page.contains("人事係") && !page.contains("action=\"/manager/plans\""));
+    let (_, page) = hr.get("/hr/groups?workplace=D1").await;
+    assert!(
+        page.contains("相談しない"),
+        "14 respondents: the avoided behaviours are shown"
+    );
 }
 
 #[actix_web::test]
