@@ -179,6 +179,16 @@ pub fn managers(conn: &mut SqliteConnection) -> QueryResult<Vec<(String, String)
     Ok(managers)
 }
 
+/// An argon2id hash of a random password nobody knows, checked for unknown logins.
+fn unknown_login_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        let mut password = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut password);
+        hash_password(&hex::encode(password)).unwrap_or_default()
+    })
+}
+
 /// Checks a login and password; `None` for an unknown login or a wrong password.
 pub fn authenticate(
     conn: &mut SqliteConnection,
@@ -190,7 +200,15 @@ pub fn authenticate(
         .select((accounts::id, accounts::password_hash))
         .first(conn)
         .optional()?;
-    Ok(found.and_then(|(id, hash)| verify_password(password, &hash).then_some(id)))
+    match found {
+        Some((id, hash)) => Ok(verify_password(password, &hash).then_some(id)),
+        None => {
+            // Spend the same argon2 time on an unknown login, so timing does not tell which
+            // logins exist.
+            let _ = verify_password(password, unknown_login_hash());
+            Ok(None)
+        }
+    }
 }
 
 /// Loads an account with its visible workplaces; `None` if it no longer exists.
@@ -229,6 +247,19 @@ pub fn load_account(conn: &mut SqliteConnection, id: i32) -> QueryResult<Option<
                     break;
                 }
                 current = parent_of.get(&id).copied().flatten();
+            }
+        }
+        // A merged reporting unit is visible when every member is: it must not add anyone
+        // else's answers to what the manager sees.
+        let code_of: std::collections::HashMap<i32, &str> =
+            all.iter().map(|w| (w.id, w.code.as_str())).collect();
+        for unit in crate::org::load_units(conn)? {
+            let all_visible = unit
+                .members
+                .iter()
+                .all(|m| code_of.get(m).is_some_and(|code| visible.contains(*code)));
+            if all_visible {
+                visible.insert(unit.code);
             }
         }
     }

@@ -159,13 +159,16 @@ pub fn close(conn: &mut SqliteConnection, id: i32) -> Result<Wave, WaveError> {
         if !wave.is_open() {
             return Err(WaveError::AlreadyClosed(id));
         }
-        Ok(diesel::update(waves::table.find(id))
+        let closed = diesel::update(waves::table.find(id))
             .set((
                 waves::status.eq(STATUS_CLOSED),
                 waves::closed_on.eq(today()),
             ))
             .returning(Wave::as_returning())
-            .get_result(conn)?)
+            .get_result(conn)?;
+        // Later waves' results compare with the previous *closed* wave: cached ones are stale.
+        crate::org::bump_version(conn)?;
+        Ok(closed)
     })
 }
 

@@ -1,6 +1,7 @@
-//! A counter that changes whenever the organisation's structure does (import, merged units),
-//! so cached results of closed waves know when they are stale, even when another process
-//! (the CLI) made the change.
+//! A counter that changes whenever something that closed waves' results depend on changes:
+//! the organisation's structure (import, merged units) or which waves are closed (the
+//! change is computed against the previous closed wave). Cached results compare it, even when
+//! another process (the CLI) made the change.
 
 use diesel::prelude::*;
 

@@ -1,7 +1,5 @@
 //! Sign-in and sign-out for HR and managers, and the check every dashboard route makes.
 
-use std::net::IpAddr;
-
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -64,10 +62,6 @@ pub fn redirect(location: &str) -> HttpResponse {
         .finish()
 }
 
-fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
-    req.peer_addr().map(|a| a.ip())
-}
-
 fn render_login(
     state: &AppState,
     lang: Lang,
@@ -116,7 +110,7 @@ async fn sign_in(
     }
     let login = form.login.trim().to_string();
     let throttle_key = login.to_lowercase();
-    let ip = client_ip(&req);
+    let ip = super::security::client_address(&req, state.settings.trust_proxy);
     if state.login_throttle.is_blocked(&throttle_key)
         || ip.is_some_and(|ip| state.login_ip_throttle.is_blocked(&ip))
     {

@@ -239,6 +239,8 @@ struct TeamView {
     zone: Option<&'static str>,
     zone_text: Option<String>,
     previous_zone: Option<&'static str>,
+    zone_label: Option<String>,
+    previous_zone_label: Option<String>,
     borderline: bool,
     scores: Vec<ScoreRow>,
     /// Share agreeing with the items about each avoided behaviour (groups of k2 or more).
@@ -468,6 +470,8 @@ fn team_view(
                 .to_string()
         }),
         previous_zone: group.previous_zone.map(|z| z.as_str()),
+        zone_label: group.zone.map(|z| zone_label(state, lang, z)),
+        previous_zone_label: group.previous_zone.map(|z| zone_label(state, lang, z)),
         borderline: group
             .certainty
             .is_some_and(|c| c.x == Certainty::Borderline || c.y == Certainty::Borderline),
@@ -477,6 +481,13 @@ fn team_view(
         plans: plan_rows(Some(results.wave)),
         previous_plans: plan_rows(results.previous_wave),
     }
+}
+
+fn zone_label(state: &AppState, lang: Lang, zone: Zone) -> String {
+    state
+        .pages
+        .message(lang, &format!("zone_label_{}", zone.as_str()))
+        .to_string()
 }
 
 /// The policy's conversation prompts (声掛け例, 共有, サポート) that fit a zone: listening
@@ -552,35 +563,34 @@ async fn save_plan(
                     .select(workplaces::id)
                     .first(conn)
                     .map_err(|_| AppError::BadRequest)?;
-                let closed: bool = waves::table
-                    .find(wave)
-                    .select(waves::status)
-                    .first::<String>(conn)
-                    .map(|status| status == "closed")
-                    .map_err(|_| AppError::BadRequest)?;
-                if !closed {
+                // Only a closed wave (whose results the page showed), and one of its dimensions.
+                let stored = crate::waves::find(conn, wave).map_err(|_| AppError::BadRequest)?;
+                let definition = stored.definition().map_err(AppError::internal)?;
+                if stored.is_open() || !definition.dimensions.iter().any(|d| d.id == dimension) {
                     return Err(AppError::BadRequest);
                 }
-                diesel::insert_into(action_plans::table)
-                    .values((
-                        action_plans::wave_id.eq(wave),
-                        action_plans::workplace_id.eq(workplace_id),
-                        action_plans::dimension.eq(&dimension),
-                        action_plans::action.eq(&action),
-                        action_plans::owner.eq(&owner),
-                        action_plans::due_on.eq(&due_on),
-                        action_plans::created_by.eq(account_id),
-                        action_plans::created_at.eq(crate::waves::today()),
-                    ))
-                    .execute(conn)
-                    .map_err(AppError::unavailable)?;
-                crate::audit::record(
-                    conn,
-                    account_id,
-                    "save action plan",
-                    &format!("wave {wave} {workplace}"),
-                )
-                .map_err(AppError::internal)
+                // The plan and its audit row are written together or not at all.
+                conn.immediate_transaction(|conn| {
+                    diesel::insert_into(action_plans::table)
+                        .values((
+                            action_plans::wave_id.eq(wave),
+                            action_plans::workplace_id.eq(workplace_id),
+                            action_plans::dimension.eq(&dimension),
+                            action_plans::action.eq(&action),
+                            action_plans::owner.eq(&owner),
+                            action_plans::due_on.eq(&due_on),
+                            action_plans::created_by.eq(account_id),
+                            action_plans::created_at.eq(crate::waves::today()),
+                        ))
+                        .execute(conn)?;
+                    crate::audit::record(
+                        conn,
+                        account_id,
+                        "save action plan",
+                        &format!("wave {wave} {workplace}"),
+                    )
+                })
+                .map_err(AppError::unavailable)
             })
             .await?;
         Ok(redirect("/dashboard"))

@@ -5,7 +5,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::middleware::{DefaultHeaders, Logger, Next};
-use actix_web::{Error, HttpResponse};
+use actix_web::{Error, HttpRequest, HttpResponse};
 
 /// No inline script or style anywhere, so the policy can forbid both. `no-referrer` because
 /// codes live in the survey link's URL.
@@ -73,6 +73,26 @@ fn is_cross_site(req: &ServiceRequest) -> bool {
             origin_host != req.connection_info().host()
         }
     }
+}
+
+/// The client's address for throttling: the peer, or behind a trusted reverse proxy the
+/// address it forwards. Kept in memory only.
+pub fn client_address(req: &HttpRequest, trust_proxy: bool) -> Option<std::net::IpAddr> {
+    if trust_proxy {
+        if let Some(forwarded) = req.connection_info().realip_remote_addr() {
+            // "192.0.2.1", "2001:db8::1", "192.0.2.1:4711" or "[2001:db8::1]:4711".
+            let parsed = forwarded.parse::<std::net::IpAddr>().ok().or_else(|| {
+                forwarded
+                    .parse::<std::net::SocketAddr>()
+                    .ok()
+                    .map(|a| a.ip())
+            });
+            if parsed.is_some() {
+                return parsed;
+            }
+        }
+    }
+    req.peer_addr().map(|addr| addr.ip())
 }
 
 #[cfg(test)]

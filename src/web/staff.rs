@@ -251,26 +251,6 @@ fn respond(state: &AppState, lang: Lang, result: Result<HttpResponse, AppError>)
     result.unwrap_or_else(|error| state.pages.error(lang, &error))
 }
 
-/// The client's address for throttling: the peer, or behind a trusted reverse proxy the
-/// address it forwards. Kept in memory only.
-fn client_address(req: &HttpRequest, trust_proxy: bool) -> Option<std::net::IpAddr> {
-    if trust_proxy {
-        if let Some(forwarded) = req.connection_info().realip_remote_addr() {
-            // "192.0.2.1", "2001:db8::1", "192.0.2.1:4711" or "[2001:db8::1]:4711".
-            let parsed = forwarded.parse::<std::net::IpAddr>().ok().or_else(|| {
-                forwarded
-                    .parse::<std::net::SocketAddr>()
-                    .ok()
-                    .map(|a| a.ip())
-            });
-            if parsed.is_some() {
-                return parsed;
-            }
-        }
-    }
-    req.peer_addr().map(|addr| addr.ip())
-}
-
 /// Checks a typed or linked code: well-formed, known, unused, wave open. Wrong codes count
 /// against the client's throttle (kept in memory only).
 async fn admit(
@@ -278,7 +258,7 @@ async fn admit(
     req: &HttpRequest,
     typed: &str,
 ) -> Result<(InvitationCode, CodeStatus), AppError> {
-    let client = client_address(req, state.settings.trust_proxy);
+    let client = super::security::client_address(req, state.settings.trust_proxy);
     if client.is_some_and(|ip| state.code_throttle.is_blocked(&ip)) {
         return Err(AppError::TooManyAttempts);
     }

@@ -167,6 +167,11 @@ async fn posts_without_the_csrf_token_are_refused() {
     let (_, page) = manager.get("/dashboard").await;
     assert!(page.contains("朝会で一人ひと言話す"), "the plan is shown");
 
+    // A dimension the wave does not have is refused.
+    let unknown = plan(&token).replace("dimension=psychological_safety", "dimension=nonsense");
+    let (status, _, _) = manager.post("/manager/plans", &unknown).await;
+    assert_eq!(status, 400);
+
     // A plan for a team that is not theirs is refused even with the right token.
     let other = plan(&token).replace("workplace=T1", "workplace=T2");
     let (status, _, _) = manager.post("/manager/plans", &other).await;
