@@ -4,7 +4,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::pages::{language, AppError};
+use super::pages::{language, AppError, LangQuery};
 use super::session::TypedSession;
 use super::AppState;
 use crate::accounts::{self, Account};
@@ -14,11 +14,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/login", web::get().to(login_page))
         .route("/login", web::post().to(sign_in))
         .route("/logout", web::post().to(sign_out));
-}
-
-#[derive(Deserialize)]
-struct LangQuery {
-    lang: Option<String>,
 }
 
 #[derive(Deserialize)]

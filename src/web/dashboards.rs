@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::api::results_for;
 use super::auth::{current_account, page_error, redirect};
 use super::pages::AppError;
-use super::pages::{language, remember_language};
+use super::pages::{language, remember_language, LangQuery};
 use super::session::TypedSession;
 use super::AppState;
 use crate::accounts::{Account, Role};
@@ -23,11 +23,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/dashboard", web::get().to(dashboard))
         .route("/hr/groups", web::get().to(drill_down))
         .route("/manager/plans", web::post().to(save_plan));
-}
-
-#[derive(Deserialize)]
-struct LangQuery {
-    lang: Option<String>,
 }
 
 async fn dashboard(

@@ -178,6 +178,12 @@ impl Pages {
     }
 }
 
+/// `?lang=ja|en` on a page's URL.
+#[derive(serde::Deserialize)]
+pub struct LangQuery {
+    pub lang: Option<String>,
+}
+
 /// The language: an explicit choice, else the `lang` cookie, else `Accept-Language`, else
 /// Japanese.
 pub fn language(req: &HttpRequest, explicit: Option<&str>) -> Lang {

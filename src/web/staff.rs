@@ -7,9 +7,9 @@ use std::sync::Arc;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::pages::{language, remember_language, AppError};
+use super::pages::{language, remember_language, AppError, LangQuery};
 use super::AppState;
 use crate::codes::InvitationCode;
 use crate::collection::answers;
@@ -41,11 +41,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/thanks", web::get().to(thanks))
         .route("/static/app.css", web::get().to(stylesheet))
         .route("/healthz", web::get().to(healthz));
-}
-
-#[derive(Deserialize)]
-struct LangQuery {
-    lang: Option<String>,
 }
 
 async fn index(

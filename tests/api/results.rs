@@ -26,6 +26,17 @@ async fn wave_with_a_small_team(app: &TestApp) -> i32 {
     wave
 }
 
+/// The (non-cut) group of a workplace in a results document.
+fn group_of(json: &serde_json::Value, code: &str) -> serde_json::Value {
+    json["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["workplace"] == code && g["job_level"].is_null())
+        .cloned()
+        .expect("group listed")
+}
+
 fn close(app: &TestApp, wave: i32) {
     anshin::waves::close(&mut app.conn(), wave).expect("closed");
 }
@@ -72,15 +83,7 @@ async fn a_four_response_team_is_absent_from_every_output() {
     assert!(output.status.success(), "{}", stderr(&output));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(json["k"], 5);
-    let group = |code: &str| {
-        json["groups"]
-            .as_array()
-            .expect("groups")
-            .iter()
-            .find(|g| g["workplace"] == code && g["job_level"].is_null())
-            .cloned()
-            .expect("group listed")
-    };
+    let group = |code: &str| group_of(&json, code);
     let (d1, t1, t2) = (group("D1"), group("T1"), group("T2"));
     assert_eq!(d1["suppressed"], false);
     assert_eq!(d1["scores"]["psychological_safety"]["n"], 12);
@@ -267,15 +270,7 @@ async fn merged_reporting_units_report_small_teams_together() {
     );
     assert!(output.status.success(), "{}", stderr(&output));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
-    let group = |code: &str| {
-        json["groups"]
-            .as_array()
-            .expect("groups")
-            .iter()
-            .find(|g| g["workplace"] == code && g["job_level"].is_null())
-            .cloned()
-            .expect("group listed")
-    };
+    let group = |code: &str| group_of(&json, code);
     let unit = group("U1");
     assert_eq!(unit["level"], "reporting_unit");
     assert_eq!(unit["parent"], "D1");
