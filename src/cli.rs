@@ -28,6 +28,11 @@ pub struct Cli {
 pub enum Command {
     /// Apply pending database migrations.
     Migrate,
+    /// Write a consistent copy of the database while it is in use (SQLite VACUUM INTO).
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Create a fresh demo database (sample organisation, two closed waves and an open one, synthetic responses), then serve.
     Demo(DemoArgs),
     /// Serve the survey and dashboards (migrations run first).
@@ -164,6 +169,8 @@ pub enum WaveCommand {
     },
     /// Close a wave: its codes stop working.
     Close { id: i32 },
+    /// Delete a closed wave's code hashes (retention).
+    PurgeCodes { id: i32 },
     /// List waves.
     List,
 }
@@ -215,6 +222,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             let applied = db::migrate(&db_path)?;
             println!("{}: {applied} migration(s) applied", db_path.display());
+            Ok(())
+        }
+        Command::Backup { out } => {
+            anyhow::ensure!(db_path.exists(), "{}: no such database", db_path.display());
+            db::backup(&db_path, &out)?;
+            println!(
+                "{} backed up to {} (the secret file is not included: copy it separately)",
+                db_path.display(),
+                out.display()
+            );
             Ok(())
         }
         Command::Serve(args) => serve(server_settings(&db_path, &args.server)?),
@@ -439,6 +456,10 @@ fn run_wave(db_path: &Path, command: WaveCommand) -> anyhow::Result<()> {
                 "wave {} ({}) closed; its codes no longer work",
                 wave.id, wave.name
             );
+        }
+        WaveCommand::PurgeCodes { id } => {
+            let deleted = waves::purge_codes(&mut conn, id)?;
+            println!("wave {id}: {deleted} code hashes deleted");
         }
         WaveCommand::List => {
             for wave in waves::list(&mut conn)? {

@@ -62,6 +62,8 @@ pub enum WaveError {
     NotFound(i32),
     #[error("wave {0} is already closed")]
     AlreadyClosed(i32),
+    #[error("wave {0} is still open: close it first")]
+    StillOpen(i32),
     #[error("the wave name must not be empty")]
     EmptyName,
     #[error("{0}")]
@@ -169,6 +171,22 @@ pub fn close(conn: &mut SqliteConnection, id: i32) -> Result<Wave, WaveError> {
         // Later waves' results compare with the previous *closed* wave: cached ones are stale.
         crate::org::bump_version(conn)?;
         Ok(closed)
+    })
+}
+
+/// Deletes a closed wave's code hashes (retention): the codes are dead once the wave closes,
+/// and without them nothing is left to relate to the responses. Returns how many went.
+pub fn purge_codes(conn: &mut SqliteConnection, id: i32) -> Result<usize, WaveError> {
+    use crate::db::schema::invitation_codes;
+    conn.immediate_transaction(|conn| {
+        let wave = find(conn, id)?;
+        if wave.is_open() {
+            return Err(WaveError::StillOpen(id));
+        }
+        Ok(
+            diesel::delete(invitation_codes::table.filter(invitation_codes::wave_id.eq(id)))
+                .execute(conn)?,
+        )
     })
 }
 

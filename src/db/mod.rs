@@ -35,6 +35,8 @@ pub enum DbError {
     Migrate { path: PathBuf, message: String },
     #[error("cannot configure database connection: {0}")]
     Configure(#[from] diesel::result::Error),
+    #[error("{0} already exists: choose a new file for the backup")]
+    BackupTarget(PathBuf),
     #[error("cannot start the database writer thread: {0}")]
     Thread(String),
     #[error("cannot create connection pool: {0}")]
@@ -85,6 +87,19 @@ pub fn migrate(path: &Path) -> Result<usize, DbError> {
             message: e.to_string(),
         })?;
     Ok(applied.len())
+}
+
+/// Writes a consistent copy of the database to `out` while it may be in use (SQLite's
+/// `VACUUM INTO` reads one snapshot; writers carry on). Refuses to overwrite a file.
+pub fn backup(path: &Path, out: &Path) -> Result<(), DbError> {
+    if out.exists() {
+        return Err(DbError::BackupTarget(out.to_path_buf()));
+    }
+    let mut conn = connect(path)?;
+    diesel::sql_query("VACUUM INTO ?")
+        .bind::<diesel::sql_types::Text, _>(out.to_string_lossy())
+        .execute(&mut conn)?;
+    Ok(())
 }
 
 /// Migrates the database, then builds the connection pool.

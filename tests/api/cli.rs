@@ -240,3 +240,70 @@ fn user_add_stores_an_argon2id_hash_read_from_stdin() {
         ));
     }
 }
+
+#[actix_web::test]
+async fn backup_copies_a_serving_database_and_closed_waves_can_drop_their_codes() {
+    use crate::helpers::{complete_answers, form_body, spawn_app};
+    let app = spawn_app().await;
+    app.seed_org();
+    let wave = app.open_wave();
+    for code in app.issue_codes(wave, "T1", 6) {
+        let (status, _, _) = app
+            .post_form(
+                &format!("/s/{}", code.display_form()),
+                &form_body(&complete_answers(4)),
+            )
+            .await;
+        assert_eq!(status, 303);
+    }
+    let db = app.db_path.to_str().expect("path");
+    let copy = app.db_path.with_file_name("backup.db");
+    let output = anshin(
+        &["--db", db, "backup", "--out", copy.to_str().expect("path")],
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let stored: i64 = anshin::db::schema::responses::table
+        .count()
+        .get_result(&mut connect(&copy))
+        .expect("count");
+    assert_eq!(stored, 6, "the copy holds every committed response");
+    let again = anshin(
+        &["--db", db, "backup", "--out", copy.to_str().expect("path")],
+        None,
+    );
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "an existing file is never overwritten"
+    );
+
+    let output = anshin(
+        &["--db", db, "wave", "purge-codes", &wave.to_string()],
+        None,
+    );
+    assert!(
+        stderr(&output).contains("still open"),
+        "{}",
+        stderr(&output)
+    );
+    anshin::waves::close(&mut app.conn(), wave).expect("closed");
+    let output = anshin(
+        &["--db", db, "wave", "purge-codes", &wave.to_string()],
+        None,
+    );
+    assert!(
+        stdout(&output).contains("6 code hashes deleted"),
+        "{}",
+        stdout(&output)
+    );
+    let codes: i64 = invitation_codes::table
+        .count()
+        .get_result(&mut app.conn())
+        .expect("count");
+    let responses: i64 = anshin::db::schema::responses::table
+        .count()
+        .get_result(&mut app.conn())
+        .expect("count");
+    assert_eq!((codes, responses), (0, 6), "responses stay");
+}
