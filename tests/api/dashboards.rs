@@ -34,29 +34,59 @@ async fn anonymous_visitors_are_sent_to_sign_in() {
     let app = spawn_app().await;
     let wave = closed_wave(&app).await;
     let anonymous = Browser::new(&app);
-    for page in [
+    let pages = [
         "/dashboard".to_string(),
+        "/hr/groups?workplace=T1".to_string(),
         format!("/hr/waves/{wave}/results.csv"),
-    ] {
+    ];
+    for page in pages {
         let response = app.client.get(app.url(&page)).send().await.expect("GET");
         assert_eq!(response.status().as_u16(), 303, "{page}");
-        assert_eq!(
-            response
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok()),
-            Some("/login")
-        );
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok());
+        assert_eq!(location, Some("/login"), "{page}");
     }
-    for api in [
+    let apis = [
         format!("/api/waves/{wave}/results"),
         format!("/charts/waves/{wave}/quadrant.svg"),
-    ] {
+        format!("/charts/waves/{wave}/anxieties.svg?workplace=T1"),
+        format!("/charts/waves/{wave}/heatmap.svg"),
+        "/charts/trend.svg?workplace=T1&dimension=engagement".to_string(),
+    ];
+    for api in apis {
         let (status, _) = anonymous.get(&api).await;
         assert_eq!(status, 401, "{api}");
     }
-    // A staff code is no key to the dashboards.
-    let (status, _) = anonymous.get("/dashboard").await;
+    for form in [
+        "/manager/plans",
+        "/hr/waves",
+        "/hr/users",
+        &format!("/hr/waves/{wave}/close"),
+    ] {
+        let (status, location, _) = anonymous.post(form, "csrf=x").await;
+        assert!(
+            status == 303 && location.as_deref() == Some("/login") || status == 400,
+            "{form}: {status}"
+        );
+    }
+
+    // Answering the survey with a code starts no session: the dashboards stay closed.
+    let open = app.open_wave();
+    let code = app.issue_codes(open, "T1", 1).remove(0);
+    let staff = Browser::new(&app);
+    let (status, _) = staff.get(&format!("/s/{}", code.display_form())).await;
+    assert_eq!(status, 200);
+    let (status, _, _) = staff
+        .post(
+            &format!("/s/{}", code.display_form()),
+            &form_body(&complete_answers(3)),
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert!(!staff.has_session());
+    let (status, _) = staff.get("/dashboard").await;
     assert_eq!(status, 303);
 }
 

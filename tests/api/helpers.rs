@@ -326,6 +326,11 @@ impl<'a> Browser<'a> {
         }
     }
 
+    /// Whether the server has set a dashboard session cookie.
+    pub fn has_session(&self) -> bool {
+        self.cookie.borrow().is_some()
+    }
+
     /// Signs in with [`TEST_PASSWORD`]; panics if that fails.
     pub async fn sign_in(app: &'a TestApp, login: &str) -> Browser<'a> {
         let browser = Browser::new(app);
