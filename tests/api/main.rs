@@ -1,5 +1,6 @@
 //! All integration tests live in this one binary so CI links once.
 
+mod abuse;
 mod anonymity;
 mod cli;
 mod collection;
