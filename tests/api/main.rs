@@ -6,6 +6,7 @@ mod cli;
 mod collection;
 mod crash;
 mod dashboards;
+mod e2e;
 mod helpers;
 mod org_import;
 mod results;
