@@ -58,6 +58,29 @@ pub struct FormRejection {
     pub entered: HashMap<String, String>,
 }
 
+/// Decodes an urlencoded body strictly: a name or value that is not valid UTF-8 once
+/// percent-decoded rejects the whole form (a lossy decoder would store replacement
+/// characters instead of what the person typed).
+pub fn decode(body: &[u8]) -> Option<Vec<(String, String)>> {
+    let decode = |part: &[u8]| -> Option<String> {
+        let spaced: Vec<u8> = part
+            .iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect();
+        let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+        String::from_utf8(bytes).ok()
+    };
+    body.split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let mut halves = pair.splitn(2, |&b| b == b'=');
+            let name = decode(halves.next().unwrap_or_default())?;
+            let value = decode(halves.next().unwrap_or_default())?;
+            Some((name, value))
+        })
+        .collect()
+}
+
 /// Parses decoded form pairs. `control_fields` (such as the code or the language switch) are
 /// the web layer's and are skipped here.
 pub fn parse(
@@ -240,6 +263,20 @@ threshold = { rule = "fixed", value = 3.5 }
         list.iter()
             .map(|(n, v)| (n.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn decoding_is_strict_about_utf8() {
+        assert_eq!(
+            decode(b"ps1=4&comment=%E3%81%82+b"),
+            Some(vec![
+                ("ps1".into(), "4".into()),
+                ("comment".into(), "あ b".into())
+            ])
+        );
+        assert_eq!(decode(b"comment=%FF"), None);
+        assert_eq!(decode(b"comment=\xff"), None);
+        assert_eq!(decode(b""), Some(vec![]));
     }
 
     #[test]

@@ -334,30 +334,7 @@ async fn read_form(
     if too_large {
         return Err(AppError::TooLarge);
     }
-    decode_form(&body).ok_or(AppError::BadRequest)
-}
-
-/// Decodes an urlencoded body strictly: a name or value that is not valid UTF-8 once
-/// percent-decoded rejects the whole form (a lossy decoder would store replacement
-/// characters instead of what the person typed).
-fn decode_form(body: &[u8]) -> Option<Vec<(String, String)>> {
-    let decode = |part: &[u8]| -> Option<String> {
-        let spaced: Vec<u8> = part
-            .iter()
-            .map(|&b| if b == b'+' { b' ' } else { b })
-            .collect();
-        let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
-        String::from_utf8(bytes).ok()
-    };
-    body.split(|&b| b == b'&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let mut halves = pair.splitn(2, |&b| b == b'=');
-            let name = decode(halves.next().unwrap_or_default())?;
-            let value = decode(halves.next().unwrap_or_default())?;
-            Some((name, value))
-        })
-        .collect()
+    form::decode(&body).ok_or(AppError::BadRequest)
 }
 
 #[derive(Serialize)]
