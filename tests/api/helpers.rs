@@ -88,35 +88,14 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// GET without a session (a staff member's browser).
     pub async fn get(&self, path: &str) -> (u16, String) {
-        let mut response = self.client.get(self.url(path)).send().await.expect("GET");
-        let body = response.body().limit(10 << 20).await.expect("body");
-        (
-            response.status().as_u16(),
-            String::from_utf8_lossy(&body).into_owned(),
-        )
+        Browser::new(self).get(path).await
     }
 
-    /// POSTs an urlencoded body; returns status, Location and body.
+    /// POSTs an urlencoded body without a session; returns status, Location and body.
     pub async fn post_form(&self, path: &str, body: &str) -> (u16, Option<String>, String) {
-        let mut response = self
-            .client
-            .post(self.url(path))
-            .insert_header(("content-type", "application/x-www-form-urlencoded"))
-            .send_body(body.to_string())
-            .await
-            .expect("POST");
-        let location = response
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let body = response.body().limit(10 << 20).await.expect("body");
-        (
-            response.status().as_u16(),
-            location,
-            String::from_utf8_lossy(&body).into_owned(),
-        )
+        Browser::new(self).post(path, body).await
     }
 }
 

@@ -26,6 +26,24 @@ async fn wave_with_a_small_team(app: &TestApp) -> i32 {
     wave
 }
 
+/// `anshin results --format json` of a (closed) wave, parsed.
+fn results_json(db: &str, wave: i32) -> serde_json::Value {
+    let output = anshin(
+        &[
+            "--db",
+            db,
+            "results",
+            "--wave",
+            &wave.to_string(),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    serde_json::from_slice(&output.stdout).expect("json")
+}
+
 /// The (non-cut) group of a workplace in a results document.
 fn group_of(json: &serde_json::Value, code: &str) -> serde_json::Value {
     json["groups"]
@@ -68,20 +86,7 @@ async fn a_four_response_team_is_absent_from_every_output() {
     );
     close(&app, wave);
 
-    let output = anshin(
-        &[
-            "--db",
-            db,
-            "results",
-            "--wave",
-            &wave.to_string(),
-            "--format",
-            "json",
-        ],
-        None,
-    );
-    assert!(output.status.success(), "{}", stderr(&output));
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let json = results_json(db, wave);
     assert_eq!(json["k"], 5);
     let group = |code: &str| group_of(&json, code);
     let (d1, t1, t2) = (group("D1"), group("T1"), group("T2"));
@@ -256,20 +261,7 @@ async fn merged_reporting_units_report_small_teams_together() {
         }
     }
     close(&app, wave);
-    let output = anshin(
-        &[
-            "--db",
-            db,
-            "results",
-            "--wave",
-            &wave.to_string(),
-            "--format",
-            "json",
-        ],
-        None,
-    );
-    assert!(output.status.success(), "{}", stderr(&output));
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let json = results_json(db, wave);
     let group = |code: &str| group_of(&json, code);
     let unit = group("U1");
     assert_eq!(unit["level"], "reporting_unit");
