@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use anyhow::Context as _;
 use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -397,9 +396,10 @@ fn prepare_fresh_file(path: &Path) -> anyhow::Result<()> {
         name.push(suffix);
         match std::fs::remove_file(&name) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(e).with_context(|| {
-                    format!("cannot remove the old demo database {}", path.display())
-                });
+                anyhow::bail!(
+                    "cannot remove the old demo database {}: {e}",
+                    name.to_string_lossy()
+                );
             }
             _ => {}
         }

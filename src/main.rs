@@ -9,8 +9,9 @@ fn main() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
+    // Every error's message already names its cause, so the chain is not printed again.
     if let Err(error) = anshin::cli::run(cli) {
-        eprintln!("error: {error:#}");
+        eprintln!("error: {error}");
         std::process::exit(1);
     }
 }

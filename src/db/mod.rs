@@ -31,6 +31,14 @@ pub enum DbError {
         path: PathBuf,
         source: diesel::ConnectionError,
     },
+    #[error(
+        "the database {path} cannot be written ({source}): Anshin stores every response in it; \
+         check the file's owner and permissions and that its file system is mounted read-write"
+    )]
+    ReadOnly {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot apply migrations to {path}: {message}")]
     Migrate { path: PathBuf, message: String },
     #[error("cannot configure database connection: {0}")]
@@ -49,10 +57,12 @@ struct ConnectionSettings;
 
 impl ConnectionSettings {
     fn apply(conn: &mut SqliteConnection) -> QueryResult<()> {
+        // synchronous = FULL: a commit is on disk before a response is acknowledged, even
+        // against a power cut; group commit makes that one sync per group of submissions.
         // mmap: reading a wave's responses is a long range scan, which memory-mapped I/O
         // serves without a system call and a copy per page.
         conn.batch_execute(&format!(
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = {}; \
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA busy_timeout = {}; \
              PRAGMA mmap_size = {MMAP_BYTES};",
             BUSY_TIMEOUT.as_millis()
         ))
@@ -77,7 +87,10 @@ pub fn connect(path: &Path) -> Result<SqliteConnection, DbError> {
 }
 
 /// Switches the file to WAL and applies every pending migration. Returns how many ran.
+/// Refuses a database that cannot be written, which SQLite would otherwise open read-only
+/// (or fail to open in WAL mode) with a less helpful message.
 pub fn migrate(path: &Path) -> Result<usize, DbError> {
+    check_writable(path)?;
     let mut conn = connect(path)?;
     conn.batch_execute("PRAGMA journal_mode = WAL;")?;
     let applied = conn
@@ -87,6 +100,16 @@ pub fn migrate(path: &Path) -> Result<usize, DbError> {
             message: e.to_string(),
         })?;
     Ok(applied.len())
+}
+
+fn check_writable(path: &Path) -> Result<(), DbError> {
+    match std::fs::OpenOptions::new().write(true).open(path) {
+        Err(source) if source.kind() != std::io::ErrorKind::NotFound => Err(DbError::ReadOnly {
+            path: path.to_path_buf(),
+            source,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Writes a consistent copy of the database to `out` while it may be in use (SQLite's

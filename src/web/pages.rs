@@ -174,8 +174,24 @@ impl Pages {
         context.insert("status", &error.status().as_u16());
         context.insert("title", self.message(lang, title));
         context.insert("message", self.message(lang, message));
-        self.html(error.status(), "error.html", &context)
+        let mut response = self.html(error.status(), "error.html", &context);
+        if error.status() == StatusCode::SERVICE_UNAVAILABLE {
+            ask_to_retry_later(&mut response);
+        }
+        response
     }
+}
+
+/// Seconds a client is asked to wait after a 503 (a full disk or a read-only database is
+/// rarely fixed sooner).
+const RETRY_AFTER_SECONDS: u32 = 60;
+
+/// Marks a 503 as temporary with `Retry-After`.
+pub fn ask_to_retry_later(response: &mut HttpResponse) {
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from(RETRY_AFTER_SECONDS),
+    );
 }
 
 /// `?lang=ja|en` on a page's URL.

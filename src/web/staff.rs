@@ -120,8 +120,7 @@ async fn open_link(
             &form,
             &code,
             &HashMap::new(),
-            None,
-            StatusCode::OK,
+            Feedback::None,
         ))
     }
     .await;
@@ -201,8 +200,7 @@ async fn handle_form(
                 &form,
                 &code,
                 &entered,
-                None,
-                StatusCode::OK,
+                Feedback::None,
             ));
         }
         match form::parse(definition, pairs, CONTROL_FIELDS) {
@@ -212,8 +210,7 @@ async fn handle_form(
                 &form,
                 &code,
                 &rejection.entered,
-                Some(&rejection),
-                StatusCode::BAD_REQUEST,
+                Feedback::Rejected(&rejection),
             )),
             Ok(draft) => {
                 let submission = Submission {
@@ -222,12 +219,22 @@ async fn handle_form(
                     job_level: draft.job_level,
                     comment: draft.comment,
                 };
-                match state
-                    .writer
-                    .submit(submission)
-                    .await
-                    .map_err(AppError::unavailable)?
-                {
+                let outcome = match state.writer.submit(submission).await {
+                    Ok(outcome) => outcome,
+                    // The disk is full, the database read-only or the writer gone: nothing
+                    // was stored and the code is unused. Give the answers back to resend.
+                    Err(_) => {
+                        return Ok(render_survey(
+                            state,
+                            lang,
+                            &form,
+                            &code,
+                            &entered,
+                            Feedback::NotSaved,
+                        ))
+                    }
+                };
+                match outcome {
                     Outcome::Stored => Ok(HttpResponse::SeeOther()
                         .insert_header((header::LOCATION, format!("/thanks?lang={}", lang.code())))
                         .finish()),
@@ -386,16 +393,29 @@ struct CommentView {
     error: Option<String>,
 }
 
+/// What the survey page tells the person above the form.
+enum Feedback<'a> {
+    None,
+    /// Answers that need correcting (400).
+    Rejected(&'a FormRejection),
+    /// Valid answers the database could not store (503): they are shown again to resend.
+    NotSaved,
+}
+
 fn render_survey(
     state: &AppState,
     lang: Lang,
     form: &WaveForm,
     code: &InvitationCode,
     entered: &HashMap<String, String>,
-    rejection: Option<&FormRejection>,
-    status: StatusCode,
+    feedback: Feedback,
 ) -> HttpResponse {
     let pages = &state.pages;
+    let (rejection, status) = match feedback {
+        Feedback::None => (None, StatusCode::OK),
+        Feedback::Rejected(rejection) => (Some(rejection), StatusCode::BAD_REQUEST),
+        Feedback::NotSaved => (None, StatusCode::SERVICE_UNAVAILABLE),
+    };
     let definition = &form.definition;
     let problem = |field: &str| {
         rejection
@@ -477,5 +497,10 @@ fn render_survey(
     context.insert("comment", &comment);
     context.insert("form_errors", &form_errors);
     context.insert("error_count", &error_count);
-    pages.html(status, "survey.html", &context)
+    context.insert("not_saved", &(status == StatusCode::SERVICE_UNAVAILABLE));
+    let mut response = pages.html(status, "survey.html", &context);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        super::pages::ask_to_retry_later(&mut response);
+    }
+    response
 }

@@ -180,11 +180,10 @@ async fn invalid_answers_are_400_with_answers_kept_and_nothing_consumed() {
         body.contains("eng1-error"),
         "the error sits beside its item"
     );
-    assert!(
-        body.contains("value=\"4\" checked")
-            || body.contains("value=\"4\"\n")
-            || body.contains("checked"),
-        "answers are kept"
+    assert_eq!(
+        body.matches(" checked").count(),
+        pairs.len() - 1,
+        "every valid answer is kept checked"
     );
 
     // Missing required answers.
@@ -216,6 +215,40 @@ async fn invalid_answers_are_400_with_answers_kept_and_nothing_consumed() {
     // The code still works.
     let (status, _, _) = app.post_form(&path, &form_body(&complete_answers(4))).await;
     assert_eq!(status, 303);
+}
+
+/// A write that fails inside the transaction (here a trigger refuses the comment, the last
+/// row written) rolls back the code's redemption and the response with it.
+#[actix_web::test]
+async fn a_failed_write_is_503_with_the_answers_handed_back_and_nothing_consumed() {
+    let (app, _, codes) = ready_app().await;
+    diesel::sql_query(
+        "CREATE TRIGGER refuse_comments BEFORE INSERT ON comments \
+         BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END",
+    )
+    .execute(&mut app.conn())
+    .expect("trigger");
+    let path = format!("/s/{}", codes[0].display_form());
+    let mut pairs = complete_answers(4);
+    pairs.push(("comment".into(), "書き込みに失敗するコメント".into()));
+
+    let (status, _, body) = app.post_form(&path, &form_body(&pairs)).await;
+    assert_eq!(status, 503);
+    assert!(body.contains("回答はまだ保存されていません"), "{body}");
+    assert_eq!(body.matches(" checked").count(), pairs.len() - 1);
+    assert!(
+        body.contains("書き込みに失敗するコメント"),
+        "the comment is handed back"
+    );
+    assert_eq!(used_codes(&app), 0, "the redemption was rolled back");
+    assert_eq!(stored_responses(&app), 0, "the response was rolled back");
+
+    diesel::sql_query("DROP TRIGGER refuse_comments")
+        .execute(&mut app.conn())
+        .expect("trigger dropped");
+    let (status, _, _) = app.post_form(&path, &form_body(&pairs)).await;
+    assert_eq!(status, 303, "the same code and answers go through");
+    assert_eq!((used_codes(&app), stored_responses(&app)), (1, 1));
 }
 
 #[actix_web::test]

@@ -4,22 +4,15 @@
 use std::collections::HashSet;
 
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 
 use anshin::db::schema::{invitation_codes, responses};
 use anshin::secret::ServerSecret;
 use anshin::settings::default_secret_file;
 
 use crate::helpers::{
-    complete_answers, connect, form_body, issue_codes, open_wave, seed_org, temp_database,
-    test_settings, ServerProcess,
+    complete_answers, connect, form_body, integrity_check, issue_codes, open_wave, seed_org,
+    temp_database, test_settings, ServerProcess,
 };
-
-#[derive(QueryableByName)]
-struct IntegrityCheck {
-    #[diesel(sql_type = Text)]
-    integrity_check: String,
-}
 
 #[actix_web::test]
 async fn sigkill_during_a_burst_loses_no_acknowledged_response() {
@@ -92,10 +85,7 @@ async fn sigkill_during_a_burst_loses_no_acknowledged_response() {
     // Restart on the same file: recovery happens on open.
     let server = ServerProcess::start(&db, "warn");
     let mut conn = connect(&db);
-    let integrity: Vec<IntegrityCheck> = diesel::sql_query("PRAGMA integrity_check")
-        .load(&mut conn)
-        .expect("integrity");
-    assert_eq!(integrity[0].integrity_check, "ok");
+    assert_eq!(integrity_check(&mut conn), "ok");
     let stored: i64 = responses::table
         .count()
         .get_result(&mut conn)

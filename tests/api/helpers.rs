@@ -203,6 +203,8 @@ pub struct ServerProcess {
     pub child: std::process::Child,
     pub address: String,
     pub log_path: PathBuf,
+    // The log lives apart from the database, whose file system a test may fill or break.
+    _log_dir: tempfile::TempDir,
 }
 
 impl ServerProcess {
@@ -212,7 +214,8 @@ impl ServerProcess {
             .and_then(|l| l.local_addr())
             .expect("free port")
             .port();
-        let log_path = db_path.with_extension(format!("{port}.log"));
+        let log_dir = tempfile::tempdir().expect("log dir");
+        let log_path = log_dir.path().join("anshin.log");
         let log = std::fs::File::create(&log_path).expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_anshin"))
             .args([
@@ -234,6 +237,7 @@ impl ServerProcess {
             child,
             address: format!("http://127.0.0.1:{port}"),
             log_path,
+            _log_dir: log_dir,
         };
         server.wait_until_healthy();
         server
@@ -388,4 +392,22 @@ pub fn csrf_token(page: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
     let start = page.find(marker).expect("a form with a CSRF token") + marker.len();
     page[start..].split('"').next().expect("token").to_string()
+}
+
+#[derive(diesel::QueryableByName)]
+struct IntegrityCheckRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    integrity_check: String,
+}
+
+/// SQLite's own verdict on the file: "ok", or what is broken.
+pub fn integrity_check(conn: &mut SqliteConnection) -> String {
+    use diesel::RunQueryDsl;
+    let rows: Vec<IntegrityCheckRow> = diesel::sql_query("PRAGMA integrity_check")
+        .load(conn)
+        .expect("integrity_check runs");
+    rows.into_iter()
+        .map(|row| row.integrity_check)
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -7,6 +7,7 @@ mod collection;
 mod crash;
 mod dashboards;
 mod e2e;
+mod faults;
 mod helpers;
 mod org_import;
 mod results;
