@@ -62,7 +62,8 @@ fn driver() -> Option<Driver> {
     panic!("chromedriver did not start");
 }
 
-/// A headless Chromium session with a phone-sized (or desktop) window.
+/// A headless Chromium session with a phone-sized (or desktop) window; downloads go to
+/// `target/e2e/downloads`.
 async fn browser(driver: &Driver, width: u32, height: u32) -> Client {
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
@@ -75,7 +76,11 @@ async fn browser(driver: &Driver, width: u32, height: u32) -> Client {
                 "--disable-dev-shm-usage", "--lang=ja",
             ],
             // Japanese first, as the city's staff browsers send it.
-            "prefs": { "intl.accept_languages": "ja,en" },
+            "prefs": {
+                "intl.accept_languages": "ja,en",
+                "download.default_directory": download_dir(),
+                "download.prompt_for_download": false,
+            },
             // The page's viewport (a phone is 360 × 740 CSS pixels).
             "mobileEmulation": { "deviceMetrics": { "width": width, "height": height, "pixelRatio": 1 } },
         }),
@@ -91,6 +96,25 @@ fn screenshot_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e");
     std::fs::create_dir_all(&dir).expect("target/e2e");
     dir
+}
+
+fn download_dir() -> PathBuf {
+    let dir = screenshot_dir().join("downloads");
+    std::fs::create_dir_all(&dir).expect("target/e2e/downloads");
+    dir
+}
+
+/// Waits for the browser to finish downloading `name` and returns its contents.
+async fn downloaded(name: &str) -> String {
+    let path = download_dir().join(name);
+    for _ in 0..100 {
+        // Chromium writes `name.crdownload` and renames it when complete.
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            return text;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the browser did not download {name}");
 }
 
 async fn screenshot(client: &Client, name: &str) {
@@ -294,17 +318,22 @@ async fn hr_opens_a_wave_and_issues_slips_and_a_manager_saves_a_plan() {
     let rows = anshin::org::parse_csv("D1,総務部,,\nT1,職員係,D1,12\nT2,人事係,D1,10\n".as_bytes())
         .expect("org");
     anshin::org::import(&mut app.conn(), &rows).expect("imported");
-    let earlier = app.open_wave();
-    for (team, count) in [("T1", 8), ("T2", 7)] {
-        for code in app.issue_codes(earlier, team, count) {
-            let body = crate::helpers::form_body(&crate::helpers::complete_answers(4));
-            let (status, _, _) = app
-                .post_form(&format!("/s/{}", code.display_form()), &body)
-                .await;
-            assert_eq!(status, 303);
+    // Two closed waves: people answer 2 or 3 everywhere, then 4, so the teams move on the
+    // quadrant (from apathy to anxiety).
+    for answers in [[2, 3], [4, 4]] {
+        let wave = app.open_wave();
+        for (team, count) in [("T1", 8), ("T2", 7)] {
+            let codes = app.issue_codes(wave, team, count);
+            for (code, answer) in codes.iter().zip(answers.iter().cycle()) {
+                let body = crate::helpers::form_body(&crate::helpers::complete_answers(*answer));
+                let (status, _, _) = app
+                    .post_form(&format!("/s/{}", code.display_form()), &body)
+                    .await;
+                assert_eq!(status, 303);
+            }
         }
+        anshin::waves::close(&mut app.conn(), wave).expect("closed");
     }
-    anshin::waves::close(&mut app.conn(), earlier).expect("closed");
     add_account(&app, "hr1", "hr", &[]);
     add_account(&app, "m1", "manager", &["T1"]);
 
@@ -337,10 +366,42 @@ async fn hr_opens_a_wave_and_issues_slips_and_a_manager_saves_a_plan() {
         .click()
         .await
         .expect("issue");
-    wait_for_path(&hr, "/hr/waves/2/codes").await;
+    wait_for_path(&hr, "/hr/waves/3/codes").await;
     screenshot(&hr, "hr-2-slips").await;
     let slips = hr.find_all(Locator::Css(".slip")).await.expect("slips");
     assert_eq!(slips.len(), 10, "the default of ten slips");
+
+    // The same for the other team as a CSV file, for a mail merge.
+    let _ = std::fs::remove_file(download_dir().join("anshin-wave-3-codes.csv"));
+    hr.back().await.expect("back");
+    wait_for_path(&hr, "/dashboard").await;
+    let workplace = hr
+        .find(Locator::Css("input[name=\"workplace\"]"))
+        .await
+        .expect("workplace");
+    workplace.clear().await.expect("clear");
+    workplace.send_keys("T2").await.expect("type");
+    hr.find(Locator::Css("button[value=\"csv\"]"))
+        .await
+        .expect("csv")
+        .click()
+        .await
+        .expect("download");
+    let csv = downloaded("anshin-wave-3-codes.csv").await;
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    assert_eq!(
+        reader.headers().expect("header"),
+        vec!["workplace", "code", "url"]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 10);
+    assert!(rows.iter().all(|row| &row[0] == "T2"));
+    // A downloaded link opens the survey.
+    hr.goto(&rows[0][2].replace("http://127.0.0.1:8080", &app.address))
+        .await
+        .expect("open a downloaded link");
+    screenshot(&hr, "hr-3-downloaded-link").await;
+    assert!(page_text(&hr).await.contains("保存されるもの"));
     hr.close().await.expect("close");
 
     let manager = browser(&driver, 390, 900).await;
@@ -350,6 +411,10 @@ async fn hr_opens_a_wave_and_issues_slips_and_a_manager_saves_a_plan() {
     assert!(
         text.contains("職員係") && text.contains("不安ゾーン"),
         "the team's zone in the policy's words"
+    );
+    assert!(
+        text.contains("前回からの移動: 無気力 → 不安"),
+        "and where it came from: {text}"
     );
     let quadrant_width = manager
         .execute(
@@ -362,6 +427,27 @@ async fn hr_opens_a_wave_and_issues_slips_and_a_manager_saves_a_plan() {
         quadrant_width,
         serde_json::json!(720),
         "the quadrant chart loads"
+    );
+    // The team's trajectory is drawn: the fills of the chart's polygons include an arrowhead.
+    let fills = manager
+        .execute_async(
+            "const done = arguments[0];
+             const src = document.querySelector('img[src*=\"quadrant.svg\"]').src;
+             fetch(src).then(r => r.text()).then(svg => {
+               const chart = new DOMParser().parseFromString(svg, 'image/svg+xml');
+               done([...chart.querySelectorAll('polygon')]
+                 .map(p => (p.getAttribute('fill') || '').toUpperCase()));
+             });",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert!(
+        fills
+            .as_array()
+            .expect("fills")
+            .contains(&serde_json::json!("#9C3109")),
+        "the team's arrowhead: {fills}"
     );
     manager
         .find(Locator::Css("textarea[name=\"action\"]"))
