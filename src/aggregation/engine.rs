@@ -756,6 +756,7 @@ fn add_changes(groups: &mut [GroupResult], previous: &WaveResults, definition: &
         previous.groups.iter().map(|g| (g.key(), g)).collect();
     for dimension in &definition.dimensions {
         let mut tests: Vec<(usize, stats::Welch, f64)> = Vec::new();
+        let mut untestable: Vec<(usize, f64)> = Vec::new();
         for (index, group) in groups.iter().enumerate() {
             let Some(now) = group.scores.get(&dimension.id) else {
                 continue;
@@ -766,8 +767,9 @@ fn add_changes(groups: &mut [GroupResult], previous: &WaveResults, definition: &
             else {
                 continue;
             };
-            if let Some(welch) = stats::welch(&summary_of(now), &summary_of(before)) {
-                tests.push((index, welch, before.mean));
+            match stats::welch(&summary_of(now), &summary_of(before)) {
+                Some(welch) => tests.push((index, welch, before.mean)),
+                None => untestable.push((index, before.mean)),
             }
         }
         let q_values =
@@ -777,10 +779,24 @@ fn add_changes(groups: &mut [GroupResult], previous: &WaveResults, definition: &
                 score.change = Some(Change {
                     previous_mean,
                     delta: welch.diff,
-                    ci95: welch.ci95,
-                    p: welch.p,
-                    q,
+                    ci95: Some(welch.ci95),
+                    p: Some(welch.p),
+                    q: Some(q),
                     real: q < REAL_CHANGE_Q && welch.diff.abs() >= REAL_CHANGE_DELTA,
+                });
+            }
+        }
+        // Where the test is undefined the move is still a fact (the trajectory shows it),
+        // just not one that can be called real.
+        for (index, previous_mean) in untestable {
+            if let Some(score) = groups[index].scores.get_mut(&dimension.id) {
+                score.change = Some(Change {
+                    previous_mean,
+                    delta: score.mean - previous_mean,
+                    ci95: None,
+                    p: None,
+                    q: None,
+                    real: false,
                 });
             }
         }
@@ -1000,6 +1016,21 @@ threshold = { rule = "fixed", value = 3.5 }
         assert_eq!(t1.previous_zone, Some(Zone::Apathy));
         assert_eq!(t1.zone, Some(Zone::Learning));
         assert_eq!(current.previous_wave, Some(1));
+    }
+
+    #[test]
+    fn a_move_without_any_spread_is_given_but_never_called_real() {
+        // Everyone answers alike in both waves: Welch's test is undefined.
+        let previous = compute(&data(&[(1, None, [2, 4, 2]); 10]), None, None).expect("previous");
+        let current =
+            compute(&data(&[(1, None, [4, 2, 4]); 10]), None, Some(&previous)).expect("current");
+        let change = group(&current, Some("T1")).scores["ps"]
+            .change
+            .expect("the move is known");
+        assert!((change.delta - 2.0).abs() < 1e-9, "{change:?}");
+        assert!((change.previous_mean - 2.0).abs() < 1e-9, "{change:?}");
+        assert_eq!((change.ci95, change.p, change.q), (None, None, None));
+        assert!(!change.real);
     }
 
     #[test]

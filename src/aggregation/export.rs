@@ -107,9 +107,9 @@ pub fn write_csv(results: &WaveResults, out: &mut impl Write) -> std::io::Result
                     .map(|p| format!("{p:.1}"))
                     .unwrap_or_default(),
                 fixed(change.map(|c| c.delta)),
-                fixed(change.map(|c| c.ci95.0)),
-                fixed(change.map(|c| c.ci95.1)),
-                fixed(change.map(|c| c.q)),
+                fixed(change.and_then(|c| c.ci95).map(|c| c.0)),
+                fixed(change.and_then(|c| c.ci95).map(|c| c.1)),
+                fixed(change.and_then(|c| c.q)),
                 change.map(|c| c.real.to_string()).unwrap_or_default(),
             ]);
             row.extend(zone.iter().cloned());

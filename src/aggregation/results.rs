@@ -164,16 +164,17 @@ pub struct DimensionScore {
     pub change: Option<Change>,
 }
 
-/// Change since the previous wave.
+/// Change since the previous wave. The test is missing (and `real` false) where Welch's test
+/// is undefined: both waves without any spread, or a group of one.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Change {
     pub previous_mean: f64,
     pub delta: f64,
     /// Welch 95% interval of the difference.
-    pub ci95: (f64, f64),
-    pub p: f64,
+    pub ci95: Option<(f64, f64)>,
+    pub p: Option<f64>,
     /// Benjamini–Hochberg q across the wave's groups for this dimension.
-    pub q: f64,
+    pub q: Option<f64>,
     /// q < .10 and |Δ| ≥ 0.3.
     pub real: bool,
 }

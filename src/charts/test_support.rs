@@ -60,9 +60,9 @@ fn moved_from(mut current: DimensionScore, previous_mean: f64) -> DimensionScore
     current.change = Some(Change {
         previous_mean,
         delta,
-        ci95: (delta - 0.2, delta + 0.2),
-        p: 0.01,
-        q: 0.04,
+        ci95: Some((delta - 0.2, delta + 0.2)),
+        p: Some(0.01),
+        q: Some(0.04),
         real: true,
     });
     current

@@ -407,9 +407,10 @@ fn team_view(
                 organisation: organisation
                     .and_then(|o| o.scores.get(&dimension.id))
                     .map(|s| format!("{:.2}", s.mean)),
-                change: team
-                    .and_then(|s| s.change)
-                    .map(|c| format!("{:+.2} ({:+.2}〜{:+.2})", c.delta, c.ci95.0, c.ci95.1)),
+                change: team.and_then(|s| s.change).map(|c| match c.ci95 {
+                    Some((low, high)) => format!("{:+.2} ({low:+.2}〜{high:+.2})", c.delta),
+                    None => format!("{:+.2}", c.delta),
+                }),
                 real_change: team.and_then(|s| s.change).is_some_and(|c| c.real),
             }
         })
