@@ -166,6 +166,10 @@ pub enum WaveCommand {
         /// (default 10, or k if larger).
         #[arg(long)]
         k2: Option<u32>,
+        /// A closed wave whose organisation means become the quadrant cut (only for
+        /// definitions whose threshold rule is "baseline_wave").
+        #[arg(long, value_name = "WAVE")]
+        baseline: Option<i32>,
     },
     /// Close a wave: its codes stop working.
     Close { id: i32 },
@@ -442,12 +446,13 @@ fn run_wave(db_path: &Path, command: WaveCommand) -> anyhow::Result<()> {
             definitions,
             k,
             k2,
+            baseline,
         } => {
             let thresholds = Thresholds::new(k, k2.unwrap_or(DEFAULT_K2.max(k)))?;
             let dir =
                 definitions.unwrap_or_else(|| Settings::for_database(db_path).definitions_dir);
             let (text, origin) = waves::definition_source(&dir, &survey)?;
-            let wave = waves::create(&mut conn, &name, &text, &origin, thresholds)?;
+            let wave = waves::create(&mut conn, &name, &text, &origin, thresholds, baseline)?;
             println!("{}", wave.id);
         }
         WaveCommand::Close { id } => {
@@ -464,8 +469,14 @@ fn run_wave(db_path: &Path, command: WaveCommand) -> anyhow::Result<()> {
         WaveCommand::List => {
             for wave in waves::list(&mut conn)? {
                 let responses = waves::response_count(&mut conn, wave.id)?;
+                let baseline = match (wave.baseline_wave_id, wave.baseline_cut()) {
+                    (Some(baseline), Some(cut)) => {
+                        format!("\tcut {:.2}/{:.2} from wave {baseline}", cut.x, cut.y)
+                    }
+                    _ => String::new(),
+                };
                 println!(
-                    "{}\t{}\t{}\t{} v{}\topened {}{}\tk={} k2={}\t{} responses",
+                    "{}\t{}\t{}\t{} v{}\topened {}{}\tk={} k2={}\t{} responses{baseline}",
                     wave.id,
                     wave.name,
                     wave.status,

@@ -187,7 +187,7 @@ pub fn build(settings: &Settings, scale: DemoScale) -> anyhow::Result<DemoSummar
     let mut responses = 0;
     let mut open_wave = None;
     for (index, ((name, closed), rate)) in DEMO_WAVES.iter().zip(rates).enumerate() {
-        let wave = waves::create(&mut conn, name, &text, &origin, settings.thresholds)?;
+        let wave = waves::create(&mut conn, name, &text, &origin, settings.thresholds, None)?;
         unused_codes.clear();
         demo.fill(&mut conn, wave.id, rate, index, &mut rng, &mut unused_codes)?;
         responses += waves::response_count(&mut conn, wave.id)?;

@@ -67,7 +67,14 @@ pub fn run(db_path: &Path, args: LoadgenArgs) -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("the load-test workplace was not created"))?;
     let definitions_dir = Settings::for_database(db_path).definitions_dir;
     let (text, origin) = waves::definition_source(&definitions_dir, "workplace-climate")?;
-    let wave = waves::create(&mut conn, "loadgen", &text, &origin, Default::default())?;
+    let wave = waves::create(
+        &mut conn,
+        "loadgen",
+        &text,
+        &origin,
+        Default::default(),
+        None,
+    )?;
     let definition = wave.definition()?;
     // Codes must be fresh on every run; the synthetic answers may repeat.
     let mut code_rng = rand::rng();

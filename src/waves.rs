@@ -9,8 +9,9 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::aggregation::guard::Thresholds;
+use crate::aggregation::{GroupLevel, QuadrantCut};
 use crate::db::schema::{responses, waves};
-use crate::survey::{DefinitionError, SurveyDefinition};
+use crate::survey::{DefinitionError, SurveyDefinition, Threshold};
 
 /// The default instrument, built into the binary so that a server started outside the source
 /// tree can still open a wave with it.
@@ -19,7 +20,7 @@ const BUILT_IN_DEFINITIONS: &[(&str, &str)] = &[(
     include_str!("../survey-definitions/workplace-climate.toml"),
 )];
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = waves)]
 pub struct Wave {
     pub id: i32,
@@ -33,11 +34,24 @@ pub struct Wave {
     pub min_detail_group_size: i32,
     pub opened_on: String,
     pub closed_on: Option<String>,
+    /// The wave whose organisation means are this wave's quadrant cut, for definitions whose
+    /// threshold rule is `baseline_wave`.
+    pub baseline_wave_id: Option<i32>,
+    pub cut_x: Option<f64>,
+    pub cut_y: Option<f64>,
 }
 
 impl Wave {
     pub fn is_open(&self) -> bool {
         self.status == STATUS_OPEN
+    }
+
+    /// The cut frozen from a baseline wave, if the definition asks for one.
+    pub fn baseline_cut(&self) -> Option<QuadrantCut> {
+        Some(QuadrantCut {
+            x: self.cut_x?,
+            y: self.cut_y?,
+        })
     }
 
     /// Parses the stored snapshot (validated when the wave was created).
@@ -68,6 +82,15 @@ pub enum WaveError {
     EmptyName,
     #[error("{0}")]
     ReportingUnit(#[from] crate::org::UnitError),
+    #[error(
+        "the survey {survey:?} takes its quadrant cut from a baseline wave: \
+         choose a closed wave as the baseline"
+    )]
+    BaselineRequired { survey: String },
+    #[error("the survey {survey:?} has a fixed quadrant cut; a baseline wave does not apply")]
+    BaselineNotApplicable { survey: String },
+    #[error("baseline wave {wave}: {reason}")]
+    Baseline { wave: i32, reason: String },
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),
 }
@@ -101,19 +124,36 @@ pub fn today() -> String {
     )
 }
 
-/// Opens a new wave with a snapshot of the definition text.
+/// Opens a new wave with a snapshot of the definition text. `baseline` is the closed wave
+/// whose organisation means become the quadrant cut, required exactly when the definition's
+/// threshold rule is `baseline_wave`.
 pub fn create(
     conn: &mut SqliteConnection,
     name: &str,
     definition_text: &str,
     origin: &str,
     thresholds: Thresholds,
+    baseline: Option<i32>,
 ) -> Result<Wave, WaveError> {
     let name = name.trim();
     if name.is_empty() {
         return Err(WaveError::EmptyName);
     }
     let definition = SurveyDefinition::parse(definition_text, origin)?;
+    let cut = match (&definition.quadrant.threshold, baseline) {
+        (Threshold::Fixed(_), None) => None,
+        (Threshold::Fixed(_), Some(_)) => {
+            return Err(WaveError::BaselineNotApplicable {
+                survey: definition.id,
+            })
+        }
+        (Threshold::BaselineWave, None) => {
+            return Err(WaveError::BaselineRequired {
+                survey: definition.id,
+            })
+        }
+        (Threshold::BaselineWave, Some(wave)) => Some(baseline_cut(conn, wave, &definition)?),
+    };
     // Merged reporting units must hold at least k people under this wave's k (rule 8).
     crate::org::check_units(
         &crate::org::load_all(conn)?,
@@ -132,10 +172,56 @@ pub fn create(
             waves::min_group_size.eq(thresholds.k() as i32),
             waves::min_detail_group_size.eq(thresholds.k2() as i32),
             waves::opened_on.eq(today()),
+            waves::baseline_wave_id.eq(baseline),
+            waves::cut_x.eq(cut.map(|c| c.x)),
+            waves::cut_y.eq(cut.map(|c| c.y)),
         ))
         .returning(Wave::as_returning())
         .get_result(conn)?;
     Ok(wave)
+}
+
+/// The organisation means of a closed wave's guarded results on `definition`'s two axes
+/// (matched by dimension id), each strictly inside the axis's scale.
+fn baseline_cut(
+    conn: &mut SqliteConnection,
+    wave: i32,
+    definition: &SurveyDefinition,
+) -> Result<QuadrantCut, WaveError> {
+    let refuse = |reason: String| WaveError::Baseline { wave, reason };
+    if find(conn, wave)?.is_open() {
+        return Err(refuse("it is still open; close it first".into()));
+    }
+    let results = crate::aggregation::load::wave_results(conn, wave)
+        .map_err(|e| refuse(format!("its results cannot be computed: {e}")))?;
+    let organisation = results
+        .groups
+        .iter()
+        .find(|g| g.level == GroupLevel::Organisation && !g.suppressed)
+        .ok_or_else(|| {
+            refuse("its organisation results are hidden (fewer than k responses)".into())
+        })?;
+    let axis_mean = |axis: usize| {
+        let dimension = &definition.dimensions[axis].id;
+        let scale = definition.scale_of_dimension(axis);
+        let mean = organisation
+            .scores
+            .get(dimension)
+            .map(|score| score.mean)
+            .ok_or_else(|| refuse(format!("it has no organisation score for {dimension:?}")))?;
+        if mean > f64::from(scale.min) && mean < f64::from(scale.max) {
+            Ok(mean)
+        } else {
+            Err(refuse(format!(
+                "its mean {mean:.2} for {dimension:?} is not inside the scale {}–{}",
+                scale.min, scale.max
+            )))
+        }
+    };
+    Ok(QuadrantCut {
+        x: axis_mean(definition.quadrant.x)?,
+        y: axis_mean(definition.quadrant.y)?,
+    })
 }
 
 pub fn find(conn: &mut SqliteConnection, id: i32) -> Result<Wave, WaveError> {

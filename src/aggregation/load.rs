@@ -42,11 +42,11 @@ pub fn wave_results(
     let previous = previous_wave(conn, &wave)?
         .map(|earlier| -> Result<WaveResults, ResultsError> {
             let data = load_wave(conn, &earlier)?;
-            Ok(compute(&data, None, None)?)
+            Ok(compute(&data, earlier.baseline_cut(), None)?)
         })
         .transpose()?;
     let data = load_wave(conn, &wave)?;
-    Ok(compute(&data, None, previous.as_ref())?)
+    Ok(compute(&data, wave.baseline_cut(), previous.as_ref())?)
 }
 
 /// The most recent earlier closed wave of the same survey.

@@ -23,6 +23,9 @@ diesel::table! {
         min_detail_group_size -> Integer,
         opened_on -> Text,
         closed_on -> Nullable<Text>,
+        baseline_wave_id -> Nullable<Integer>,
+        cut_x -> Nullable<Double>,
+        cut_y -> Nullable<Double>,
     }
 }
 

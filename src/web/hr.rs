@@ -58,6 +58,8 @@ struct NewWave {
     name: String,
     k: u32,
     k2: Option<u32>,
+    /// A closed wave's id, or empty: the select's "none".
+    baseline: Option<String>,
 }
 
 async fn create_wave(
@@ -72,18 +74,23 @@ async fn create_wave(
         let thresholds = Thresholds::new(form.k, form.k2.unwrap_or(DEFAULT_K2.max(form.k)))
             .map_err(|_| AppError::BadRequest)?;
         let (survey, name) = (form.survey.trim().to_string(), form.name.clone());
+        let baseline = match form.baseline.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(id) => Some(id.parse::<i32>().map_err(|_| AppError::BadRequest)?),
+        };
         let dir = state.settings.definitions_dir.clone();
         let wave = state
             .with_conn(move |conn| {
                 let (text, origin) = crate::waves::definition_source(&dir, &survey)
                     .map_err(|_| AppError::BadRequest)?;
-                crate::waves::create(conn, &name, &text, &origin, thresholds).map_err(|error| {
-                    match error {
+                crate::waves::create(conn, &name, &text, &origin, thresholds, baseline).map_err(
+                    |error| match error {
                         crate::waves::WaveError::Database(e) => AppError::unavailable(e),
-                        // A unit below k, an empty name or a broken definition: the request's fault.
-                        _ => AppError::BadRequest,
-                    }
-                })
+                        // A unit below k, an empty name, a broken definition, a missing or
+                        // unusable baseline: the request's fault, with its reason.
+                        other => AppError::rejected(other),
+                    },
+                )
             })
             .await?;
         audit(
@@ -165,7 +172,8 @@ async fn add_manager(
                 crate::accounts::add_user(conn, &login, Role::Manager, &password, &workplaces)
                     .map_err(|error| match error {
                         crate::accounts::AccountError::Database(e) => AppError::unavailable(e),
-                        _ => AppError::BadRequest,
+                        crate::accounts::AccountError::Hash(e) => AppError::internal(e),
+                        other => AppError::rejected(other),
                     })
             })
             .await?;
@@ -226,7 +234,7 @@ async fn issue_codes(
                     codes::prepare_codes(conn, &request).map_err(|error| match error {
                         codes::IssueError::Database(e) => AppError::unavailable(e),
                         codes::IssueError::WaveClosed(_) => AppError::WaveClosed,
-                        _ => AppError::BadRequest,
+                        other => AppError::rejected(other),
                     })?;
                 codes::store_new_codes(conn, &app.secret, wave_id, workplace_id, &issued, |_| {})
                     .map_err(AppError::unavailable)?;

@@ -42,6 +42,9 @@ pub enum AppError {
     WaveClosed,
     #[error("malformed request")]
     BadRequest,
+    /// A well-formed dashboard request the domain refuses; the reason is shown to the user.
+    #[error("refused: {0}")]
+    Rejected(String),
     #[error("the wave is still open")]
     WaveStillOpen,
     #[error("not signed in")]
@@ -64,7 +67,7 @@ impl AppError {
             AppError::NotFound | AppError::UnknownCode => StatusCode::NOT_FOUND,
             AppError::UsedCode => StatusCode::CONFLICT,
             AppError::WaveClosed => StatusCode::GONE,
-            AppError::BadRequest => StatusCode::BAD_REQUEST,
+            AppError::BadRequest | AppError::Rejected(_) => StatusCode::BAD_REQUEST,
             AppError::WaveStillOpen => StatusCode::CONFLICT,
             AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
@@ -83,6 +86,7 @@ impl AppError {
             AppError::UsedCode => ("code_used_title", "code_used_message"),
             AppError::WaveClosed => ("wave_closed_title", "wave_closed_message"),
             AppError::BadRequest => ("bad_request_title", "bad_request_message"),
+            AppError::Rejected(_) => ("rejected_title", "rejected_message"),
             AppError::WaveStillOpen => ("wave_open_title", "wave_open_message"),
             AppError::NotSignedIn => ("not_signed_in_title", "not_signed_in_message"),
             AppError::Forbidden => ("forbidden_title", "forbidden_message"),
@@ -100,6 +104,10 @@ impl AppError {
 
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
         AppError::Unavailable(cause.to_string())
+    }
+
+    pub fn rejected(reason: impl std::fmt::Display) -> Self {
+        AppError::Rejected(reason.to_string())
     }
 }
 
@@ -174,6 +182,10 @@ impl Pages {
         context.insert("status", &error.status().as_u16());
         context.insert("title", self.message(lang, title));
         context.insert("message", self.message(lang, message));
+        if let AppError::Rejected(reason) = error {
+            // Only dashboard users are refused this way; the page leads them back there.
+            context.insert("reason", reason);
+        }
         let mut response = self.html(error.status(), "error.html", &context);
         if error.status() == StatusCode::SERVICE_UNAVAILABLE {
             ask_to_retry_later(&mut response);

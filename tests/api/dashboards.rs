@@ -323,13 +323,28 @@ async fn hr_opens_a_wave_issues_printable_codes_and_closes_it() {
     assert_eq!(status, 303);
     let (_, page) = hr.get("/dashboard").await;
     assert!(page.contains("<td>m2</td><td>T2</td>"), "{page}");
-    let (status, _, _) = hr
+    let (status, _, page) = hr
         .post(
             "/hr/users",
             &format!("csrf={token}&login=m3&password=short&workplaces=T2"),
         )
         .await;
     assert_eq!(status, 400, "a weak password is refused");
+    assert!(
+        page.contains("この操作は行われませんでした") && page.contains("理由: the password"),
+        "with its reason: {page}"
+    );
+    assert!(page.contains("href=\"/dashboard\""), "and a way back");
+
+    // A baseline wave for a survey with a fixed cut is refused with the reason.
+    let (status, _, page) = hr
+        .post(
+            "/hr/waves",
+            &format!("csrf={token}&name=2028&survey=workplace-climate&k=5&baseline=1"),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(page.contains("fixed quadrant cut"), "{page}");
 
     let (status, _, _) = hr
         .post(&format!("/hr/waves/{wave}/close"), &format!("csrf={token}"))

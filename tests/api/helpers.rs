@@ -114,6 +114,7 @@ pub fn open_wave(db_path: &Path, settings: &Settings) -> i32 {
         &text,
         &origin,
         settings.thresholds,
+        None,
     )
     .expect("wave created")
     .id

@@ -279,3 +279,141 @@ async fn merged_reporting_units_report_small_teams_together() {
         assert_eq!(team["parent"], "U1");
     }
 }
+
+/// A definition whose quadrant cut is "baseline_wave" takes the organisation means of the
+/// closed wave HR names, frozen when the new wave is created.
+#[actix_web::test]
+async fn a_baseline_wave_sets_the_cut_of_a_later_wave() {
+    let app = spawn_app().await;
+    let db = app.db_path.to_str().expect("path").to_string();
+    let rows = anshin::org::parse_csv("D1,総務部,,\nT1,職員係,D1,12\nT2,人事係,D1,12\n".as_bytes())
+        .expect("org");
+    anshin::org::import(&mut app.conn(), &rows).expect("imported");
+
+    // Wave 1, fixed cut: T1 answers 4 everywhere, T2 2 or 3.
+    let first = app.open_wave();
+    answer(
+        &app,
+        first,
+        &[("T1", 4), ("T1", 4), ("T2", 2), ("T2", 3)],
+        3,
+    )
+    .await;
+    close(&app, first);
+    let baseline = results_json(&db, first);
+    let organisation_mean = |dimension: &str| {
+        baseline["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .find(|g| g["level"] == "organisation")
+            .expect("organisation")["scores"][dimension]["mean"]
+            .as_f64()
+            .expect("mean")
+    };
+
+    // The same instrument with the baseline rule, in a definitions directory of its own.
+    let definitions = tempfile::tempdir().expect("dir");
+    let fixed = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("survey-definitions/workplace-climate.toml"),
+    )
+    .expect("default instrument");
+    let with_baseline = fixed.replace(
+        r#"threshold = { rule = "fixed", value = 3.5 }"#,
+        r#"threshold = { rule = "baseline_wave" }"#,
+    );
+    assert_ne!(fixed, with_baseline);
+    std::fs::write(
+        definitions.path().join("workplace-climate.toml"),
+        with_baseline,
+    )
+    .expect("write");
+    let create = |baseline: Option<&str>| {
+        let mut args = vec![
+            "--db",
+            &db,
+            "wave",
+            "create",
+            "--survey",
+            "workplace-climate",
+            "--name",
+            "2027年度",
+            "--definitions",
+            definitions.path().to_str().expect("path"),
+        ];
+        if let Some(wave) = baseline {
+            args.extend(["--baseline", wave]);
+        }
+        anshin(&args, None)
+    };
+
+    // Refused without a baseline, with an unknown one, and by the fixed definition.
+    let refused = create(None);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("takes its quadrant cut from a baseline wave"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(stderr(&create(Some("99"))).contains("wave 99 does not exist"));
+    let fixed_with_baseline = anshin(
+        &[
+            "--db",
+            &db,
+            "wave",
+            "create",
+            "--survey",
+            "workplace-climate",
+            "--name",
+            "x",
+            "--baseline",
+            "1",
+        ],
+        None,
+    );
+    assert!(stderr(&fixed_with_baseline).contains("fixed quadrant cut"));
+
+    let created = create(Some("1"));
+    assert!(created.status.success(), "{}", stderr(&created));
+    let second: i32 = String::from_utf8_lossy(&created.stdout)
+        .trim()
+        .parse()
+        .expect("wave id");
+    answer(&app, second, &[("T1", 4), ("T2", 4)], 5).await;
+    close(&app, second);
+
+    let results = results_json(&db, second);
+    let (cut_x, cut_y) = (
+        organisation_mean("psychological_safety"),
+        organisation_mean("high_standards"),
+    );
+    assert!((results["cut"]["x"].as_f64().expect("x") - cut_x).abs() < 1e-9);
+    assert!((results["cut"]["y"].as_f64().expect("y") - cut_y).abs() < 1e-9);
+    // Everyone now answers 4: above the baseline on both axes, below the fixed 3.5 on
+    // psychological safety (two items are reverse-coded: 3.33).
+    assert!(cut_x < 3.33 && cut_y < 4.0, "baseline {cut_x} / {cut_y}");
+    assert_eq!(group_of(&results, "T1")["zone"], "learning");
+
+    let listed = anshin(&["--db", &db, "wave", "list"], None);
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains("from wave 1"),
+        "{}",
+        String::from_utf8_lossy(&listed.stdout)
+    );
+}
+
+/// Submits `per_team` responses for each (team, answer) pair.
+async fn answer(app: &TestApp, wave: i32, teams: &[(&str, u8)], per_team: usize) {
+    for (team, value) in teams {
+        for code in app.issue_codes(wave, team, per_team) {
+            let (status, _, _) = app
+                .post_form(
+                    &format!("/s/{}", code.display_form()),
+                    &form_body(&complete_answers(*value)),
+                )
+                .await;
+            assert_eq!(status, 303);
+        }
+    }
+}
