@@ -1,4 +1,7 @@
-//! HR and manager accounts: argon2id password hashes and manager scopes.
+//! HR and manager accounts: argon2id password hashes, manager scopes, and their lifecycle
+//! (new password, new workplaces after a transfer, disabling). Accounts are disabled rather
+//! than deleted so that the audit log and action plans keep naming them; a session ends when
+//! its account's `session_epoch` moves on (password changed, account disabled).
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -35,14 +38,22 @@ pub enum AccountError {
     BadLogin,
     #[error("the password must be at least {MIN_PASSWORD_CHARS} characters")]
     WeakPassword,
-    #[error("a manager needs at least one --workplace")]
+    #[error("a manager needs at least one workplace")]
     ManagerWithoutWorkplace,
-    #[error("an HR account sees every workplace: do not give it --workplace")]
+    #[error("an HR account sees every workplace: give it no workplaces")]
     HrWithWorkplace,
     #[error("unknown workplace {0:?}")]
     UnknownWorkplace(String),
     #[error("login {0:?} is already taken")]
     LoginTaken(String),
+    #[error("no account {0:?}")]
+    UnknownLogin(String),
+    #[error("account {0:?} is disabled")]
+    Disabled(String),
+    #[error("{0:?} is the last HR account: add another HR account before disabling it")]
+    LastHr(String),
+    #[error("the current password is not correct")]
+    WrongPassword,
     #[error("cannot hash the password: {0}")]
     Hash(String),
     #[error("database error: {0}")]
@@ -87,16 +98,8 @@ pub fn add_user(
     {
         return Err(AccountError::BadLogin);
     }
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(AccountError::WeakPassword);
-    }
-    match role {
-        Role::Manager if workplace_codes.is_empty() => {
-            return Err(AccountError::ManagerWithoutWorkplace)
-        }
-        Role::Hr if !workplace_codes.is_empty() => return Err(AccountError::HrWithWorkplace),
-        _ => {}
-    }
+    check_password(password)?;
+    check_scope(role, workplace_codes)?;
     let password_hash = hash_password(password)?;
     conn.immediate_transaction(|conn| {
         let taken: i64 = accounts::table
@@ -106,16 +109,7 @@ pub fn add_user(
         if taken > 0 {
             return Err(AccountError::LoginTaken(login.to_string()));
         }
-        let mut scope_ids = Vec::with_capacity(workplace_codes.len());
-        for code in workplace_codes {
-            let id: i32 = workplaces::table
-                .filter(workplaces::code.eq(code))
-                .select(workplaces::id)
-                .first(conn)
-                .optional()?
-                .ok_or_else(|| AccountError::UnknownWorkplace(code.clone()))?;
-            scope_ids.push(id);
-        }
+        let scope_ids = workplace_ids(conn, workplace_codes)?;
         let account_id: i32 = diesel::insert_into(accounts::table)
             .values((
                 accounts::login.eq(login),
@@ -125,17 +119,157 @@ pub fn add_user(
             ))
             .returning(accounts::id)
             .get_result(conn)?;
-        for workplace_id in scope_ids {
-            diesel::insert_into(manager_scopes::table)
-                .values((
-                    manager_scopes::account_id.eq(account_id),
-                    manager_scopes::workplace_id.eq(workplace_id),
-                ))
-                .on_conflict_do_nothing()
-                .execute(conn)?;
-        }
+        store_scope(conn, account_id, &scope_ids)?;
         Ok(account_id)
     })
+}
+
+fn check_password(password: &str) -> Result<(), AccountError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AccountError::WeakPassword);
+    }
+    Ok(())
+}
+
+fn check_scope(role: Role, workplace_codes: &[String]) -> Result<(), AccountError> {
+    match role {
+        Role::Manager if workplace_codes.is_empty() => Err(AccountError::ManagerWithoutWorkplace),
+        Role::Hr if !workplace_codes.is_empty() => Err(AccountError::HrWithWorkplace),
+        _ => Ok(()),
+    }
+}
+
+fn workplace_ids(conn: &mut SqliteConnection, codes: &[String]) -> Result<Vec<i32>, AccountError> {
+    codes
+        .iter()
+        .map(|code| {
+            workplaces::table
+                .filter(workplaces::code.eq(code))
+                .select(workplaces::id)
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| AccountError::UnknownWorkplace(code.clone()))
+        })
+        .collect()
+}
+
+fn store_scope(conn: &mut SqliteConnection, account_id: i32, scope_ids: &[i32]) -> QueryResult<()> {
+    diesel::delete(manager_scopes::table.filter(manager_scopes::account_id.eq(account_id)))
+        .execute(conn)?;
+    for workplace_id in scope_ids {
+        diesel::insert_into(manager_scopes::table)
+            .values((
+                manager_scopes::account_id.eq(account_id),
+                manager_scopes::workplace_id.eq(workplace_id),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// An enabled account by login: (id, role).
+fn find_enabled(conn: &mut SqliteConnection, login: &str) -> Result<(i32, Role), AccountError> {
+    let (id, role, disabled_on): (i32, String, Option<String>) = accounts::table
+        .filter(accounts::login.eq(login))
+        .select((accounts::id, accounts::role, accounts::disabled_on))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AccountError::UnknownLogin(login.to_string()))?;
+    if disabled_on.is_some() {
+        return Err(AccountError::Disabled(login.to_string()));
+    }
+    let role = Role::parse(&role).ok_or_else(|| AccountError::UnknownLogin(login.to_string()))?;
+    Ok((id, role))
+}
+
+/// Sets a new password (HR resetting one, or the owner changing theirs) and ends every
+/// session signed in with the old one. Returns the account's new session epoch.
+pub fn set_password(
+    conn: &mut SqliteConnection,
+    login: &str,
+    password: &str,
+) -> Result<i32, AccountError> {
+    check_password(password)?;
+    let password_hash = hash_password(password)?;
+    conn.immediate_transaction(|conn| {
+        let (id, _) = find_enabled(conn, login)?;
+        Ok(diesel::update(accounts::table.find(id))
+            .set((
+                accounts::password_hash.eq(&password_hash),
+                accounts::session_epoch.eq(accounts::session_epoch + 1),
+            ))
+            .returning(accounts::session_epoch)
+            .get_result(conn)?)
+    })
+}
+
+/// The owner's own password change: the current password must be right.
+pub fn change_own_password(
+    conn: &mut SqliteConnection,
+    account_id: i32,
+    current: &str,
+    new: &str,
+) -> Result<i32, AccountError> {
+    let (login, hash): (String, String) = accounts::table
+        .find(account_id)
+        .select((accounts::login, accounts::password_hash))
+        .first(conn)?;
+    if !verify_password(current, &hash) {
+        return Err(AccountError::WrongPassword);
+    }
+    set_password(conn, &login, new)
+}
+
+/// Replaces a manager's workplaces (a transfer). Takes effect at the manager's next request.
+pub fn set_workplaces(
+    conn: &mut SqliteConnection,
+    login: &str,
+    workplace_codes: &[String],
+) -> Result<(), AccountError> {
+    conn.immediate_transaction(|conn| {
+        let (id, role) = find_enabled(conn, login)?;
+        check_scope(role, workplace_codes)?;
+        let scope_ids = workplace_ids(conn, workplace_codes)?;
+        Ok(store_scope(conn, id, &scope_ids)?)
+    })
+}
+
+/// Disables an account: it can no longer sign in and its sessions end. The last enabled HR
+/// account cannot be disabled, so nobody is locked out of running the survey.
+pub fn disable(conn: &mut SqliteConnection, login: &str) -> Result<(), AccountError> {
+    conn.immediate_transaction(|conn| {
+        let (id, role) = find_enabled(conn, login)?;
+        if role == Role::Hr {
+            let enabled_hr: i64 = accounts::table
+                .filter(accounts::role.eq(Role::Hr.as_str()))
+                .filter(accounts::disabled_on.is_null())
+                .count()
+                .get_result(conn)?;
+            if enabled_hr <= 1 {
+                return Err(AccountError::LastHr(login.to_string()));
+            }
+        }
+        diesel::update(accounts::table.find(id))
+            .set((
+                accounts::disabled_on.eq(crate::waves::today()),
+                accounts::session_epoch.eq(accounts::session_epoch + 1),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// One account as HR's list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AccountSummary {
+    pub id: i32,
+    pub login: String,
+    pub role: &'static str,
+    /// The manager's workplace codes, comma-separated; empty for HR.
+    pub workplaces: String,
+    pub created_at: String,
+    pub disabled_on: Option<String>,
 }
 
 /// A signed-in account as the web layer needs it: who, which role, and for a manager the
@@ -157,26 +291,47 @@ impl Account {
     }
 }
 
-/// Every manager with the codes of the workplaces they were given: (login, "T1, T2").
-pub fn managers(conn: &mut SqliteConnection) -> QueryResult<Vec<(String, String)>> {
-    let rows: Vec<(String, Option<String>)> = accounts::table
+/// Every account, enabled ones first, each with a manager's workplace codes.
+pub fn list(conn: &mut SqliteConnection) -> QueryResult<Vec<AccountSummary>> {
+    type Row = (i32, String, String, String, Option<String>, Option<String>);
+    let rows: Vec<Row> = accounts::table
         .left_join(manager_scopes::table.inner_join(workplaces::table))
-        .filter(accounts::role.eq(Role::Manager.as_str()))
-        .select((accounts::login, workplaces::code.nullable()))
-        .order((accounts::login, workplaces::code.nullable()))
+        .select((
+            accounts::id,
+            accounts::login,
+            accounts::role,
+            accounts::created_at,
+            accounts::disabled_on,
+            workplaces::code.nullable(),
+        ))
+        .order((
+            accounts::disabled_on.is_not_null(),
+            accounts::login,
+            workplaces::code.nullable(),
+        ))
         .load(conn)?;
-    let mut managers: Vec<(String, String)> = Vec::new();
-    for (login, code) in rows {
-        let code = code.unwrap_or_default();
-        match managers.last_mut() {
-            Some((last, codes)) if *last == login => {
-                codes.push_str(", ");
-                codes.push_str(&code);
-            }
-            _ => managers.push((login, code)),
+    let mut listed: Vec<AccountSummary> = Vec::new();
+    for (id, login, role, created_at, disabled_on, code) in rows {
+        if let Some(last) = listed.last_mut().filter(|last| last.id == id) {
+            last.workplaces.push_str(", ");
+            last.workplaces.push_str(&code.unwrap_or_default());
+            continue;
         }
+        listed.push(AccountSummary {
+            id,
+            login,
+            role: Role::parse(&role).map_or("?", Role::as_str),
+            workplaces: code.unwrap_or_default(),
+            created_at,
+            disabled_on,
+        });
     }
-    Ok(managers)
+    Ok(listed)
+}
+
+/// One account of [`list`], by id.
+pub fn summary(conn: &mut SqliteConnection, id: i32) -> QueryResult<Option<AccountSummary>> {
+    Ok(list(conn)?.into_iter().find(|account| account.id == id))
 }
 
 /// An argon2id hash of a random password nobody knows, checked for unknown logins.
@@ -189,19 +344,34 @@ fn unknown_login_hash() -> &'static str {
     })
 }
 
-/// Checks a login and password; `None` for an unknown login or a wrong password.
+/// Who signed in: the account and the session epoch the session must carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignIn {
+    pub account_id: i32,
+    pub epoch: i32,
+}
+
+/// Checks a login and password; `None` for an unknown or disabled login or a wrong password.
 pub fn authenticate(
     conn: &mut SqliteConnection,
     login: &str,
     password: &str,
-) -> QueryResult<Option<i32>> {
-    let found: Option<(i32, String)> = accounts::table
+) -> QueryResult<Option<SignIn>> {
+    let found: Option<(i32, String, Option<String>, i32)> = accounts::table
         .filter(accounts::login.eq(login))
-        .select((accounts::id, accounts::password_hash))
+        .select((
+            accounts::id,
+            accounts::password_hash,
+            accounts::disabled_on,
+            accounts::session_epoch,
+        ))
         .first(conn)
         .optional()?;
     match found {
-        Some((id, hash)) => Ok(verify_password(password, &hash).then_some(id)),
+        // A disabled account costs the same argon2 time and fails like a wrong password.
+        Some((account_id, hash, disabled_on, epoch)) => Ok((verify_password(password, &hash)
+            && disabled_on.is_none())
+        .then_some(SignIn { account_id, epoch })),
         None => {
             // Spend the same argon2 time on an unknown login, so timing does not tell which
             // logins exist.
@@ -211,10 +381,17 @@ pub fn authenticate(
     }
 }
 
-/// Loads an account with its visible workplaces; `None` if it no longer exists.
-pub fn load_account(conn: &mut SqliteConnection, id: i32) -> QueryResult<Option<Account>> {
+/// Loads a signed-in account with its visible workplaces; `None` if it is disabled or the
+/// session was signed in before its password changed.
+pub fn load_account(
+    conn: &mut SqliteConnection,
+    signed_in: SignIn,
+) -> QueryResult<Option<Account>> {
+    let id = signed_in.account_id;
     let Some((login, role)) = accounts::table
         .find(id)
+        .filter(accounts::disabled_on.is_null())
+        .filter(accounts::session_epoch.eq(signed_in.epoch))
         .select((accounts::login, accounts::role))
         .first::<(String, String)>(conn)
         .optional()?

@@ -214,6 +214,28 @@ pub enum UserCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Set a new password, read from standard input; the account's sessions end.
+    Passwd {
+        #[arg(long)]
+        login: String,
+        /// Read the password from standard input (required: never pass it as an argument).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Replace a manager's workplaces (after a transfer).
+    Workplaces {
+        #[arg(long)]
+        login: String,
+        #[arg(long = "workplace", required = true)]
+        workplaces: Vec<String>,
+    },
+    /// Disable an account: it can no longer sign in; its records stay.
+    Disable {
+        #[arg(long)]
+        login: String,
+    },
+    /// List every account.
+    List,
 }
 
 pub const DEFAULT_DB: &str = "anshin.db";
@@ -346,17 +368,45 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }) => {
             let role =
                 Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?}"))?;
-            let mut password = String::new();
-            std::io::stdin()
-                .read_to_string(&mut password)
-                .map_err(|e| {
-                    anyhow::anyhow!("cannot read the password from standard input: {e}")
-                })?;
-            let password = password.trim_end_matches(['\r', '\n']);
-            db::migrate(&db_path)?;
-            let mut conn = db::connect(&db_path)?;
-            accounts::add_user(&mut conn, &login, role, password, &workplaces)?;
+            let password = password_from_stdin()?;
+            let mut conn = migrated(&db_path)?;
+            accounts::add_user(&mut conn, &login, role, &password, &workplaces)?;
             println!("account {login} ({}) added", role.as_str());
+            Ok(())
+        }
+        Command::User(UserCommand::Passwd {
+            login,
+            password_stdin: _,
+        }) => {
+            let password = password_from_stdin()?;
+            accounts::set_password(&mut migrated(&db_path)?, &login, &password)?;
+            println!("account {login}: password set; its sessions have ended");
+            Ok(())
+        }
+        Command::User(UserCommand::Workplaces { login, workplaces }) => {
+            accounts::set_workplaces(&mut migrated(&db_path)?, &login, &workplaces)?;
+            println!("account {login}: workplaces {}", workplaces.join(", "));
+            Ok(())
+        }
+        Command::User(UserCommand::Disable { login }) => {
+            accounts::disable(&mut migrated(&db_path)?, &login)?;
+            println!("account {login} disabled");
+            Ok(())
+        }
+        Command::User(UserCommand::List) => {
+            for account in accounts::list(&mut migrated(&db_path)?)? {
+                println!(
+                    "{}\t{}\t{}\tcreated {}{}",
+                    account.login,
+                    account.role,
+                    account.workplaces,
+                    account.created_at,
+                    account
+                        .disabled_on
+                        .map(|d| format!("\tdisabled {d}"))
+                        .unwrap_or_default()
+                );
+            }
             Ok(())
         }
         Command::Results { wave, format, out } => {
@@ -529,4 +579,19 @@ fn write_results(
         }
     }
     Ok(())
+}
+
+/// The password piped in on standard input, without its trailing line break.
+fn password_from_stdin() -> anyhow::Result<String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .map_err(|e| anyhow::anyhow!("cannot read the password from standard input: {e}"))?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// A connection to a database with every migration applied.
+fn migrated(db_path: &Path) -> anyhow::Result<diesel::SqliteConnection> {
+    db::migrate(db_path)?;
+    Ok(db::connect(db_path)?)
 }

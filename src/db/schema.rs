@@ -64,6 +64,8 @@ diesel::table! {
         password_hash -> Text,
         role -> Text,
         created_at -> Text,
+        disabled_on -> Nullable<Text>,
+        session_epoch -> Integer,
     }
 }
 

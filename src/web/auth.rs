@@ -33,9 +33,11 @@ pub async fn current_account(
     state: &web::Data<AppState>,
     session: &TypedSession,
 ) -> Result<Account, AppError> {
-    let id = session.account_id().ok_or(AppError::NotSignedIn)?;
+    let signed_in = session.signed_in().ok_or(AppError::NotSignedIn)?;
     let account = state
-        .with_conn(move |conn| accounts::load_account(conn, id).map_err(AppError::unavailable))
+        .with_conn(move |conn| {
+            accounts::load_account(conn, signed_in).map_err(AppError::unavailable)
+        })
         .await?;
     account.ok_or_else(|| {
         session.sign_out();
@@ -84,7 +86,7 @@ async fn login_page(
     query: web::Query<LangQuery>,
 ) -> HttpResponse {
     let lang = language(&req, query.lang.as_deref());
-    if session.account_id().is_some() {
+    if session.signed_in().is_some() {
         return redirect("/dashboard");
     }
     super::pages::remember_language(
@@ -125,8 +127,9 @@ async fn sign_in(
         })
         .await;
     match verified {
-        Ok(Some(account_id)) => {
-            if session.sign_in(account_id).is_err() {
+        Ok(Some(signed_in)) => {
+            let account_id = signed_in.account_id;
+            if session.sign_in(signed_in).is_err() {
                 return state
                     .pages
                     .error(lang, &AppError::internal("cannot write the session"));

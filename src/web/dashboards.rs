@@ -160,10 +160,10 @@ async fn hr_page(
         .collect();
     let mut context = dashboard_context(state, session, lang);
     context.insert("waves", &rows);
-    let managers = state
-        .with_conn(|conn| crate::accounts::managers(conn).map_err(AppError::unavailable))
+    let accounts = state
+        .with_conn(|conn| crate::accounts::list(conn).map_err(AppError::unavailable))
         .await?;
-    context.insert("managers", &managers);
+    context.insert("accounts", &accounts);
     context.insert("participation", &participation);
     context.insert("latest_closed", &latest_closed(&waves).map(|w| w.id));
     Ok(state

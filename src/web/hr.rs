@@ -21,12 +21,11 @@ const MAX_SHEET_CODES: usize = 1_000;
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/hr/waves", web::post().to(create_wave))
         .route("/hr/waves/{id}/close", web::post().to(close_wave))
-        .route("/hr/waves/{id}/codes", web::post().to(issue_codes))
-        .route("/hr/users", web::post().to(add_manager));
+        .route("/hr/waves/{id}/codes", web::post().to(issue_codes));
 }
 
 /// The signed-in HR account, after checking the form's CSRF token.
-async fn hr_with_token(
+pub(super) async fn hr_with_token(
     state: &web::Data<AppState>,
     session: &TypedSession,
     csrf: &str,
@@ -38,7 +37,7 @@ async fn hr_with_token(
     Ok(account)
 }
 
-async fn audit(
+pub(super) async fn audit(
     state: &web::Data<AppState>,
     account_id: i32,
     action: &'static str,
@@ -132,52 +131,6 @@ async fn close_wave(
             })
             .await?;
         audit(&state, account.id, "close wave", format!("wave {wave_id}")).await?;
-        Ok(redirect("/dashboard"))
-    }
-    .await;
-    result.unwrap_or_else(|error| page_error(&state, lang, error))
-}
-
-#[derive(Deserialize)]
-struct NewManager {
-    csrf: String,
-    login: String,
-    password: String,
-    /// Workplace codes, separated by commas or spaces.
-    workplaces: String,
-}
-
-/// Adds a manager account scoped to the given workplaces (and their subtrees).
-async fn add_manager(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    session: TypedSession,
-    form: web::Form<NewManager>,
-) -> HttpResponse {
-    let lang = language(&req, None);
-    let result = async {
-        let account = hr_with_token(&state, &session, &form.csrf).await?;
-        let login = form.login.trim().to_string();
-        let password = form.password.clone();
-        let workplaces: Vec<String> = form
-            .workplaces
-            .split([',', ' ', '、'])
-            .map(str::trim)
-            .filter(|w| !w.is_empty())
-            .map(str::to_string)
-            .collect();
-        let added = login.clone();
-        state
-            .with_conn(move |conn| {
-                crate::accounts::add_user(conn, &login, Role::Manager, &password, &workplaces)
-                    .map_err(|error| match error {
-                        crate::accounts::AccountError::Database(e) => AppError::unavailable(e),
-                        crate::accounts::AccountError::Hash(e) => AppError::internal(e),
-                        other => AppError::rejected(other),
-                    })
-            })
-            .await?;
-        audit(&state, account.id, "add manager", added).await?;
         Ok(redirect("/dashboard"))
     }
     .await;

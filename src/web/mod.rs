@@ -1,6 +1,7 @@
 //! The HTTP interface. Routes are grouped by who uses them; `config` mounts them all so the
 //! server and the tests run the very same app.
 
+mod accounts;
 mod api;
 mod auth;
 mod charts;
@@ -92,6 +93,7 @@ impl AppState {
 pub fn config(cfg: &mut web::ServiceConfig) {
     staff::config(cfg);
     auth::config(cfg);
+    accounts::config(cfg);
     api::config(cfg);
     charts::config(cfg);
     dashboards::config(cfg);

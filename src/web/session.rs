@@ -1,5 +1,5 @@
 //! The dashboard session: a signed and encrypted cookie (actix-session) holding only the
-//! account id, a CSRF token and the time of the last request.
+//! account id with its session epoch, a CSRF token and the time of the last request.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -8,10 +8,13 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use rand::RngCore;
 
+use crate::accounts::SignIn;
+
 /// Sessions end after this long without a request.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 const ACCOUNT: &str = "account";
+const EPOCH: &str = "epoch";
 const CSRF: &str = "csrf";
 const LAST_SEEN: &str = "last_seen";
 
@@ -20,11 +23,17 @@ pub struct TypedSession(Session);
 
 impl TypedSession {
     /// Starts a signed-in session: a fresh session id and a fresh CSRF token.
-    pub fn sign_in(&self, account_id: i32) -> Result<(), actix_session::SessionInsertError> {
+    pub fn sign_in(&self, signed_in: SignIn) -> Result<(), actix_session::SessionInsertError> {
         self.0.renew();
-        self.0.insert(ACCOUNT, account_id)?;
+        self.0.insert(ACCOUNT, signed_in.account_id)?;
+        self.0.insert(EPOCH, signed_in.epoch)?;
         self.0.insert(CSRF, new_token())?;
         self.touch()
+    }
+
+    /// Keeps this session signed in after its own password change moved the epoch on.
+    pub fn renew_epoch(&self, epoch: i32) -> Result<(), actix_session::SessionInsertError> {
+        self.0.insert(EPOCH, epoch)
     }
 
     pub fn sign_out(&self) {
@@ -32,8 +41,9 @@ impl TypedSession {
     }
 
     /// The signed-in account, unless the session is missing or has been idle too long.
-    pub fn account_id(&self) -> Option<i32> {
-        let id = self.0.get::<i32>(ACCOUNT).ok().flatten()?;
+    pub fn signed_in(&self) -> Option<SignIn> {
+        let account_id = self.0.get::<i32>(ACCOUNT).ok().flatten()?;
+        let epoch = self.0.get::<i32>(EPOCH).ok().flatten()?;
         let last_seen = self.0.get::<u64>(LAST_SEEN).ok().flatten().unwrap_or(0);
         if now().saturating_sub(last_seen) > IDLE_TIMEOUT.as_secs() {
             self.0.purge();
@@ -44,7 +54,7 @@ impl TypedSession {
         if now().saturating_sub(last_seen) > 60 {
             let _ = self.touch();
         }
-        Some(id)
+        Some(SignIn { account_id, epoch })
     }
 
     /// The session's CSRF token, created on first use (the login form needs one too).

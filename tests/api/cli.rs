@@ -13,7 +13,7 @@ fn migrate_creates_the_schema_on_an_empty_file_and_is_idempotent() {
     let db = db.to_str().expect("utf-8 path");
     let first = anshin(&["--db", db, "migrate"], None);
     assert!(first.status.success(), "{}", stderr(&first));
-    assert!(stdout(&first).contains("3 migration(s) applied"));
+    assert!(stdout(&first).contains("4 migration(s) applied"));
     let second = anshin(&["--db", db, "migrate"], None);
     assert!(stdout(&second).contains("0 migration(s) applied"));
 
@@ -225,7 +225,7 @@ fn user_add_stores_an_argon2id_hash_read_from_stdin() {
         Some("another passphrase\n"),
     );
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("at least one --workplace"));
+    assert!(stderr(&output).contains("at least one workplace"));
 
     let hashes: Vec<String> = accounts::table
         .select(accounts::password_hash)

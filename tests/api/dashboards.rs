@@ -7,7 +7,7 @@ use crate::helpers::{
 };
 
 /// D1 > {T1 (8 responses), T2 (6 responses)}, one closed wave; hr1, manager m1 of T1.
-async fn closed_wave(app: &TestApp) -> i32 {
+pub async fn closed_wave(app: &TestApp) -> i32 {
     let rows = anshin::org::parse_csv("D1,総務部,,\nT1,職員係,D1,12\nT2,人事係,D1,10\n".as_bytes())
         .expect("org");
     anshin::org::import(&mut app.conn(), &rows).expect("imported");
@@ -322,7 +322,10 @@ async fn hr_opens_a_wave_issues_printable_codes_and_closes_it() {
         .await;
     assert_eq!(status, 303);
     let (_, page) = hr.get("/dashboard").await;
-    assert!(page.contains("<td>m2</td><td>T2</td>"), "{page}");
+    assert!(
+        page.contains(">m2</a></td><td>管理職</td><td>T2</td><td>有効</td>"),
+        "{page}"
+    );
     let (status, _, page) = hr
         .post(
             "/hr/users",

@@ -402,6 +402,19 @@ async fn hr_opens_a_wave_and_issues_slips_and_a_manager_saves_a_plan() {
         .expect("open a downloaded link");
     screenshot(&hr, "hr-3-downloaded-link").await;
     assert!(page_text(&hr).await.contains("保存されるもの"));
+
+    // The manager's account page, where HR moves them after a transfer.
+    let m1 = anshin::accounts::list(&mut app.conn())
+        .expect("accounts")
+        .into_iter()
+        .find(|account| account.login == "m1")
+        .expect("m1")
+        .id;
+    hr.goto(&app.url(&format!("/hr/accounts/{m1}")))
+        .await
+        .expect("account page");
+    screenshot(&hr, "hr-4-account").await;
+    assert!(page_text(&hr).await.contains("担当職場の変更（異動）"));
     hr.close().await.expect("close");
 
     let manager = browser(&driver, 390, 900).await;

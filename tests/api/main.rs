@@ -1,6 +1,7 @@
 //! All integration tests live in this one binary so CI links once.
 
 mod abuse;
+mod accounts;
 mod anonymity;
 mod cli;
 mod collection;

@@ -1,0 +1,2 @@
+ALTER TABLE accounts DROP COLUMN session_epoch;
+ALTER TABLE accounts DROP COLUMN disabled_on;

@@ -1,0 +1,331 @@
+//! Accounts on the web: HR adds accounts, gives a manager new workplaces after a transfer,
+//! sets a new password and disables an account; everyone changes their own password.
+//! Every POST needs the session's CSRF token; every `/hr/…` route an HR account.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::auth::{current_account, page_error, redirect};
+use super::hr::{audit, hr_with_token};
+use super::pages::{language, AppError, LangQuery};
+use super::session::TypedSession;
+use super::AppState;
+use crate::accounts::{self, AccountError, AccountSummary, Role};
+use crate::i18n::Lang;
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/hr/users", web::post().to(add_account))
+        .route("/hr/accounts/{id}", web::get().to(account_page))
+        .route(
+            "/hr/accounts/{id}/workplaces",
+            web::post().to(set_workplaces),
+        )
+        .route("/hr/accounts/{id}/password", web::post().to(reset_password))
+        .route("/hr/accounts/{id}/disable", web::post().to(disable))
+        .route("/account", web::get().to(own_account_page))
+        .route("/account/password", web::post().to(change_own_password));
+}
+
+/// A domain refusal becomes a 400 with its reason; storage trouble stays a 503.
+fn refusal(error: AccountError) -> AppError {
+    match error {
+        AccountError::Database(e) => AppError::unavailable(e),
+        AccountError::Hash(e) => AppError::internal(e),
+        other => AppError::rejected(other),
+    }
+}
+
+/// Workplace codes as typed: separated by commas (ASCII or Japanese) or spaces.
+fn workplace_codes(typed: &str) -> Vec<String> {
+    typed
+        .split([',', ' ', '、', '　'])
+        .map(str::trim)
+        .filter(|code| !code.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct NewAccount {
+    csrf: String,
+    login: String,
+    password: String,
+    /// "manager" (the default) or "hr".
+    role: Option<String>,
+    /// A manager's workplace codes; empty for HR.
+    #[serde(default)]
+    workplaces: String,
+}
+
+async fn add_account(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: TypedSession,
+    form: web::Form<NewAccount>,
+) -> HttpResponse {
+    let lang = language(&req, None);
+    let result = async {
+        let account = hr_with_token(&state, &session, &form.csrf).await?;
+        let role = match form.role.as_deref() {
+            None => Role::Manager,
+            Some(role) => Role::parse(role).ok_or(AppError::BadRequest)?,
+        };
+        let login = form.login.trim().to_string();
+        let password = form.password.clone();
+        let workplaces = workplace_codes(&form.workplaces);
+        let detail = format!("{login} ({})", role.as_str());
+        state
+            .with_conn(move |conn| {
+                accounts::add_user(conn, &login, role, &password, &workplaces).map_err(refusal)
+            })
+            .await?;
+        audit(&state, account.id, "add account", detail).await?;
+        Ok(redirect("/dashboard"))
+    }
+    .await;
+    result.unwrap_or_else(|error| page_error(&state, lang, error))
+}
+
+async fn find_account(state: &web::Data<AppState>, id: i32) -> Result<AccountSummary, AppError> {
+    state
+        .with_conn(move |conn| accounts::summary(conn, id).map_err(AppError::unavailable))
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+async fn account_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: TypedSession,
+    path: web::Path<i32>,
+    query: web::Query<LangQuery>,
+) -> HttpResponse {
+    let lang = language(&req, query.lang.as_deref());
+    let id = path.into_inner();
+    let result = async {
+        let account = current_account(&state, &session).await?;
+        if account.role != Role::Hr {
+            return Err(AppError::Forbidden);
+        }
+        let target = find_account(&state, id).await?;
+        let mut context = state.pages.context(lang);
+        context.insert(
+            "lang_switch_href",
+            &format!("/hr/accounts/{id}?lang={}", lang.other().code()),
+        );
+        context.insert("csrf", &session.csrf_token());
+        context.insert("account", &target);
+        context.insert("is_self", &(target.id == account.id));
+        Ok(state
+            .pages
+            .html(StatusCode::OK, "account_hr.html", &context))
+    }
+    .await;
+    result.unwrap_or_else(|error| page_error(&state, lang, error))
+}
+
+#[derive(Deserialize)]
+struct WorkplacesForm {
+    csrf: String,
+    workplaces: String,
+}
+
+async fn set_workplaces(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: TypedSession,
+    path: web::Path<i32>,
+    form: web::Form<WorkplacesForm>,
+) -> HttpResponse {
+    let lang = language(&req, None);
+    let id = path.into_inner();
+    let result = async {
+        let account = hr_with_token(&state, &session, &form.csrf).await?;
+        let target = find_account(&state, id).await?;
+        let workplaces = workplace_codes(&form.workplaces);
+        let detail = format!("{}: {}", target.login, workplaces.join(", "));
+        state
+            .with_conn(move |conn| {
+                accounts::set_workplaces(conn, &target.login, &workplaces).map_err(refusal)
+            })
+            .await?;
+        audit(&state, account.id, "change workplaces", detail).await?;
+        Ok(redirect(&format!("/hr/accounts/{id}")))
+    }
+    .await;
+    result.unwrap_or_else(|error| page_error(&state, lang, error))
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    csrf: String,
+    password: String,
+}
+
+async fn reset_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: TypedSession,
+    path: web::Path<i32>,
+    form: web::Form<PasswordForm>,
+) -> HttpResponse {
+    let lang = language(&req, None);
+    let id = path.into_inner();
+    let result = async {
+        let account = hr_with_token(&state, &session, &form.csrf).await?;
+        let target = find_account(&state, id).await?;
+        let (login, password) = (target.login.clone(), form.password.clone());
+        let epoch = state
+            .with_conn(move |conn| accounts::set_password(conn, &login, &password).map_err(refusal))
+            .await?;
+        // The account's other sessions end; HR resetting their own keeps this one.
+        if target.id == account.id {
+            session
+                .renew_epoch(epoch)
+                .map_err(|e| AppError::internal(e.to_string()))?;
+        }
+        audit(&state, account.id, "set password", target.login).await?;
+        Ok(redirect(&format!("/hr/accounts/{id}")))
+    }
+    .await;
+    result.unwrap_or_else(|error| page_error(&state, lang, error))
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    csrf: String,
+}
+
+async fn disable(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: TypedSession,
+    path: web::Path<i32>,
+    form: web::Form<CsrfOnly>,
+) -> HttpResponse {
+    let lang = language(&req, None);
+    let id = path.into_inner();
+    let result = async {
+        let account = hr_with_token(&state, &session, &form.csrf).await?;
+        let target = find_account(&state, id).await?;
+        let login = target.login.clone();
+        state
+            .with_conn(move |conn| accounts::disable(conn, &login).map_err(refusal))
+            .await?;
+        audit(&state, account.id, "disable account", target.login).await?;
+        Ok(redirect("/dashboard"))
+    }
+    .await;
+    result.unwrap_or_else(|error| page_error(&state, lang, error))
+}
+
+#[derive(Serialize)]
+struct OwnAccountView<'a> {
+    login: &'a str,
+    role: &'a str,
+}
+
+fn render_own_account(
+    state: &AppState,
+    session: &TypedSession,
+    lang: Lang,
+    view: &OwnAccountView,
+    outcome: Option<(&str, StatusCode)>,
+) -> HttpResponse {
+    let mut context = state.pages.context(lang);
+    context.insert(
+        "lang_switch_href",
+        &format!("/account?lang={}", lang.other().code()),
+    );
+    context.insert("csrf", &session.csrf_token());
+    context.insert("account", view);
+    let status = outcome.map_or(StatusCode::OK, |(_, status)| status);
+    context.insert(
+        "outcome",
+        &outcome.map(|(key, _)| state.pages.message(lang, key).to_string()),
+    );
+    context.insert("failed", &!status.is_success());
+    state.pages.html(status, "account.html", &context)
+}
+
+async fn own_account_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: TypedSession,
+    query: web::Query<LangQuery>,
+) -> HttpResponse {
+    let lang = language(&req, query.lang.as_deref());
+    let result = async {
+        let account = current_account(&state, &session).await?;
+        let view = OwnAccountView {
+            login: &account.login,
+            role: account.role.as_str(),
+        };
+        Ok(render_own_account(&state, &session, lang, &view, None))
+    }
+    .await;
+    result.unwrap_or_else(|error| page_error(&state, lang, error))
+}
+
+#[derive(Deserialize)]
+struct OwnPasswordForm {
+    csrf: String,
+    current: String,
+    new: String,
+    confirm: String,
+}
+
+async fn change_own_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: TypedSession,
+    form: web::Form<OwnPasswordForm>,
+) -> HttpResponse {
+    let lang = language(&req, None);
+    let result = async {
+        let account = current_account(&state, &session).await?;
+        if !session.csrf_matches(&form.csrf) {
+            return Err(AppError::Forbidden);
+        }
+        let view = OwnAccountView {
+            login: &account.login,
+            role: account.role.as_str(),
+        };
+        let refuse = |key| {
+            render_own_account(
+                &state,
+                &session,
+                lang,
+                &view,
+                Some((key, StatusCode::BAD_REQUEST)),
+            )
+        };
+        if form.new != form.confirm {
+            return Ok(refuse("password_mismatch"));
+        }
+        let (id, current, new) = (account.id, form.current.clone(), form.new.clone());
+        let changed = state
+            .with_conn(move |conn| Ok(accounts::change_own_password(conn, id, &current, &new)))
+            .await?;
+        let epoch = match changed {
+            Ok(epoch) => epoch,
+            Err(AccountError::WrongPassword) => return Ok(refuse("password_wrong")),
+            Err(AccountError::WeakPassword) => return Ok(refuse("password_weak")),
+            Err(other) => return Err(refusal(other)),
+        };
+        session
+            .renew_epoch(epoch)
+            .map_err(|e| AppError::internal(e.to_string()))?;
+        audit(&state, account.id, "change own password", String::new()).await?;
+        Ok(render_own_account(
+            &state,
+            &session,
+            lang,
+            &view,
+            Some(("password_changed", StatusCode::OK)),
+        ))
+    }
+    .await;
+    result.unwrap_or_else(|error| page_error(&state, lang, error))
+}
