@@ -6,12 +6,12 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use super::auth::{current_account, page_error, redirect};
+use super::auth::{current_account, page_error, redirect, CsrfForm};
 use super::hr::{audit, hr_with_token};
 use super::pages::{language, AppError, LangQuery};
 use super::session::TypedSession;
 use super::AppState;
-use crate::accounts::{self, AccountError, AccountSummary, Role};
+use crate::accounts::{self, Account, AccountError, AccountSummary, Role};
 use crate::i18n::Lang;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -94,6 +94,17 @@ async fn find_account(state: &web::Data<AppState>, id: i32) -> Result<AccountSum
         .ok_or(AppError::NotFound)
 }
 
+/// The signed-in HR account (token checked) and the account it acts on.
+async fn hr_and_target(
+    state: &web::Data<AppState>,
+    session: &TypedSession,
+    csrf: &str,
+    id: i32,
+) -> Result<(Account, AccountSummary), AppError> {
+    let account = hr_with_token(state, session, csrf).await?;
+    Ok((account, find_account(state, id).await?))
+}
+
 async fn account_page(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -141,8 +152,7 @@ async fn set_workplaces(
     let lang = language(&req, None);
     let id = path.into_inner();
     let result = async {
-        let account = hr_with_token(&state, &session, &form.csrf).await?;
-        let target = find_account(&state, id).await?;
+        let (account, target) = hr_and_target(&state, &session, &form.csrf, id).await?;
         let workplaces = workplace_codes(&form.workplaces);
         let detail = format!("{}: {}", target.login, workplaces.join(", "));
         state
@@ -173,8 +183,7 @@ async fn reset_password(
     let lang = language(&req, None);
     let id = path.into_inner();
     let result = async {
-        let account = hr_with_token(&state, &session, &form.csrf).await?;
-        let target = find_account(&state, id).await?;
+        let (account, target) = hr_and_target(&state, &session, &form.csrf, id).await?;
         let (login, password) = (target.login.clone(), form.password.clone());
         let epoch = state
             .with_conn(move |conn| accounts::set_password(conn, &login, &password).map_err(refusal))
@@ -192,23 +201,17 @@ async fn reset_password(
     result.unwrap_or_else(|error| page_error(&state, lang, error))
 }
 
-#[derive(Deserialize)]
-struct CsrfOnly {
-    csrf: String,
-}
-
 async fn disable(
     state: web::Data<AppState>,
     req: HttpRequest,
     session: TypedSession,
     path: web::Path<i32>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<CsrfForm>,
 ) -> HttpResponse {
     let lang = language(&req, None);
     let id = path.into_inner();
     let result = async {
-        let account = hr_with_token(&state, &session, &form.csrf).await?;
-        let target = find_account(&state, id).await?;
+        let (account, target) = hr_and_target(&state, &session, &form.csrf, id).await?;
         let login = target.login.clone();
         state
             .with_conn(move |conn| accounts::disable(conn, &login).map_err(refusal))

@@ -7,7 +7,7 @@ use qrcode::render::svg;
 use qrcode::QrCode;
 use serde::{Deserialize, Serialize};
 
-use super::auth::{current_account, page_error, redirect};
+use super::auth::{current_account, page_error, redirect, CsrfForm};
 use super::pages::{language, AppError};
 use super::session::TypedSession;
 use super::AppState;
@@ -105,17 +105,12 @@ async fn create_wave(
     result.unwrap_or_else(|error| page_error(&state, lang, error))
 }
 
-#[derive(Deserialize)]
-struct CsrfOnly {
-    csrf: String,
-}
-
 async fn close_wave(
     state: web::Data<AppState>,
     req: HttpRequest,
     session: TypedSession,
     path: web::Path<i32>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<CsrfForm>,
 ) -> HttpResponse {
     let lang = language(&req, None);
     let wave_id = path.into_inner();
