@@ -1,9 +1,50 @@
-//! The audit log: which account viewed or exported which results. Accounts only — nothing
-//! about respondents is ever recorded here.
+//! The audit log: which account viewed or exported which results and what HR changed.
+//! Accounts only — nothing about respondents is ever recorded here.
 
 use diesel::prelude::*;
 
-use crate::db::schema::audit_log;
+use crate::db::schema::{accounts, audit_log};
+
+/// Entries on one page of [`recent`].
+pub const PAGE_SIZE: i64 = 100;
+
+/// One entry as HR reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, serde::Serialize)]
+pub struct AuditEntry {
+    /// UTC, RFC 3339.
+    pub at: String,
+    pub login: Option<String>,
+    pub action: String,
+    pub detail: String,
+}
+
+/// A page of entries, newest first, optionally one account's only; `page` counts from 0.
+/// Also says whether older entries follow.
+pub fn recent(
+    conn: &mut SqliteConnection,
+    login: Option<&str>,
+    page: i64,
+) -> QueryResult<(Vec<AuditEntry>, bool)> {
+    let mut query = audit_log::table
+        .left_join(accounts::table)
+        .select((
+            audit_log::at,
+            accounts::login.nullable(),
+            audit_log::action,
+            audit_log::detail,
+        ))
+        .order(audit_log::id.desc())
+        .limit(PAGE_SIZE + 1)
+        .offset(page.max(0) * PAGE_SIZE)
+        .into_boxed();
+    if let Some(login) = login {
+        query = query.filter(accounts::login.eq(login));
+    }
+    let mut entries: Vec<AuditEntry> = query.load(conn)?;
+    let more = entries.len() as i64 > PAGE_SIZE;
+    entries.truncate(PAGE_SIZE as usize);
+    Ok((entries, more))
+}
 
 pub fn record(
     conn: &mut SqliteConnection,

@@ -128,6 +128,7 @@ diesel::joinable!(responses -> waves (wave_id));
 diesel::joinable!(responses -> workplaces (workplace_id));
 diesel::joinable!(comments -> waves (wave_id));
 diesel::joinable!(manager_scopes -> accounts (account_id));
+diesel::joinable!(audit_log -> accounts (account_id));
 diesel::joinable!(manager_scopes -> workplaces (workplace_id));
 diesel::joinable!(action_plans -> waves (wave_id));
 diesel::joinable!(action_plans -> workplaces (workplace_id));

@@ -1,5 +1,6 @@
 //! Accounts on the web: HR adds accounts, gives a manager new workplaces after a transfer,
-//! sets a new password and disables an account; everyone changes their own password.
+//! sets a new password and disables an account, and reads the audit log of what accounts
+//! did; everyone changes their own password.
 //! Every POST needs the session's CSRF token; every `/hr/…` route an HR account.
 
 use actix_web::http::StatusCode;
@@ -23,6 +24,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         )
         .route("/hr/accounts/{id}/password", web::post().to(reset_password))
         .route("/hr/accounts/{id}/disable", web::post().to(disable))
+        .route("/hr/audit", web::get().to(audit_log))
         .route("/account", web::get().to(own_account_page))
         .route("/account/password", web::post().to(change_own_password));
 }
@@ -218,6 +220,63 @@ async fn disable(
             .await?;
         audit(&state, account.id, "disable account", target.login).await?;
         Ok(redirect("/dashboard"))
+    }
+    .await;
+    result.unwrap_or_else(|error| page_error(&state, lang, error))
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    lang: Option<String>,
+    /// One account's entries only.
+    login: Option<String>,
+    /// From 0, newest first.
+    page: Option<i64>,
+}
+
+async fn audit_log(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: TypedSession,
+    query: web::Query<AuditQuery>,
+) -> HttpResponse {
+    let lang = language(&req, query.lang.as_deref());
+    let result = async {
+        let account = current_account(&state, &session).await?;
+        if account.role != Role::Hr {
+            return Err(AppError::Forbidden);
+        }
+        let login = query.login.clone().filter(|l| !l.trim().is_empty());
+        let page = query.page.unwrap_or(0).max(0);
+        let filter = login.clone();
+        let (entries, more, accounts) = state
+            .with_conn(move |conn| {
+                let (entries, more) = crate::audit::recent(conn, filter.as_deref(), page)
+                    .map_err(AppError::unavailable)?;
+                let accounts = accounts::list(conn).map_err(AppError::unavailable)?;
+                Ok((entries, more, accounts))
+            })
+            .await?;
+        let mut context = state.pages.context(lang);
+        context.insert(
+            "lang_switch_href",
+            &format!("/hr/audit?lang={}", lang.other().code()),
+        );
+        context.insert("csrf", &session.csrf_token());
+        context.insert("entries", &entries);
+        context.insert("accounts", &accounts);
+        let page_href = |page: i64| {
+            let mut pairs = vec![("page", page.to_string())];
+            pairs.extend(login.iter().map(|login| ("login", login.clone())));
+            format!(
+                "/hr/audit?{}",
+                serde_urlencoded::to_string(&pairs).unwrap_or_default()
+            )
+        };
+        context.insert("newer_href", &(page > 0).then(|| page_href(page - 1)));
+        context.insert("older_href", &more.then(|| page_href(page + 1)));
+        context.insert("login", &login.unwrap_or_default());
+        Ok(state.pages.html(StatusCode::OK, "audit.html", &context))
     }
     .await;
     result.unwrap_or_else(|error| page_error(&state, lang, error))

@@ -372,3 +372,40 @@ fn the_cli_lists_moves_resets_and_disables_accounts() {
     let unknown = run(&["user", "disable", "--login", "nobody"], None);
     assert!(stderr(&unknown).contains("no account \"nobody\""));
 }
+
+#[actix_web::test]
+async fn hr_reads_the_audit_log_page_by_page_and_per_account() {
+    let app = spawn_app().await;
+    let wave = closed_wave(&app).await;
+    let manager = Browser::sign_in(&app, "m1").await;
+    let (status, _) = manager
+        .get(&format!("/charts/waves/{wave}/quadrant.svg?workplace=T1"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(manager.get("/hr/audit").await.0, 403, "HR only");
+    let hr = Browser::sign_in(&app, "hr1").await;
+
+    let (status, page) = hr.get("/hr/audit?login=m1").await;
+    assert_eq!(status, 200);
+    let rows = |page: &str| page.matches("<tr><td>").count();
+    assert_eq!(rows(&page), 2, "m1 signed in and viewed a chart: {page}");
+    assert!(page.contains("view quadrant chart") && !page.contains("<td>hr1</td>"));
+
+    // 150 more entries: a page holds 100, newest first, with a link to older ones.
+    let hr1 = account_id(&app, "hr1");
+    for n in 0..150 {
+        anshin::audit::record(&mut app.conn(), hr1, "test entry", &format!("n{n:03}"))
+            .expect("recorded");
+    }
+    let (status, first) = hr.get("/hr/audit").await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(rows(&first), 100);
+    assert!(first.find("n149").expect("newest") < first.find("n148").expect("next"));
+    assert!(first.contains("page=1"), "a link to older entries");
+    let (_, second) = hr.get("/hr/audit?page=1").await;
+    assert!(
+        second.contains("n049") && !second.contains("n050"),
+        "continues"
+    );
+    assert!(second.contains("page=0"), "a link back to newer entries");
+}
