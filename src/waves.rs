@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -240,9 +241,11 @@ pub fn list(conn: &mut SqliteConnection) -> QueryResult<Vec<Wave>> {
         .load(conn)
 }
 
-/// Closes a wave: its codes stop working at once.
+/// Closes a wave: its codes stop working at once. Then the write-ahead log is checkpointed
+/// and truncated: until then it holds the wave's last commits in commit order, the one place
+/// where a redeemed code's page and its response's page sit side by side.
 pub fn close(conn: &mut SqliteConnection, id: i32) -> Result<Wave, WaveError> {
-    conn.immediate_transaction(|conn| {
+    let closed = conn.immediate_transaction(|conn| {
         let wave = find(conn, id)?;
         if !wave.is_open() {
             return Err(WaveError::AlreadyClosed(id));
@@ -256,8 +259,14 @@ pub fn close(conn: &mut SqliteConnection, id: i32) -> Result<Wave, WaveError> {
             .get_result(conn)?;
         // Later waves' results compare with the previous *closed* wave: cached ones are stale.
         crate::org::bump_version(conn)?;
-        Ok(closed)
-    })
+        Ok::<_, WaveError>(closed)
+    })?;
+    // Waits up to the busy timeout for readers; a checkpoint they still block is completed by
+    // SQLite's own checkpoints later, so it is not an error here.
+    if let Err(error) = conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);") {
+        tracing::warn!(%error, "the write-ahead log could not be truncated after closing the wave");
+    }
+    Ok(closed)
 }
 
 /// Deletes a closed wave's code hashes (retention): the codes are dead once the wave closes,

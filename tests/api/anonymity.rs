@@ -150,6 +150,33 @@ struct AnswersRow {
     answers: Vec<u8>,
 }
 
+/// The write-ahead log keeps recent commits in commit order, each redeemed code's page next
+/// to its response's; closing the wave empties it even while the server keeps the file open.
+#[actix_web::test]
+async fn closing_a_wave_empties_the_write_ahead_log() {
+    let app = spawn_app().await;
+    app.seed_org();
+    let wave = app.open_wave();
+    for code in app.issue_codes(wave, "T1", 5) {
+        let (status, _, _) = app
+            .post_form(
+                &format!("/s/{}", code.display_form()),
+                &form_body(&complete_answers(4)),
+            )
+            .await;
+        assert_eq!(status, 303);
+    }
+    let wal = app.db_path.with_extension("db-wal");
+    let length = || {
+        std::fs::metadata(&wal)
+            .map(|m| m.len())
+            .expect("the WAL exists")
+    };
+    assert!(length() > 0, "the submissions are in the WAL");
+    anshin::waves::close(&mut app.conn(), wave).expect("closed");
+    assert_eq!(length(), 0, "and gone from it once the wave closes");
+}
+
 #[actix_web::test]
 async fn no_code_and_no_answer_reaches_the_log() {
     let (dir, db) = temp_database();
