@@ -231,6 +231,8 @@ struct TeamView {
     code: String,
     name: String,
     suppressed: bool,
+    /// Responses in the wave shown, where the guard shows the count (headcount ≥ k2).
+    responses: Option<u32>,
     zone: Option<&'static str>,
     zone_text: Option<String>,
     previous_zone: Option<&'static str>,
@@ -458,6 +460,7 @@ fn team_view(
         code: code.clone(),
         name: group.name.clone(),
         suppressed: group.suppressed || group.zone.is_none(),
+        responses: group.n,
         zone: group.zone.map(|z| z.as_str()),
         zone_text: group.zone.map(|z| {
             state

@@ -356,3 +356,43 @@ async fn hr_opens_a_wave_issues_printable_codes_and_closes_it() {
     let (status, _) = app.get(&format!("/s/{code}")).await;
     assert_eq!(status, 410, "codes stop working when the wave closes");
 }
+
+/// Rule 7: while a wave is open nothing a manager can reach changes with its responses; once
+/// it closes the page moves to it, with its response count.
+#[actix_web::test]
+async fn a_manager_sees_nothing_of_an_open_wave_until_it_closes() {
+    let app = spawn_app().await;
+    closed_wave(&app).await;
+    let manager = Browser::sign_in(&app, "m1").await;
+    let (_, before) = manager.get("/dashboard").await;
+    assert!(before.contains("この回の回答数：8人"), "{before}");
+
+    let open = app.open_wave();
+    for code in app.issue_codes(open, "T1", 6) {
+        let (status, _, _) = app
+            .post_form(
+                &format!("/s/{}", code.display_form()),
+                &form_body(&complete_answers(2)),
+            )
+            .await;
+        assert_eq!(status, 303);
+    }
+    let (_, during) = manager.get("/dashboard").await;
+    assert_eq!(before, during, "the open wave's responses change nothing");
+    assert_eq!(
+        manager.get(&format!("/api/waves/{open}/results")).await.0,
+        409
+    );
+    assert_eq!(
+        manager
+            .get(&format!("/charts/waves/{open}/quadrant.svg?workplace=T1"))
+            .await
+            .0,
+        409
+    );
+
+    anshin::waves::close(&mut app.conn(), open).expect("closed");
+    let (_, after) = manager.get("/dashboard").await;
+    assert!(after.contains("この回の回答数：6人"), "{after}");
+    assert!(after.contains("無気力"), "the new wave's zone: {after}");
+}
