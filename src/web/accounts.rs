@@ -34,7 +34,7 @@ fn refusal(error: AccountError) -> AppError {
     match error {
         AccountError::Database(e) => AppError::unavailable(e),
         AccountError::Hash(e) => AppError::internal(e),
-        other => AppError::rejected(other),
+        other => AppError::Rejected(super::refusals::account(&other)),
     }
 }
 

@@ -87,7 +87,7 @@ async fn create_wave(
                         crate::waves::WaveError::Database(e) => AppError::unavailable(e),
                         // A unit below k, an empty name, a broken definition, a missing or
                         // unusable baseline: the request's fault, with its reason.
-                        other => AppError::rejected(other),
+                        other => AppError::Rejected(super::refusals::wave(&other)),
                     },
                 )
             })
@@ -182,7 +182,7 @@ async fn issue_codes(
                     codes::prepare_codes(conn, &request).map_err(|error| match error {
                         codes::IssueError::Database(e) => AppError::unavailable(e),
                         codes::IssueError::WaveClosed(_) => AppError::WaveClosed,
-                        other => AppError::rejected(other),
+                        other => AppError::Rejected(super::refusals::codes(&other)),
                     })?;
                 codes::store_new_codes(conn, &app.secret, wave_id, workplace_id, &issued, |_| {})
                     .map_err(AppError::unavailable)?;

@@ -8,6 +8,7 @@ mod charts;
 mod dashboards;
 mod hr;
 mod pages;
+mod refusals;
 mod security;
 mod session;
 mod staff;

@@ -44,7 +44,7 @@ pub enum AppError {
     BadRequest,
     /// A well-formed dashboard request the domain refuses; the reason is shown to the user.
     #[error("refused: {0}")]
-    Rejected(String),
+    Rejected(super::refusals::Refusal),
     #[error("the wave is still open")]
     WaveStillOpen,
     #[error("not signed in")]
@@ -104,10 +104,6 @@ impl AppError {
 
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
         AppError::Unavailable(cause.to_string())
-    }
-
-    pub fn rejected(reason: impl std::fmt::Display) -> Self {
-        AppError::Rejected(reason.to_string())
     }
 }
 
@@ -182,9 +178,9 @@ impl Pages {
         context.insert("status", &error.status().as_u16());
         context.insert("title", self.message(lang, title));
         context.insert("message", self.message(lang, message));
-        if let AppError::Rejected(reason) = error {
+        if let AppError::Rejected(refusal) = error {
             // Only dashboard users are refused this way; the page leads them back there.
-            context.insert("reason", reason);
+            context.insert("reason", &refusal.text(self, lang));
         }
         let mut response = self.html(error.status(), "error.html", &context);
         if error.status() == StatusCode::SERVICE_UNAVAILABLE {

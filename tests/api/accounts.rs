@@ -71,7 +71,7 @@ async fn hr_moves_a_manager_to_other_workplaces() {
         .await;
     assert_eq!(status, 400);
     assert!(
-        page.contains("unknown workplace &quot;NOPE&quot;"),
+        page.contains("職場コード「NOPE」は組織にありません"),
         "{page}"
     );
     assert_eq!(manager.get(&chart("T2")).await.0, 200);
@@ -131,7 +131,7 @@ async fn disabled_accounts_cannot_sign_in_and_the_last_hr_account_stays() {
         )
         .await;
     assert_eq!(status, 400);
-    assert!(page.contains("last HR account"), "{page}");
+    assert!(page.contains("最後の人事担当アカウント"), "{page}");
 
     // HR adds a second HR account from the dashboard; a workplace for HR is refused.
     let (status, _, page) = hr

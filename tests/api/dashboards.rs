@@ -334,7 +334,8 @@ async fn hr_opens_a_wave_issues_printable_codes_and_closes_it() {
         .await;
     assert_eq!(status, 400, "a weak password is refused");
     assert!(
-        page.contains("この操作は行われませんでした") && page.contains("理由: the password"),
+        page.contains("この操作は行われませんでした")
+            && page.contains("理由: パスワードは10文字以上にしてください"),
         "with its reason: {page}"
     );
     assert!(page.contains("href=\"/dashboard\""), "and a way back");
@@ -347,7 +348,7 @@ async fn hr_opens_a_wave_issues_printable_codes_and_closes_it() {
         )
         .await;
     assert_eq!(status, 400);
-    assert!(page.contains("fixed quadrant cut"), "{page}");
+    assert!(page.contains("境目は固定値です"), "{page}");
 
     let (status, _, _) = hr
         .post(&format!("/hr/waves/{wave}/close"), &format!("csrf={token}"))
