@@ -89,12 +89,18 @@ fn random_id() -> Vec<u8> {
 /// transaction. Refused submissions write nothing. A database error rolls back the whole
 /// group, so no code is ever consumed without its response.
 pub fn store_batch(conn: &mut SqliteConnection, batch: &[Submission]) -> QueryResult<Vec<Outcome>> {
-    conn.immediate_transaction(|conn| {
-        batch
-            .iter()
-            .map(|submission| store_one(conn, submission))
-            .collect()
-    })
+    conn.immediate_transaction(|conn| store_within(conn, batch))
+}
+
+/// [`store_batch`] inside a transaction the caller holds (the writer adds audit rows to it).
+pub fn store_within(
+    conn: &mut SqliteConnection,
+    batch: &[Submission],
+) -> QueryResult<Vec<Outcome>> {
+    batch
+        .iter()
+        .map(|submission| store_one(conn, submission))
+        .collect()
 }
 
 fn store_one(conn: &mut SqliteConnection, submission: &Submission) -> QueryResult<Outcome> {

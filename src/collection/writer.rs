@@ -1,35 +1,49 @@
-//! The single submission writer: one thread owns the only writing connection and commits
-//! every waiting submission in one transaction (group commit). SQLite allows one writer at a
-//! time anyway; batching turns N fsync-bound commits into one, and a submission is
-//! acknowledged only after its transaction has committed.
+//! The single writer: one thread owns the only writing connection for the busy paths and
+//! commits everything waiting in one transaction (group commit). SQLite allows one writer at
+//! a time anyway; batching turns N fsync-bound commits into one. Two kinds of write ride it:
+//! submissions (acknowledged only after their transaction has committed) and the audit rows
+//! of dashboard views, which every results view and chart request writes.
 
 use std::path::Path;
 use std::thread::JoinHandle;
 
+use diesel::connection::SimpleConnection;
+use diesel::SqliteConnection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::store::{store_batch, Outcome, Submission};
+use super::store::{store_within, Outcome, Submission};
 use crate::db::{self, DbError};
 
-/// Submissions committed together at most; bounds the latency of one transaction.
+/// Writes committed together at most; bounds the latency of one transaction.
 const MAX_BATCH: usize = 512;
-/// Submissions waiting at most before senders wait (back-pressure).
+/// Writes waiting at most before senders wait (back-pressure).
 const QUEUE_CAPACITY: usize = 8192;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriterError {
-    #[error("the database could not store the submission: {0}")]
+    #[error("the database could not store the write: {0}")]
     Database(#[from] diesel::result::Error),
-    #[error("the submission writer has stopped")]
+    #[error("the writer has stopped")]
     Stopped,
 }
 
-type Reply = oneshot::Sender<Result<Outcome, WriterError>>;
+/// One audit-log row (see [`crate::audit`]).
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    pub account_id: i32,
+    pub action: &'static str,
+    pub detail: String,
+}
 
-/// A cloneable handle for sending submissions to the writer thread.
+enum Job {
+    Submission(Submission, oneshot::Sender<Result<Outcome, WriterError>>),
+    Audit(AuditRow, oneshot::Sender<Result<(), WriterError>>),
+}
+
+/// A cloneable handle for sending writes to the writer thread.
 #[derive(Clone)]
 pub struct SubmissionWriter {
-    queue: mpsc::Sender<(Submission, Reply)>,
+    queue: mpsc::Sender<Job>,
 }
 
 impl SubmissionWriter {
@@ -37,7 +51,7 @@ impl SubmissionWriter {
     /// is dropped and the queue is drained; join the returned handle to wait for that.
     pub fn start(db_path: &Path) -> Result<(Self, JoinHandle<()>), DbError> {
         let mut conn = db::connect(db_path)?;
-        let (queue, mut receiver) = mpsc::channel::<(Submission, Reply)>(QUEUE_CAPACITY);
+        let (queue, mut receiver) = mpsc::channel::<Job>(QUEUE_CAPACITY);
         let thread = std::thread::Builder::new()
             .name("submission-writer".into())
             .spawn(move || {
@@ -50,20 +64,7 @@ impl SubmissionWriter {
                             Err(_) => break,
                         }
                     }
-                    let (submissions, replies): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
-                    match store_batch(&mut conn, &submissions) {
-                        Ok(outcomes) => {
-                            for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                                let _ = reply.send(Ok(outcome));
-                            }
-                        }
-                        Err(error) => {
-                            tracing::error!(%error, submissions = submissions.len(), "storing a group of submissions failed; none was stored");
-                            for reply in replies {
-                                let _ = reply.send(Err(WriterError::Database(error_copy(&error))));
-                            }
-                        }
-                    }
+                    commit_group(&mut conn, &mut batch);
                 }
             })
             .map_err(|e| DbError::Thread(e.to_string()))?;
@@ -74,24 +75,82 @@ impl SubmissionWriter {
     pub async fn submit(&self, submission: Submission) -> Result<Outcome, WriterError> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send((submission, reply))
+            .send(Job::Submission(submission, reply))
             .await
             .map_err(|_| WriterError::Stopped)?;
         answer.await.map_err(|_| WriterError::Stopped)?
     }
 
-    /// Stores submissions directly, bypassing nothing: used by the demo generator so that
-    /// synthetic responses take the very same path as real ones.
-    pub fn submit_blocking(&self, submission: Submission) -> Result<Outcome, WriterError> {
+    /// Queues an audit row and waits until it is committed.
+    pub async fn audit(&self, row: AuditRow) -> Result<(), WriterError> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .blocking_send((submission, reply))
+            .send(Job::Audit(row, reply))
+            .await
             .map_err(|_| WriterError::Stopped)?;
-        answer.blocking_recv().map_err(|_| WriterError::Stopped)?
+        answer.await.map_err(|_| WriterError::Stopped)?
     }
 }
 
-/// diesel errors are not `Clone`; every waiting submission gets an equivalent error.
+/// Commits one group in one IMMEDIATE transaction and answers every sender. A database error
+/// rolls the whole group back, so no code is consumed without its response.
+fn commit_group(conn: &mut SqliteConnection, batch: &mut Vec<Job>) {
+    let mut submissions = Vec::new();
+    let mut submission_replies = Vec::new();
+    let mut audits = Vec::new();
+    let mut audit_replies = Vec::new();
+    for job in batch.drain(..) {
+        match job {
+            Job::Submission(submission, reply) => {
+                submissions.push(submission);
+                submission_replies.push(reply);
+            }
+            Job::Audit(row, reply) => {
+                audits.push(row);
+                audit_replies.push(reply);
+            }
+        }
+    }
+    // A commit with submissions is synced to disk before they are acknowledged; a group of
+    // audit rows alone is not (it survives a crash of the server, not of the machine), which
+    // spares every dashboard view a sync. The next synced commit carries it to disk too.
+    let synchronous = if submissions.is_empty() {
+        "PRAGMA synchronous = NORMAL;"
+    } else {
+        "PRAGMA synchronous = FULL;"
+    };
+    if let Err(error) = conn.batch_execute(synchronous) {
+        tracing::warn!(%error, "cannot set the writer's synchronous mode");
+    }
+    let committed = conn.immediate_transaction(|conn| {
+        let outcomes = store_within(conn, &submissions)?;
+        for row in &audits {
+            crate::audit::record(conn, row.account_id, row.action, &row.detail)?;
+        }
+        Ok::<_, diesel::result::Error>(outcomes)
+    });
+    match committed {
+        Ok(outcomes) => {
+            for (reply, outcome) in submission_replies.into_iter().zip(outcomes) {
+                let _ = reply.send(Ok(outcome));
+            }
+            for reply in audit_replies {
+                let _ = reply.send(Ok(()));
+            }
+        }
+        Err(error) => {
+            tracing::error!(%error, submissions = submissions.len(), audit_rows = audits.len(), "storing a group of writes failed; none was stored");
+            for reply in submission_replies {
+                let _ = reply.send(Err(WriterError::Database(error_copy(&error))));
+            }
+            for reply in audit_replies {
+                let _ = reply.send(Err(WriterError::Database(error_copy(&error))));
+            }
+        }
+    }
+}
+
+/// diesel errors are not `Clone`; every waiting sender gets an equivalent error.
 fn error_copy(error: &diesel::result::Error) -> diesel::result::Error {
     diesel::result::Error::QueryBuilderError(error.to_string().into())
 }

@@ -14,6 +14,7 @@ use super::session::TypedSession;
 use super::AppState;
 use crate::accounts::{Account, Role};
 use crate::aggregation::{export, load, GroupLevel, WaveResults};
+use crate::collection::writer::AuditRow;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/waves/{id}/results", web::get().to(results_json))
@@ -150,13 +151,16 @@ pub(super) async fn audit(
     action: &'static str,
     wave_id: i32,
 ) -> Result<(), AppError> {
-    let account_id = account.id;
+    // Through the writer: every view writes a row, and group commit keeps that cheap.
     state
-        .with_conn(move |conn| {
-            crate::audit::record(conn, account_id, action, &format!("wave {wave_id}"))
-                .map_err(AppError::internal)
+        .writer
+        .audit(AuditRow {
+            account_id: account.id,
+            action,
+            detail: format!("wave {wave_id}"),
         })
         .await
+        .map_err(AppError::unavailable)
 }
 
 /// A closed wave's results as `account` may see them; the view is audited.

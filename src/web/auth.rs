@@ -135,9 +135,11 @@ async fn sign_in(
                     .error(lang, &AppError::internal("cannot write the session"));
             }
             let _ = state
-                .with_conn(move |conn| {
-                    crate::audit::record(conn, account_id, "sign in", "")
-                        .map_err(AppError::internal)
+                .writer
+                .audit(crate::collection::writer::AuditRow {
+                    account_id,
+                    action: "sign in",
+                    detail: String::new(),
                 })
                 .await;
             redirect("/dashboard")
