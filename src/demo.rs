@@ -321,7 +321,7 @@ struct DemoWave<'a> {
 
 impl DemoWave<'_> {
     /// Issues codes to every team and redeems a share of them with synthetic responses,
-    /// through the same `store_batch` that the submission writer uses.
+    /// through the same store code that the submission writer uses (`store_batch`).
     fn fill(
         &self,
         conn: &mut SqliteConnection,
