@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use super::auth::{current_account, page_error, redirect, CsrfForm};
+use super::auth::{current_account, current_hr, page_error, redirect, CsrfForm};
 use super::hr::{audit, hr_with_token};
 use super::pages::{language, AppError, LangQuery};
 use super::session::TypedSession;
@@ -117,10 +117,7 @@ async fn account_page(
     let lang = language(&req, query.lang.as_deref());
     let id = path.into_inner();
     let result = async {
-        let account = current_account(&state, &session).await?;
-        if account.role != Role::Hr {
-            return Err(AppError::Forbidden);
-        }
+        let account = current_hr(&state, &session).await?;
         let target = find_account(&state, id).await?;
         let mut context = state.pages.context(lang);
         context.insert(
@@ -242,10 +239,7 @@ async fn audit_log(
 ) -> HttpResponse {
     let lang = language(&req, query.lang.as_deref());
     let result = async {
-        let account = current_account(&state, &session).await?;
-        if account.role != Role::Hr {
-            return Err(AppError::Forbidden);
-        }
+        current_hr(&state, &session).await?;
         let login = query.login.clone().filter(|l| !l.trim().is_empty());
         let page = query.page.unwrap_or(0).max(0);
         let filter = login.clone();

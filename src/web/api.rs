@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::auth::current_account;
+use super::auth::{current_account, current_hr};
 use super::pages::{language, AppError};
 use super::session::TypedSession;
 use super::AppState;
@@ -244,10 +244,7 @@ async fn results_csv(
     let wave_id = path.into_inner();
     let lang = language(&req, None);
     let result = async {
-        let account = current_account(&state, &session).await?;
-        if account.role != Role::Hr {
-            return Err(AppError::Forbidden);
-        }
+        let account = current_hr(&state, &session).await?;
         let results = results_for(&state, &account, wave_id, "export results (CSV)").await?;
         let mut body = Vec::new();
         export::write_csv(&results, &mut body).map_err(AppError::internal)?;

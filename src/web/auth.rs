@@ -45,6 +45,18 @@ pub async fn current_account(
     })
 }
 
+/// The signed-in account if it is HR's; `Forbidden` for a manager.
+pub async fn current_hr(
+    state: &web::Data<AppState>,
+    session: &TypedSession,
+) -> Result<Account, AppError> {
+    let account = current_account(state, session).await?;
+    if account.role != accounts::Role::Hr {
+        return Err(AppError::Forbidden);
+    }
+    Ok(account)
+}
+
 /// A dashboard page's error: not signed in goes to the login page, the rest is a page.
 pub fn page_error(state: &AppState, lang: Lang, error: AppError) -> HttpResponse {
     match error {

@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::api::chart_for;
-use super::auth::current_account;
+use super::auth::{current_account, current_hr};
 use super::pages::{language, AppError};
 use super::session::TypedSession;
 use super::AppState;
@@ -220,10 +220,7 @@ async fn heatmap(
 ) -> HttpResponse {
     let lang = language(&req, query.lang.as_deref());
     let result = async {
-        let account = current_account(&state, &session).await?;
-        if account.role != Role::Hr {
-            return Err(AppError::Forbidden);
-        }
+        let account = current_hr(&state, &session).await?;
         let key = format!("heatmap {}", lang.code());
         chart_for(
             &state,

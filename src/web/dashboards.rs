@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::api::results_for;
-use super::auth::{current_account, page_error, redirect};
+use super::auth::{current_account, current_hr, page_error, redirect};
 use super::pages::AppError;
 use super::pages::{language, remember_language, LangQuery};
 use super::session::TypedSession;
@@ -59,10 +59,7 @@ async fn drill_down(
 ) -> HttpResponse {
     let lang = language(&req, query.lang.as_deref());
     let result = async {
-        let account = current_account(&state, &session).await?;
-        if account.role != Role::Hr {
-            return Err(AppError::Forbidden);
-        }
+        let account = current_hr(&state, &session).await?;
         team_page(
             &state,
             &session,

@@ -7,11 +7,11 @@ use qrcode::render::svg;
 use qrcode::QrCode;
 use serde::{Deserialize, Serialize};
 
-use super::auth::{current_account, page_error, redirect, CsrfForm};
+use super::auth::{current_hr, page_error, redirect, CsrfForm};
 use super::pages::{language, AppError};
 use super::session::TypedSession;
 use super::AppState;
-use crate::accounts::{Account, Role};
+use crate::accounts::Account;
 use crate::aggregation::guard::{Thresholds, DEFAULT_K2};
 use crate::codes::{self, IssueRequest};
 
@@ -30,8 +30,8 @@ pub(super) async fn hr_with_token(
     session: &TypedSession,
     csrf: &str,
 ) -> Result<Account, AppError> {
-    let account = current_account(state, session).await?;
-    if account.role != Role::Hr || !session.csrf_matches(csrf) {
+    let account = current_hr(state, session).await?;
+    if !session.csrf_matches(csrf) {
         return Err(AppError::Forbidden);
     }
     Ok(account)
