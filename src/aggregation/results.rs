@@ -139,6 +139,26 @@ impl GroupResult {
     pub fn key(&self) -> (Option<&str>, Option<&str>) {
         (self.workplace.as_deref(), self.job_level.as_deref())
     }
+
+    /// A copy without the comments (which can be the bulk of a large group).
+    pub fn without_comments(&self) -> GroupResult {
+        GroupResult {
+            workplace: self.workplace.clone(),
+            name: self.name.clone(),
+            level: self.level,
+            depth: self.depth,
+            parent: self.parent.clone(),
+            job_level: self.job_level.clone(),
+            suppressed: self.suppressed,
+            n: self.n,
+            scores: self.scores.clone(),
+            zone: self.zone,
+            certainty: self.certainty,
+            previous_zone: self.previous_zone,
+            items: self.items.clone(),
+            comments: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -30,14 +30,17 @@ pub fn scoped(results: Arc<WaveResults>, account: &Account) -> Arc<WaveResults> 
     let groups = results
         .groups
         .iter()
-        .filter(|group| match (&group.workplace, group.level) {
-            (None, GroupLevel::Organisation) => true,
-            (Some(code), GroupLevel::Workplace | GroupLevel::ReportingUnit) => {
-                account.may_see(code)
+        .filter_map(|group| match (&group.workplace, group.level) {
+            // The organisation as a whole is the manager's yardstick; its comments, written
+            // about every workplace, are HR's alone.
+            (None, GroupLevel::Organisation) => Some(group.without_comments()),
+            (Some(code), GroupLevel::Workplace | GroupLevel::ReportingUnit)
+                if account.may_see(code) =>
+            {
+                Some(group.clone())
             }
-            _ => false,
+            _ => None,
         })
-        .cloned()
         .collect();
     Arc::new(WaveResults {
         wave: results.wave,

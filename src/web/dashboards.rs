@@ -241,6 +241,8 @@ struct TeamView {
     behaviours: Vec<(String, String)>,
     /// Message keys of the conversation prompts that fit the zone.
     prompts: Vec<&'static str>,
+    /// Free-text comments in the guard's random order (groups of k2 or more).
+    comments: Vec<String>,
     plans: Vec<PlanRow>,
     previous_plans: Vec<PlanRow>,
 }
@@ -319,6 +321,7 @@ async fn team_page(
         .collect();
     context.insert("wave", &Some(wave.id));
     context.insert("wave_name", &wave.name);
+    context.insert("k2", &results.k2);
     context.insert("teams", &teams);
     context.insert(
         "dimensions",
@@ -474,6 +477,7 @@ fn team_view(
         scores,
         behaviours,
         prompts: prompts_for(group.zone),
+        comments: group.comments.clone().unwrap_or_default(),
         plans: plan_rows(Some(results.wave)),
         previous_plans: plan_rows(results.previous_wave),
     }

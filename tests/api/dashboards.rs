@@ -397,3 +397,44 @@ async fn a_manager_sees_nothing_of_an_open_wave_until_it_closes() {
     assert!(after.contains("この回の回答数：6人"), "{after}");
     assert!(after.contains("無気力"), "the new wave's zone: {after}");
 }
+
+/// Rule 5 on the dashboards: a manager reads the comments of their own teams of k2 or more,
+/// never another team's and never the organisation's (written about every workplace).
+#[actix_web::test]
+async fn a_manager_reads_only_their_own_teams_comments() {
+    let app = spawn_app().await;
+    let rows = anshin::org::parse_csv("D1,総務部,,\nT1,職員係,D1,12\nT2,人事係,D1,12\n".as_bytes())
+        .expect("org");
+    anshin::org::import(&mut app.conn(), &rows).expect("imported");
+    let wave = app.open_wave();
+    for team in ["T1", "T2"] {
+        for (i, code) in app.issue_codes(wave, team, 10).iter().enumerate() {
+            let mut answers = complete_answers(4);
+            answers.push(("comment".into(), format!("{team}への意見{i}")));
+            let (status, _, _) = app
+                .post_form(&format!("/s/{}", code.display_form()), &form_body(&answers))
+                .await;
+            assert_eq!(status, 303);
+        }
+    }
+    anshin::waves::close(&mut app.conn(), wave).expect("closed");
+    add_account(&app, "m1", "manager", &["T1"]);
+    let manager = Browser::sign_in(&app, "m1").await;
+
+    let (_, page) = manager.get("/dashboard").await;
+    assert!(page.contains("自由記述"), "{page}");
+    assert_eq!(page.matches("T1への意見").count(), 10);
+    assert!(!page.contains("T2への意見"));
+
+    let (status, json) = manager.get(&format!("/api/waves/{wave}/results")).await;
+    assert_eq!(status, 200);
+    let json: serde_json::Value = serde_json::from_str(&json).expect("json");
+    for group in json["groups"].as_array().expect("groups") {
+        match group["workplace"].as_str() {
+            Some("T1") => assert_eq!(group["comments"].as_array().map(Vec::len), Some(10)),
+            None => assert!(group["comments"].is_null(), "no organisation comments"),
+            other => panic!("a manager of T1 got {other:?}"),
+        }
+    }
+    assert!(!json.to_string().contains("T2への意見"));
+}
