@@ -56,6 +56,8 @@ impl SubmissionWriter {
             .name("submission-writer".into())
             .spawn(move || {
                 let mut batch = Vec::with_capacity(MAX_BATCH);
+                // Every connection starts with synchronous = FULL (db::ConnectionSettings).
+                let mut synced = true;
                 while let Some(first) = receiver.blocking_recv() {
                     batch.push(first);
                     while batch.len() < MAX_BATCH {
@@ -64,7 +66,7 @@ impl SubmissionWriter {
                             Err(_) => break,
                         }
                     }
-                    commit_group(&mut conn, &mut batch);
+                    commit_group(&mut conn, &mut batch, &mut synced);
                 }
             })
             .map_err(|e| DbError::Thread(e.to_string()))?;
@@ -94,7 +96,7 @@ impl SubmissionWriter {
 
 /// Commits one group in one IMMEDIATE transaction and answers every sender. A database error
 /// rolls the whole group back, so no code is consumed without its response.
-fn commit_group(conn: &mut SqliteConnection, batch: &mut Vec<Job>) {
+fn commit_group(conn: &mut SqliteConnection, batch: &mut Vec<Job>, synced: &mut bool) {
     let mut submissions = Vec::new();
     let mut submission_replies = Vec::new();
     let mut audits = Vec::new();
@@ -114,20 +116,27 @@ fn commit_group(conn: &mut SqliteConnection, batch: &mut Vec<Job>) {
     // A commit with submissions is synced to disk before they are acknowledged; a group of
     // audit rows alone is not (it survives a crash of the server, not of the machine), which
     // spares every dashboard view a sync. The next synced commit carries it to disk too.
-    let synchronous = if submissions.is_empty() {
-        "PRAGMA synchronous = NORMAL;"
+    // The mode is switched only when the kind of group changes, not for every commit.
+    // Submissions are never committed unsynced: if the switch fails, the group fails.
+    let sync = !submissions.is_empty();
+    let mode = if sync == *synced {
+        Ok(())
     } else {
-        "PRAGMA synchronous = FULL;"
+        let pragma = if sync {
+            "PRAGMA synchronous = FULL;"
+        } else {
+            "PRAGMA synchronous = NORMAL;"
+        };
+        conn.batch_execute(pragma).map(|()| *synced = sync)
     };
-    if let Err(error) = conn.batch_execute(synchronous) {
-        tracing::warn!(%error, "cannot set the writer's synchronous mode");
-    }
-    let committed = conn.immediate_transaction(|conn| {
-        let outcomes = store_within(conn, &submissions)?;
-        for row in &audits {
-            crate::audit::record(conn, row.account_id, row.action, &row.detail)?;
-        }
-        Ok::<_, diesel::result::Error>(outcomes)
+    let committed = mode.and_then(|()| {
+        conn.immediate_transaction(|conn| {
+            let outcomes = store_within(conn, &submissions)?;
+            for row in &audits {
+                crate::audit::record(conn, row.account_id, row.action, &row.detail)?;
+            }
+            Ok::<_, diesel::result::Error>(outcomes)
+        })
     });
     match committed {
         Ok(outcomes) => {
