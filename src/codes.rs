@@ -10,8 +10,10 @@ use hmac::{Hmac, Mac};
 use rand::Rng;
 use sha2::Sha256;
 
+use crate::collection::slots::{self, SlotShape};
 use crate::db::schema::{invitation_codes, waves, workplaces};
 use crate::secret::ServerSecret;
+use crate::survey::SurveyDefinition;
 
 /// Crockford base32: no I, L, O or U, so codes survive being read aloud or retyped.
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -213,7 +215,8 @@ pub fn write_codes(
     Ok(())
 }
 
-/// Stores the keyed hashes of `codes` for one workplace of a wave, in one transaction.
+/// Stores the keyed hashes of `codes` for one workplace of a wave, and one empty response
+/// slot (and comment slot) per code, in one transaction.
 pub fn store_new_codes(
     conn: &mut SqliteConnection,
     secret: &ServerSecret,
@@ -241,7 +244,19 @@ pub fn store_new_codes(
             done += chunk.len();
             progress(done);
         }
-        Ok(())
+        let definition_toml: String = waves::table
+            .find(wave_id)
+            .select(waves::definition_toml)
+            .first(conn)?;
+        let definition = SurveyDefinition::parse(&definition_toml, &format!("wave {wave_id}"))
+            .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
+        slots::allocate(
+            conn,
+            wave_id,
+            workplace_id,
+            codes.len(),
+            SlotShape::of(&definition),
+        )
     })
 }
 

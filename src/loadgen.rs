@@ -131,6 +131,7 @@ pub fn run(db_path: &Path, args: LoadgenArgs) -> anyhow::Result<()> {
 
     let stored: i64 = responses::table
         .filter(responses::wave_id.eq(wave.id))
+        .filter(responses::filled.eq(true))
         .count()
         .get_result(&mut conn)?;
     let redeemed: i64 = invitation_codes::table

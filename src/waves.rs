@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -241,9 +240,10 @@ pub fn list(conn: &mut SqliteConnection) -> QueryResult<Vec<Wave>> {
         .load(conn)
 }
 
-/// Closes a wave: its codes stop working at once. Then the write-ahead log is checkpointed
-/// and truncated: until then it holds the wave's last commits in commit order, the one place
-/// where a redeemed code's page and its response's page sit side by side.
+/// Closes a wave: its codes stop working at once. Its stored rows are then sealed (empty
+/// slots dropped, small cells generalised: [`crate::collection::sealing`]) and the file is
+/// rebuilt in key order with an empty write-ahead log ([`crate::db::compact`]), so no byte
+/// keeps the order of submissions or redemptions.
 pub fn close(conn: &mut SqliteConnection, id: i32) -> Result<Wave, WaveError> {
     let closed = conn.immediate_transaction(|conn| {
         let wave = find(conn, id)?;
@@ -259,30 +259,43 @@ pub fn close(conn: &mut SqliteConnection, id: i32) -> Result<Wave, WaveError> {
             .get_result(conn)?;
         // Later waves' results compare with the previous *closed* wave: cached ones are stale.
         crate::org::bump_version(conn)?;
+        crate::collection::sealing::seal(
+            conn,
+            id,
+            closed.min_group_size as usize,
+            closed.min_detail_group_size as usize,
+        )?;
         Ok::<_, WaveError>(closed)
     })?;
-    // Waits up to the busy timeout for readers; a checkpoint they still block is completed by
-    // SQLite's own checkpoints later, so it is not an error here.
-    if let Err(error) = conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);") {
-        tracing::warn!(%error, "the write-ahead log could not be truncated after closing the wave");
-    }
+    compact_after(conn, "closing the wave");
     Ok(closed)
 }
 
+/// The wave's change is committed either way; a file that could not be rebuilt yet (readers
+/// holding it) is rebuilt by the next closing or purge, and the operator is told.
+fn compact_after(conn: &mut SqliteConnection, what: &str) {
+    if let Err(error) = crate::db::compact(conn) {
+        tracing::warn!(%error, "the database file could not be rebuilt after {what}; run `anshin wave purge-codes` or close again later");
+    }
+}
+
 /// Deletes a closed wave's code hashes (retention): the codes are dead once the wave closes,
-/// and without them nothing is left to relate to the responses. Returns how many went.
+/// and without them nothing is left to relate to the responses. The file is rebuilt
+/// afterwards, so no hash or used flag is left in a freed page. Returns how many went.
 pub fn purge_codes(conn: &mut SqliteConnection, id: i32) -> Result<usize, WaveError> {
     use crate::db::schema::invitation_codes;
-    conn.immediate_transaction(|conn| {
+    let purged = conn.immediate_transaction(|conn| {
         let wave = find(conn, id)?;
         if wave.is_open() {
             return Err(WaveError::StillOpen(id));
         }
-        Ok(
+        Ok::<_, WaveError>(
             diesel::delete(invitation_codes::table.filter(invitation_codes::wave_id.eq(id)))
                 .execute(conn)?,
         )
-    })
+    })?;
+    compact_after(conn, "purging codes");
+    Ok(purged)
 }
 
 /// How many responses a wave has (HR's figure; never shown per workplace to managers while
@@ -290,6 +303,7 @@ pub fn purge_codes(conn: &mut SqliteConnection, id: i32) -> Result<usize, WaveEr
 pub fn response_count(conn: &mut SqliteConnection, id: i32) -> QueryResult<i64> {
     responses::table
         .filter(responses::wave_id.eq(id))
+        .filter(responses::filled.eq(true))
         .count()
         .get_result(conn)
 }

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use super::engine::{compute, AggregationError, ResponseTable, WaveData, WorkplaceNode};
 use super::guard::Thresholds;
 use super::results::WaveResults;
+use crate::collection::slots;
 use crate::db::schema::{comments, responses, waves};
 use crate::org;
 use crate::waves::{self as wave_store, Wave, WaveError};
@@ -129,6 +130,7 @@ pub fn load_wave(conn: &mut SqliteConnection, wave: &Wave) -> Result<WaveData, R
     let items = definition.items.len();
     let expected: i64 = responses::table
         .filter(responses::wave_id.eq(wave.id))
+        .filter(responses::filled.eq(true))
         .count()
         .get_result(conn)?;
     let expected = usize::try_from(expected).unwrap_or_default();
@@ -140,14 +142,13 @@ pub fn load_wave(conn: &mut SqliteConnection, wave: &Wave) -> Result<WaveData, R
     // Streamed straight into the column-wise table: a wave can hold 100,000 rows.
     let rows = responses::table
         .filter(responses::wave_id.eq(wave.id))
+        .filter(responses::filled.eq(true))
         .select((
             responses::workplace_id,
             responses::job_level,
             responses::answers,
         ))
-        .load_iter::<(i32, Option<String>, Vec<u8>), diesel::connection::DefaultLoadingMode>(
-            conn,
-        )?;
+        .load_iter::<(i32, String, Vec<u8>), diesel::connection::DefaultLoadingMode>(conn)?;
     for row in rows {
         let (workplace_id, job_level, answers) = row?;
         let workplace = index_of.get(&workplace_id).ok_or_else(|| {
@@ -163,21 +164,24 @@ pub fn load_wave(conn: &mut SqliteConnection, wave: &Wave) -> Result<WaveData, R
             .into());
         }
         table.workplace.push(*workplace as u32);
-        table.job_level.push(
-            job_level
-                .as_deref()
-                .and_then(|id| option_index.get(id).copied()),
-        );
+        table
+            .job_level
+            .push(option_index.get(slots::unpadded(&job_level)).copied());
         table.answers.extend_from_slice(&answers);
     }
 
     let comment_rows: Vec<(i32, String)> = comments::table
         .filter(comments::wave_id.eq(wave.id))
+        .filter(comments::filled.eq(true))
         .select((comments::workplace_id, comments::body))
         .load(conn)?;
     let comments = comment_rows
         .into_iter()
-        .filter_map(|(workplace_id, body)| index_of.get(&workplace_id).map(|&w| (w, body)))
+        .filter_map(|(workplace_id, body)| {
+            index_of
+                .get(&workplace_id)
+                .map(|&w| (w, slots::unpadded(&body).to_string()))
+        })
         .collect();
 
     Ok(WaveData {

@@ -1,13 +1,15 @@
 //! Redeeming a code and storing its response, atomically.
 //!
-//! The response row gets a fresh random id and carries no reference to the code, no time and
-//! nothing about the client; the comment gets its own random id so it cannot be joined to the
-//! answers either.
+//! The response fills an empty slot of its workplace chosen at random ([`super::slots`]): no
+//! reference to the code, no time, nothing about the client, and no trace of the order. The
+//! comment fills a slot of its own, chosen independently, so it cannot be joined to the
+//! answers or the job level either.
 
 use diesel::prelude::*;
 
+use super::slots;
 use crate::codes::CodeHash;
-use crate::db::schema::{comments, invitation_codes, responses, waves};
+use crate::db::schema::{invitation_codes, waves};
 
 /// A validated response waiting to be stored against the code that admits it.
 #[derive(Clone)]
@@ -80,10 +82,6 @@ pub fn lookup_code(
     }))
 }
 
-fn random_id() -> Vec<u8> {
-    uuid::Uuid::new_v4().as_bytes().to_vec()
-}
-
 /// Stores a group of submissions in one IMMEDIATE transaction: for each, the code is redeemed
 /// only if it exists, is unused and its wave is open, and its response is stored in the same
 /// transaction. Refused submissions write nothing. A database error rolls back the whole
@@ -120,24 +118,15 @@ fn store_one(conn: &mut SqliteConnection, submission: &Submission) -> QueryResul
     if redeemed != 1 {
         return Ok(Outcome::AlreadyUsed);
     }
-    diesel::insert_into(responses::table)
-        .values((
-            responses::id.eq(random_id()),
-            responses::wave_id.eq(status.wave_id),
-            responses::workplace_id.eq(status.workplace_id),
-            responses::job_level.eq(&submission.job_level),
-            responses::answers.eq(&submission.answers),
-        ))
-        .execute(conn)?;
+    slots::fill_response(
+        conn,
+        status.wave_id,
+        status.workplace_id,
+        submission.job_level.as_deref(),
+        &submission.answers,
+    )?;
     if let Some(body) = &submission.comment {
-        diesel::insert_into(comments::table)
-            .values((
-                comments::id.eq(random_id()),
-                comments::wave_id.eq(status.wave_id),
-                comments::workplace_id.eq(status.workplace_id),
-                comments::body.eq(body),
-            ))
-            .execute(conn)?;
+        slots::fill_comment(conn, status.wave_id, status.workplace_id, body)?;
     }
     Ok(Outcome::Stored)
 }

@@ -6,6 +6,7 @@
 
 use std::path::Path;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::SqliteConnection;
@@ -58,6 +59,7 @@ impl SubmissionWriter {
                 let mut batch = Vec::with_capacity(MAX_BATCH);
                 // Every connection starts with synchronous = FULL (db::ConnectionSettings).
                 let mut synced = true;
+                let mut wal = WalBound::new();
                 while let Some(first) = receiver.blocking_recv() {
                     batch.push(first);
                     while batch.len() < MAX_BATCH {
@@ -67,6 +69,7 @@ impl SubmissionWriter {
                         }
                     }
                     commit_group(&mut conn, &mut batch, &mut synced);
+                    wal.after_commit(&mut conn, receiver.is_empty());
                 }
             })
             .map_err(|e| DbError::Thread(e.to_string()))?;
@@ -154,6 +157,52 @@ fn commit_group(conn: &mut SqliteConnection, batch: &mut Vec<Job>, synced: &mut 
             }
             for reply in audit_replies {
                 let _ = reply.send(Err(WriterError::Database(error_copy(&error))));
+            }
+        }
+    }
+}
+
+/// How long the write-ahead log may keep a commit while submissions keep arriving.
+const WAL_MAX_AGE: Duration = Duration::from_secs(1);
+/// How long a truncation waits for readers still on an older snapshot before it gives up
+/// until the next commit (the writer must not stall submissions behind a long read).
+const WAL_READER_WAIT: Duration = Duration::from_millis(20);
+
+/// Bounds what the write-ahead log holds. Until a checkpoint, the log keeps every commit's
+/// pages in commit order, so a copy of it would show which slots the latest submissions
+/// filled, one commit after another. The writer empties it (checkpoint and truncate to zero
+/// bytes) whenever its queue runs dry, and at least every [`WAL_MAX_AGE`] under steady load.
+struct WalBound {
+    last_truncated: Instant,
+}
+
+impl WalBound {
+    fn new() -> Self {
+        WalBound {
+            last_truncated: Instant::now(),
+        }
+    }
+
+    fn after_commit(&mut self, conn: &mut SqliteConnection, idle: bool) {
+        if !idle && self.last_truncated.elapsed() < WAL_MAX_AGE {
+            return;
+        }
+        let truncated = conn
+            .batch_execute(&format!(
+                "PRAGMA busy_timeout = {};",
+                WAL_READER_WAIT.as_millis()
+            ))
+            .and_then(|()| db::truncate_wal(conn));
+        let restored = conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = {};",
+            db::BUSY_TIMEOUT.as_millis()
+        ));
+        match (truncated, restored) {
+            (Ok(true), Ok(())) => self.last_truncated = Instant::now(),
+            // A reader is still on an older snapshot: the next commit tries again.
+            (Ok(false), Ok(())) => {}
+            (Err(error), _) | (_, Err(error)) => {
+                tracing::warn!(%error, "the write-ahead log could not be truncated");
             }
         }
     }

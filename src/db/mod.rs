@@ -22,7 +22,7 @@ const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 const MMAP_BYTES: u64 = 256 * 1024 * 1024;
 
 /// How long a connection waits for a lock before SQLite answers BUSY.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -61,9 +61,12 @@ impl ConnectionSettings {
         // against a power cut; group commit makes that one sync per group of submissions.
         // mmap: reading a wave's responses is a long range scan, which memory-mapped I/O
         // serves without a system call and a copy per page.
+        // secure_delete: a deleted row's bytes are overwritten, not left in a freed cell or
+        // page where a copy of the file would still hold them (purged code hashes, the empty
+        // slots dropped at closing).
         conn.batch_execute(&format!(
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA busy_timeout = {}; \
-             PRAGMA mmap_size = {MMAP_BYTES};",
+             PRAGMA mmap_size = {MMAP_BYTES}; PRAGMA secure_delete = ON;",
             BUSY_TIMEOUT.as_millis()
         ))
     }
@@ -98,8 +101,37 @@ pub fn migrate(path: &Path) -> Result<usize, DbError> {
         .map_err(|e| DbError::Migrate {
             path: path.to_path_buf(),
             message: e.to_string(),
-        })?;
-    Ok(applied.len())
+        })?
+        .len();
+    // Codes issued before slots existed get theirs (a no-op once they have them).
+    crate::collection::slots::top_up_open_waves(&mut conn)?;
+    Ok(applied)
+}
+
+/// Rewrites the whole file in key order with nothing in its free pages (VACUUM), then moves
+/// everything out of the write-ahead log and truncates it. Run when a wave closes and after
+/// codes are purged: afterwards no byte of the files keeps the order in which rows were
+/// written, nor a deleted row.
+pub fn compact(conn: &mut SqliteConnection) -> QueryResult<()> {
+    // The rebuilt copy is assembled in memory, not in a temporary file left on disk.
+    conn.batch_execute("PRAGMA temp_store = MEMORY; VACUUM;")?;
+    truncate_wal(conn)?;
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct CheckpointResult {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    busy: i32,
+}
+
+/// Copies every committed page from the write-ahead log into the file and truncates the log
+/// to zero bytes. Returns `false` if a reader still needed the log (it is left for the next
+/// try); it waits for readers up to the connection's busy timeout.
+pub fn truncate_wal(conn: &mut SqliteConnection) -> QueryResult<bool> {
+    let result: CheckpointResult =
+        diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result(conn)?;
+    Ok(result.busy == 0)
 }
 
 fn check_writable(path: &Path) -> Result<(), DbError> {

@@ -39,20 +39,22 @@ diesel::table! {
 }
 
 diesel::table! {
-    responses (wave_id, id) {
+    responses (wave_id, workplace_id, id) {
         wave_id -> Integer,
-        id -> Binary,
         workplace_id -> Integer,
-        job_level -> Nullable<Text>,
+        id -> Binary,
+        filled -> Bool,
+        job_level -> Text,
         answers -> Binary,
     }
 }
 
 diesel::table! {
-    comments (wave_id, id) {
+    comments (wave_id, workplace_id, id) {
         wave_id -> Integer,
-        id -> Binary,
         workplace_id -> Integer,
+        id -> Binary,
+        filled -> Bool,
         body -> Text,
     }
 }

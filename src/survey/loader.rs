@@ -7,6 +7,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::collection::slots::JOB_LEVEL_WIDTH;
+
 use super::{
     AvoidedBehaviour, CommentQuestion, Dimension, Item, JobLevelOption, JobLevelQuestion,
     LocalText, Quadrant, Scale, SurveyDefinition, Threshold,
@@ -452,6 +454,16 @@ impl Validator<'_> {
         for option in raw.options {
             let option_location = format!("job_level option {}", option.id);
             self.identifier(&option_location, &option.id, '_')?;
+            if option.id.len() > JOB_LEVEL_WIDTH {
+                return Err(self.error(
+                    option_location,
+                    format!(
+                        "id {:?} is longer than {JOB_LEVEL_WIDTH} characters (the width of \
+                         its stored field)",
+                        option.id
+                    ),
+                ));
+            }
             let label = LocalText {
                 ja: option.ja,
                 en: option.en,

@@ -176,6 +176,7 @@ fn participation(conn: &mut SqliteConnection, wave_id: i32) -> QueryResult<Vec<P
         .load(conn)?;
     let answered: Vec<(i32, i64)> = responses::table
         .filter(responses::wave_id.eq(wave_id))
+        .filter(responses::filled.eq(true))
         .group_by(responses::workplace_id)
         .select((responses::workplace_id, diesel::dsl::count_star()))
         .load(conn)?;

@@ -19,6 +19,7 @@ fn used_codes(app: &TestApp) -> i64 {
 
 fn stored_responses(app: &TestApp) -> i64 {
     responses::table
+        .filter(anshin::db::schema::responses::filled.eq(true))
         .count()
         .get_result(&mut app.conn())
         .expect("count")
@@ -81,17 +82,19 @@ async fn a_complete_submission_is_stored_and_the_code_is_spent() {
     let (status, _) = app.get("/thanks").await;
     assert_eq!(status, 200);
 
-    let stored: Vec<(i32, Option<String>, Vec<u8>)> = responses::table
+    let stored: Vec<(i32, String, Vec<u8>)> = responses::table
+        .filter(responses::filled.eq(true))
         .select((responses::wave_id, responses::job_level, responses::answers))
         .load(&mut app.conn())
         .expect("responses");
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].0, wave);
-    assert_eq!(stored[0].1.as_deref(), Some("staff"));
+    assert_eq!(anshin::collection::slots::unpadded(&stored[0].1), "staff");
     let decoded = answers::decode(&stored[0].2);
     assert_eq!(decoded.len(), pairs.len() - 2);
     assert!(decoded.iter().all(|a| a.is_some()));
     let comment_count: i64 = comments::table
+        .filter(comments::filled.eq(true))
         .count()
         .get_result(&mut app.conn())
         .expect("count");
@@ -218,12 +221,12 @@ async fn invalid_answers_are_400_with_answers_kept_and_nothing_consumed() {
 }
 
 /// A write that fails inside the transaction (here a trigger refuses the comment, the last
-/// row written) rolls back the code's redemption and the response with it.
+/// slot filled) rolls back the code's redemption and the response with it.
 #[actix_web::test]
 async fn a_failed_write_is_503_with_the_answers_handed_back_and_nothing_consumed() {
     let (app, _, codes) = ready_app().await;
     diesel::sql_query(
-        "CREATE TRIGGER refuse_comments BEFORE INSERT ON comments \
+        "CREATE TRIGGER refuse_comments BEFORE UPDATE ON comments \
          BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END",
     )
     .execute(&mut app.conn())

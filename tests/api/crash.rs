@@ -87,6 +87,7 @@ async fn sigkill_during_a_burst_loses_no_acknowledged_response() {
     let mut conn = connect(&db);
     assert_eq!(integrity_check(&mut conn), "ok");
     let stored: i64 = responses::table
+        .filter(anshin::db::schema::responses::filled.eq(true))
         .count()
         .get_result(&mut conn)
         .expect("count");
