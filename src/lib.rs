@@ -12,6 +12,7 @@ pub mod db;
 pub mod demo;
 pub mod i18n;
 pub mod loadgen;
+pub mod logging;
 pub mod org;
 pub mod secret;
 pub mod settings;

@@ -23,13 +23,13 @@ pub fn headers() -> DefaultHeaders {
         .add((header::CACHE_CONTROL, "no-store"))
 }
 
-/// The access log line: method, a path with any code replaced, status, size and time.
-/// Query strings are left out entirely.
+/// The access log line: method, a path with any code replaced, status and time. Query
+/// strings are left out entirely, and so are sizes: the size of a survey form or of the page
+/// that hands it back tells how long a comment was and how many items were left unanswered.
 pub fn access_log() -> Logger {
-    Logger::new("%{method_and_path}xi %s %b %Dms")
-        .custom_request_replace("method_and_path", |req| {
-            format!("{} {}", req.method(), redacted_path(req.path()))
-        })
+    Logger::new("%{method_and_path}xi %s %Dms").custom_request_replace("method_and_path", |req| {
+        format!("{} {}", req.method(), redacted_path(req.path()))
+    })
 }
 
 /// `/s/ABCD-…` → `/s/{code}`; every other path as it is.
