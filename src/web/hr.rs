@@ -17,6 +17,10 @@ use crate::codes::{self, IssueRequest};
 
 /// Slips on one printed sheet request at most (a larger batch: use the CSV or the CLI).
 const MAX_SHEET_CODES: usize = 1_000;
+/// Codes one dashboard request issues at most, as CSV: a batch is stored in one write
+/// transaction, and a staff member's submission must not wait long behind it. Larger batches:
+/// `anshin codes issue` on the command line.
+pub const MAX_DASHBOARD_CODES: usize = 2_000;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/hr/waves", web::post().to(create_wave))
@@ -164,8 +168,13 @@ async fn issue_codes(
             "csv" => false,
             _ => return Err(AppError::BadRequest),
         };
-        if as_sheet && form.count > MAX_SHEET_CODES {
-            return Err(AppError::BadRequest);
+        let max = if as_sheet {
+            MAX_SHEET_CODES
+        } else {
+            MAX_DASHBOARD_CODES
+        };
+        if form.count > max {
+            return Err(AppError::Rejected(super::refusals::dashboard_batch(max)));
         }
         let workplace = form.workplace.trim().to_string();
         let count = form.count;

@@ -132,6 +132,15 @@ pub fn codes(error: &IssueError) -> Refusal {
     Refusal::new(key, values, error)
 }
 
+/// More codes than one dashboard request may issue.
+pub fn dashboard_batch(max: usize) -> Refusal {
+    Refusal::new(
+        "refusal_dashboard_batch",
+        vec![("max", max.to_string())],
+        &format!("at most {max} codes per request on the dashboard; use `anshin codes issue`"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +189,7 @@ mod tests {
             codes(&IssueError::UnknownWorkplace("T9".into())),
             codes(&IssueError::BadCount),
             codes(&IssueError::UnknownWave(9)),
+            dashboard_batch(2_000),
         ];
         for refusal in &refusals {
             let key = refusal.key.expect("a message");
