@@ -9,6 +9,7 @@ mod crash;
 mod dashboards;
 mod e2e;
 mod faults;
+mod hardening;
 mod helpers;
 mod org_import;
 mod results;
