@@ -16,17 +16,16 @@ use crate::accounts::{self, Account, AccountError, AccountSummary, Role};
 use crate::i18n::Lang;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/hr/users", web::post().to(add_account))
-        .route("/hr/accounts/{id}", web::get().to(account_page))
-        .route(
-            "/hr/accounts/{id}/workplaces",
-            web::post().to(set_workplaces),
-        )
-        .route("/hr/accounts/{id}/password", web::post().to(reset_password))
-        .route("/hr/accounts/{id}/disable", web::post().to(disable))
-        .route("/hr/audit", web::get().to(audit_log))
-        .route("/account", web::get().to(own_account_page))
-        .route("/account/password", web::post().to(change_own_password));
+    cfg.service(web::resource("/hr/users").route(web::post().to(add_account)));
+    cfg.service(web::resource("/hr/accounts/{id}").route(web::get().to(account_page)));
+    cfg.service(
+        web::resource("/hr/accounts/{id}/workplaces").route(web::post().to(set_workplaces)),
+    );
+    cfg.service(web::resource("/hr/accounts/{id}/password").route(web::post().to(reset_password)));
+    cfg.service(web::resource("/hr/accounts/{id}/disable").route(web::post().to(disable)));
+    cfg.service(web::resource("/hr/audit").route(web::get().to(audit_log)));
+    cfg.service(web::resource("/account").route(web::get().to(own_account_page)));
+    cfg.service(web::resource("/account/password").route(web::post().to(change_own_password)));
 }
 
 /// A domain refusal becomes a 400 with its reason; storage trouble stays a 503.

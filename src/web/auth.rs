@@ -11,9 +11,12 @@ use crate::accounts::{self, Account};
 use crate::i18n::Lang;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/login", web::get().to(login_page))
-        .route("/login", web::post().to(sign_in))
-        .route("/logout", web::post().to(sign_out));
+    cfg.service(
+        web::resource("/login")
+            .route(web::get().to(login_page))
+            .route(web::post().to(sign_in)),
+    );
+    cfg.service(web::resource("/logout").route(web::post().to(sign_out)));
 }
 
 #[derive(Deserialize)]
