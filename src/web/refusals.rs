@@ -84,6 +84,14 @@ pub fn account(error: &AccountError) -> Refusal {
 pub fn wave(error: &WaveError) -> Refusal {
     let (key, values) = match error {
         WaveError::EmptyName => ("refusal_empty_wave_name", vec![]),
+        WaveError::BadName => (
+            "refusal_bad_wave_name",
+            vec![("max", crate::waves::MAX_WAVE_NAME_CHARS.to_string())],
+        ),
+        // The refused text itself is not repeated: it may be anything.
+        WaveError::BadSurveyId(_) => ("refusal_bad_survey_id", vec![]),
+        // Which field of which file is wrong is for the command line (`survey check`).
+        WaveError::Definition(_) => ("refusal_broken_definition", vec![]),
         WaveError::UnknownSurvey { id, .. } => {
             ("refusal_unknown_survey", vec![("survey", id.clone())])
         }
@@ -166,6 +174,8 @@ mod tests {
             account(&AccountError::LastHr("hr1".into())),
             account(&AccountError::WrongPassword),
             wave(&WaveError::EmptyName),
+            wave(&WaveError::BadName),
+            wave(&WaveError::BadSurveyId("../x".into())),
             wave(&WaveError::UnknownSurvey {
                 id: "x".into(),
                 expected: "dir/x.toml".into(),
