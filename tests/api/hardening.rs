@@ -552,3 +552,374 @@ async fn a_large_code_batch_does_not_hold_up_a_submission() {
         assert!(latency < Duration::from_secs(1), "{latency:?}");
     }
 }
+
+/// Sends `head` and then `body` one byte every 200 ms on a raw connection; returns the
+/// status line of the answer and how long it took to arrive.
+fn trickle(port: u16, head: &str, body: &[u8]) -> (String, Duration) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let started = Instant::now();
+    stream.write_all(head.as_bytes()).expect("head");
+    let mut reply = Vec::new();
+    let mut buffer = [0u8; 4096];
+    for byte in body.iter().cycle() {
+        if started.elapsed() > Duration::from_secs(20) {
+            break;
+        }
+        if stream.write_all(&[*byte]).is_err() {
+            break;
+        }
+        match stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => {
+                reply.extend_from_slice(&buffer[..n]);
+                if reply.windows(4).any(|w| w == b"\r\n\r\n") {
+                    break;
+                }
+            }
+            Err(_) => {}
+        }
+    }
+    let reply = String::from_utf8_lossy(&reply).into_owned();
+    (
+        reply.lines().next().unwrap_or_default().to_string(),
+        started.elapsed(),
+    )
+}
+
+#[actix_web::test]
+async fn slow_requests_get_408() {
+    let app = spawn_app_with(|settings| settings.body_timeout = Duration::from_secs(1)).await;
+    let port: u16 = app
+        .address
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    let post = |path: &str| {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n"
+        )
+    };
+    let (login, survey) = (post("/login"), post("/s"));
+    let answers = actix_web::rt::task::spawn_blocking(move || {
+        [
+            trickle(port, &login, b"login=x&"),
+            trickle(port, &survey, b"code=x&"),
+            // A head that never ends: actix's client_request_timeout (5 s).
+            trickle(port, "GET / HTTP/1.1\r\nHost: x\r\n", b"X-Slow: "),
+        ]
+    })
+    .await
+    .expect("joined");
+    eprintln!("slow requests: {answers:?}");
+    for (status_line, took) in &answers[..2] {
+        assert!(status_line.starts_with("HTTP/1.1 408"), "{status_line}");
+        assert!(*took < Duration::from_secs(4), "{took:?}");
+    }
+    assert!(answers[2].0.starts_with("HTTP/1.1 408"), "{:?}", answers[2]);
+    assert!(answers[2].1 < Duration::from_secs(10), "{:?}", answers[2]);
+}
+
+#[actix_web::test]
+async fn survey_ids_name_definitions_and_nothing_else() {
+    let definitions = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        definitions.path().join("broken.toml"),
+        "secret_field = \"do not show\"\n",
+    )
+    .expect("file");
+    let dir = definitions.path().to_path_buf();
+    let app = spawn_app_with(move |settings| settings.definitions_dir = dir).await;
+    app.seed_org();
+    add_account(&app, "hr1", "hr", &[]);
+    let hr = Browser::sign_in(&app, "hr1").await;
+    let (_, page) = hr.get("/dashboard").await;
+    let csrf = csrf_token(&page);
+    let open = |survey: &str| {
+        form(&[
+            ("csrf", &csrf),
+            ("survey", survey),
+            ("name", "2026年度"),
+            ("k", "5"),
+        ])
+    };
+    let cargo_toml = format!("{}/Cargo", env!("CARGO_MANIFEST_DIR"));
+    for survey in [
+        "../../Cargo",
+        "/etc/os-release",
+        cargo_toml.as_str(),
+        "Broken",
+        "a.b",
+    ] {
+        let (status, _, page) = hr.post("/hr/waves", &open(survey)).await;
+        assert_eq!(status, 400, "{survey}");
+        assert!(
+            page.contains("調査票IDには英小文字・数字"),
+            "{survey}: {page}"
+        );
+        assert!(
+            !page.contains("[package]") && !page.contains(survey),
+            "{survey}"
+        );
+    }
+    let (status, _, page) = hr.post("/hr/waves", &open("broken")).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("定義ファイルに誤りがある"), "{page}");
+    assert!(
+        !page.contains("secret_field"),
+        "no field of the file is shown"
+    );
+    // An id in the directory, or built in, still opens a wave.
+    let (status, _, _) = hr.post("/hr/waves", &open(DEFAULT_SURVEY)).await;
+    assert_eq!(status, 303);
+    // The command line resolves ids the same way.
+    let output = crate::helpers::anshin(
+        &[
+            "--db",
+            app.db_path.to_str().expect("path"),
+            "wave",
+            "create",
+            "--survey",
+            "../Cargo",
+            "--name",
+            "x",
+        ],
+        None,
+    );
+    assert!(!output.status.success());
+    assert!(crate::helpers::stderr(&output).contains("is not an id"));
+}
+
+#[actix_web::test]
+async fn names_free_text_and_dates_are_checked_at_every_entry_point() {
+    let app = spawn_app().await;
+    let wave = closed_wave(&app).await;
+    let hr = Browser::sign_in(&app, "hr1").await;
+    let (_, page) = hr.get("/dashboard").await;
+    let csrf = csrf_token(&page);
+    let open = |name: &str| {
+        form(&[
+            ("csrf", &csrf),
+            ("survey", DEFAULT_SURVEY),
+            ("name", name),
+            ("k", "5"),
+        ])
+    };
+    for name in [
+        "x".repeat(15_000),
+        "a\u{7}b".to_string(),
+        "a\u{1b}[31m".to_string(),
+    ] {
+        let (status, _, page) = hr.post("/hr/waves", &open(&name)).await;
+        assert_eq!(status, 400);
+        assert!(page.contains("100文字以内"), "{page}");
+    }
+    let (status, _, _) = hr.post("/hr/waves", &open(&"年".repeat(100))).await;
+    assert_eq!(status, 303, "100 characters are fine");
+
+    let manager = Browser::sign_in(&app, "m1").await;
+    let (_, page) = manager.get("/dashboard").await;
+    let csrf = csrf_token(&page);
+    let plan = |owner: &str, due: &str| {
+        form(&[
+            ("csrf", &csrf),
+            ("wave", &wave.to_string()),
+            ("workplace", "T1"),
+            ("dimension", "sharing"),
+            ("action", "朝会を始める\r\n毎週月曜"),
+            ("owner", owner),
+            ("due_on", due),
+        ])
+    };
+    let (status, _, page) = manager
+        .post("/manager/plans", &plan("係長", &"9".repeat(15_000)))
+        .await;
+    assert_eq!(status, 400);
+    assert!(page.contains("期日は日付"), "{page}");
+    let (status, _, _) = manager
+        .post("/manager/plans", &plan("係長", "2027-02-30"))
+        .await;
+    assert_eq!(status, 400);
+    let (status, _, _) = manager
+        .post("/manager/plans", &plan("係長\u{0}", "2027-03-31"))
+        .await;
+    assert_eq!(status, 400);
+    let (status, _, _) = manager
+        .post("/manager/plans", &plan("係長", "2027-03-31"))
+        .await;
+    assert_eq!(status, 303);
+
+    // The command line: wave names and reporting units.
+    let db = app.db_path.to_str().expect("path");
+    let long = "x".repeat(101);
+    let output = crate::helpers::anshin(
+        &[
+            "--db",
+            db,
+            "wave",
+            "create",
+            "--survey",
+            DEFAULT_SURVEY,
+            "--name",
+            &long,
+        ],
+        None,
+    );
+    assert!(!output.status.success());
+    assert!(crate::helpers::stderr(&output).contains("at most 100 characters"));
+    let output = crate::helpers::anshin(
+        &[
+            "--db",
+            db,
+            "org",
+            "merge",
+            "--code",
+            "U1",
+            "--name",
+            "a\u{7}b",
+            "--workplace",
+            "T1",
+            "--workplace",
+            "T2",
+        ],
+        None,
+    );
+    assert!(!output.status.success());
+    assert!(crate::helpers::stderr(&output).contains("control characters"));
+}
+
+#[actix_web::test]
+async fn head_is_served_for_every_get_route_and_a_wrong_method_is_405() {
+    let app = spawn_app().await;
+    let wave = closed_wave(&app).await;
+    let hr = Browser::sign_in(&app, "hr1").await;
+    let cookie = hr.cookie().expect("session");
+    let gets = [
+        "/".to_string(),
+        "/s".into(),
+        "/s/ABCD-EFGH-JKMN-PQRS".into(),
+        "/thanks".into(),
+        "/static/app.css".into(),
+        "/healthz".into(),
+        "/login".into(),
+        "/dashboard".into(),
+        "/hr/groups?workplace=T1".into(),
+        "/hr/accounts/1".into(),
+        "/hr/audit".into(),
+        "/account".into(),
+        format!("/api/waves/{wave}/results"),
+        format!("/hr/waves/{wave}/results.csv"),
+        format!("/charts/waves/{wave}/quadrant.svg"),
+        format!("/charts/waves/{wave}/anxieties.svg"),
+        format!("/charts/waves/{wave}/heatmap.svg"),
+        "/charts/trend.svg?workplace=T1&dimension=psychological_safety".into(),
+    ];
+    for path in &gets {
+        let get = app
+            .client
+            .get(app.url(path))
+            .insert_header(("cookie", cookie.clone()))
+            .send()
+            .await
+            .expect("GET");
+        let mut head = app
+            .client
+            .head(app.url(path))
+            .insert_header(("cookie", cookie.clone()))
+            .send()
+            .await
+            .expect("HEAD");
+        assert_eq!(head.status(), get.status(), "{path}");
+        // An unknown code is the one GET that answers 404 (from the route itself).
+        if !path.starts_with("/s/") {
+            assert_ne!(head.status().as_u16(), 404, "{path}");
+        }
+        assert_eq!(
+            head.headers().get("content-type"),
+            get.headers().get("content-type"),
+            "{path}"
+        );
+        assert!(head.body().await.expect("body").is_empty(), "{path}");
+    }
+    let wrong = [
+        ("DELETE", "/login", "GET, HEAD, POST"),
+        ("PUT", "/s/ABCD-EFGH-JKMN-PQRS", "GET, HEAD, POST"),
+        ("GET", "/logout", "POST"),
+        ("HEAD", "/logout", "POST"),
+        ("POST", "/dashboard", "GET, HEAD"),
+        ("DELETE", "/hr/waves/1/close", "POST"),
+        ("PATCH", "/healthz", "GET, HEAD"),
+    ];
+    for (method, path, allowed) in wrong {
+        let method = actix_web::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut response = app
+            .client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status().as_u16(), 405, "{method} {path}");
+        let allow = response
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let mut allow: Vec<&str> = allow.split(", ").collect();
+        allow.sort_unstable();
+        assert_eq!(allow.join(", "), allowed, "{method} {path}");
+        if method != actix_web::http::Method::HEAD {
+            let page = response.body().await.expect("page");
+            assert!(
+                String::from_utf8_lossy(&page).contains("この方法（HTTPメソッド）では使えません"),
+                "{method} {path}"
+            );
+        }
+    }
+    let response = app
+        .client
+        .delete(app.url("/no-such-page"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status().as_u16(), 404);
+}
+
+/// Posts a sign-in from "another site" that names itself as this host in X-Forwarded-Host.
+async fn forged_host_post(app: &TestApp) -> (u16, String) {
+    let mut response = app
+        .client
+        .post(app.url("/login"))
+        .insert_header(("origin", "http://evil.example"))
+        .insert_header(("x-forwarded-host", "evil.example"))
+        .insert_header(("forwarded", "host=evil.example"))
+        .insert_header(("content-type", "application/x-www-form-urlencoded"))
+        .send_body("login=a&password=b&csrf=c")
+        .await
+        .expect("POST");
+    let body = response.body().await.expect("body");
+    (
+        response.status().as_u16(),
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+#[actix_web::test]
+async fn forwarding_headers_are_read_only_with_trust_proxy() {
+    let app = spawn_app().await;
+    let (status, body) = forged_host_post(&app).await;
+    assert_eq!(status, 403);
+    assert!(body.contains("cross-site form submission"), "{body}");
+    // Behind a trusted proxy (which sets them itself), they name the host.
+    let proxied = spawn_app_with(|settings| settings.trust_proxy = true).await;
+    let (status, body) = forged_host_post(&proxied).await;
+    assert!(
+        !body.contains("cross-site form submission"),
+        "{status} {body}"
+    );
+}
