@@ -3,8 +3,8 @@
 //! than deleted so that the audit log and action plans keep naming them; a session ends when
 //! its account's `session_epoch` moves on (password changed, account disabled).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use diesel::prelude::*;
 
 use crate::db::schema::{accounts, manager_scopes, workplaces};
@@ -62,31 +62,113 @@ pub enum AccountError {
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
+/// The working memory of one argon2 computation with our parameters (19 MiB), allocated once
+/// and reused: the web server keeps one per concurrent computation (`web::hashing`), so
+/// failed sign-ins cannot make the process allocate and keep memory for each attempt.
+pub struct HashMemory(Vec<Block>);
+
+impl HashMemory {
+    pub fn new() -> Self {
+        HashMemory(vec![Block::default(); Params::DEFAULT.block_count()])
+    }
+}
+
+impl Default for HashMemory {
+    fn default() -> Self {
+        HashMemory::new()
+    }
+}
+
 /// An argon2id hash in PHC string form (salt and parameters included).
 pub fn hash_password(password: &str) -> Result<String, AccountError> {
+    hash_password_in(&mut HashMemory::new(), password)
+}
+
+/// [`hash_password`] computed in `memory`.
+pub fn hash_password_in(memory: &mut HashMemory, password: &str) -> Result<String, AccountError> {
+    let failed = |e: &dyn std::fmt::Display| AccountError::Hash(e.to_string());
     let mut salt_bytes = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut salt_bytes);
-    let salt =
-        SaltString::encode_b64(&salt_bytes).map_err(|e| AccountError::Hash(e.to_string()))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| AccountError::Hash(e.to_string()))
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| failed(&e))?;
+    let argon2 = Argon2::default();
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    argon2
+        .hash_password_into_with_memory(password.as_bytes(), &salt_bytes, &mut out, &mut memory.0)
+        .map_err(|e| failed(&e))?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(argon2.params()).map_err(|e| failed(&e))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(|e| failed(&e))?),
+    };
+    Ok(hash.to_string())
 }
 
 pub fn verify_password(password: &str, stored_hash: &str) -> bool {
-    PasswordHash::new(stored_hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    verify_password_in(&mut HashMemory::new(), password, stored_hash)
+}
+
+/// [`verify_password`] computed in `memory` (a hash with more memory than ours, which Anshin
+/// never writes, gets its own for that one check).
+pub fn verify_password_in(memory: &mut HashMemory, password: &str, stored_hash: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored_hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Some(expected), Some(salt)) = (
+        Algorithm::try_from(parsed.algorithm),
+        parsed.hash,
+        parsed.salt,
+    ) else {
+        return false;
+    };
+    let Ok(version) = parsed.version.map_or(Ok(Version::V0x13), Version::try_from) else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    let mut salt_buffer = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buffer) else {
+        return false;
+    };
+    let mut out = [0u8; Output::MAX_LENGTH];
+    let Some(out) = out.get_mut(..expected.len()) else {
+        return false;
+    };
+    let argon2 = Argon2::new(algorithm, version, params);
+    let computed = match memory.0.get_mut(..argon2.params().block_count()) {
+        Some(blocks) => {
+            argon2.hash_password_into_with_memory(password.as_bytes(), salt, out, blocks)
+        }
+        None => argon2.hash_password_into(password.as_bytes(), salt, out),
+    };
+    // `Output`'s comparison takes constant time.
+    computed.is_ok() && Output::new(out).is_ok_and(|output| output == expected)
 }
 
 /// Creates an account; a manager is scoped to the given workplaces (and their subtrees).
 pub fn add_user(
     conn: &mut SqliteConnection,
+    login: &str,
+    role: Role,
+    password: &str,
+    workplace_codes: &[String],
+) -> Result<i32, AccountError> {
+    add_user_in(
+        conn,
+        &mut HashMemory::new(),
+        login,
+        role,
+        password,
+        workplace_codes,
+    )
+}
+
+/// [`add_user`], hashing in `memory`.
+pub fn add_user_in(
+    conn: &mut SqliteConnection,
+    memory: &mut HashMemory,
     login: &str,
     role: Role,
     password: &str,
@@ -100,7 +182,7 @@ pub fn add_user(
     }
     check_password(password)?;
     check_scope(role, workplace_codes)?;
-    let password_hash = hash_password(password)?;
+    let password_hash = hash_password_in(memory, password)?;
     conn.immediate_transaction(|conn| {
         let taken: i64 = accounts::table
             .filter(accounts::login.eq(login))
@@ -190,8 +272,18 @@ pub fn set_password(
     login: &str,
     password: &str,
 ) -> Result<i32, AccountError> {
+    set_password_in(conn, &mut HashMemory::new(), login, password)
+}
+
+/// [`set_password`], hashing in `memory`.
+pub fn set_password_in(
+    conn: &mut SqliteConnection,
+    memory: &mut HashMemory,
+    login: &str,
+    password: &str,
+) -> Result<i32, AccountError> {
     check_password(password)?;
-    let password_hash = hash_password(password)?;
+    let password_hash = hash_password_in(memory, password)?;
     conn.immediate_transaction(|conn| {
         let (id, _) = find_enabled(conn, login)?;
         Ok(diesel::update(accounts::table.find(id))
@@ -207,6 +299,7 @@ pub fn set_password(
 /// The owner's own password change: the current password must be right.
 pub fn change_own_password(
     conn: &mut SqliteConnection,
+    memory: &mut HashMemory,
     account_id: i32,
     current: &str,
     new: &str,
@@ -215,10 +308,10 @@ pub fn change_own_password(
         .find(account_id)
         .select((accounts::login, accounts::password_hash))
         .first(conn)?;
-    if !verify_password(current, &hash) {
+    if !verify_password_in(memory, current, &hash) {
         return Err(AccountError::WrongPassword);
     }
-    set_password(conn, &login, new)
+    set_password_in(conn, memory, &login, new)
 }
 
 /// Replaces a manager's workplaces (a transfer). Takes effect at the manager's next request.
@@ -334,15 +427,10 @@ pub fn summary(conn: &mut SqliteConnection, id: i32) -> QueryResult<Option<Accou
     Ok(list(conn)?.into_iter().find(|account| account.id == id))
 }
 
-/// An argon2id hash of a random password nobody knows, checked for unknown logins.
-fn unknown_login_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| {
-        let mut password = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rng(), &mut password);
-        hash_password(&hex::encode(password)).unwrap_or_default()
-    })
-}
+/// An argon2id hash (our parameters) of a random password that was thrown away: an unknown
+/// login is checked against it, so it costs the same argon2 time as a known one.
+const UNKNOWN_LOGIN_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$JehF6NFvMtkcXe1dWaNk4w$QWsMTSgxX0z0X4ySO40EUynS5bTNUAgOtguIoFxAexA";
 
 /// Who signed in: the account and the session epoch the session must carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -351,12 +439,33 @@ pub struct SignIn {
     pub epoch: i32,
 }
 
-/// Checks a login and password; `None` for an unknown or disabled login or a wrong password.
-pub fn authenticate(
-    conn: &mut SqliteConnection,
-    login: &str,
-    password: &str,
-) -> QueryResult<Option<SignIn>> {
+/// What a sign-in checks a password against: the account's hash, or for an unknown login
+/// [`UNKNOWN_LOGIN_HASH`]. Looking it up is quick; [`Credentials::check`] is the argon2 work.
+pub struct Credentials {
+    /// The account (id, session epoch, enabled) if the login exists.
+    account: Option<(i32, i32, bool)>,
+    hash: String,
+}
+
+impl Credentials {
+    /// The account the login names, enabled or not.
+    pub fn account_id(&self) -> Option<i32> {
+        self.account.map(|(id, _, _)| id)
+    }
+
+    /// `Some` only for an enabled account and the right password. A disabled account or an
+    /// unknown login costs the same argon2 time and fails like a wrong password.
+    pub fn check(&self, memory: &mut HashMemory, password: &str) -> Option<SignIn> {
+        let verified = verify_password_in(memory, password, &self.hash);
+        match self.account {
+            Some((account_id, epoch, true)) if verified => Some(SignIn { account_id, epoch }),
+            _ => None,
+        }
+    }
+}
+
+/// The credentials of a login (see [`Credentials`]).
+pub fn credentials(conn: &mut SqliteConnection, login: &str) -> QueryResult<Credentials> {
     let found: Option<(i32, String, Option<String>, i32)> = accounts::table
         .filter(accounts::login.eq(login))
         .select((
@@ -367,18 +476,48 @@ pub fn authenticate(
         ))
         .first(conn)
         .optional()?;
-    match found {
-        // A disabled account costs the same argon2 time and fails like a wrong password.
-        Some((account_id, hash, disabled_on, epoch)) => Ok((verify_password(password, &hash)
-            && disabled_on.is_none())
-        .then_some(SignIn { account_id, epoch })),
-        None => {
-            // Spend the same argon2 time on an unknown login, so timing does not tell which
-            // logins exist.
-            let _ = verify_password(password, unknown_login_hash());
-            Ok(None)
-        }
-    }
+    Ok(match found {
+        Some((id, hash, disabled_on, epoch)) => Credentials {
+            account: Some((id, epoch, disabled_on.is_none())),
+            hash,
+        },
+        None => Credentials {
+            account: None,
+            hash: UNKNOWN_LOGIN_HASH.to_string(),
+        },
+    })
+}
+
+/// Checks a login and password; `None` for an unknown or disabled login or a wrong password.
+pub fn authenticate(
+    conn: &mut SqliteConnection,
+    login: &str,
+    password: &str,
+) -> QueryResult<Option<SignIn>> {
+    Ok(credentials(conn, login)?.check(&mut HashMemory::new(), password))
+}
+
+/// Ends every session of an account that still carries `signed_in`'s epoch (signing out ends
+/// the session everywhere: a copy of the cookie stops working too). A session whose epoch has
+/// already moved on changes nothing, so an old cookie cannot sign anyone else out.
+pub fn end_sessions(conn: &mut SqliteConnection, signed_in: SignIn) -> QueryResult<bool> {
+    let changed = diesel::update(
+        accounts::table
+            .find(signed_in.account_id)
+            .filter(accounts::session_epoch.eq(signed_in.epoch)),
+    )
+    .set(accounts::session_epoch.eq(accounts::session_epoch + 1))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// A login's name as stored, if an account has it.
+pub fn login_of(conn: &mut SqliteConnection, account_id: i32) -> QueryResult<Option<String>> {
+    accounts::table
+        .find(account_id)
+        .select(accounts::login)
+        .first(conn)
+        .optional()
 }
 
 /// Loads a signed-in account with its visible workplaces; `None` if it is disabled or the
@@ -462,5 +601,37 @@ mod tests {
         assert!(verify_password("correct horse battery", &first));
         assert!(!verify_password("wrong horse battery", &first));
         assert!(!verify_password("anything", "not a hash"));
+    }
+
+    #[test]
+    fn reused_memory_gives_the_same_hashes_as_the_argon2_crate() {
+        use argon2::password_hash::PasswordVerifier;
+        let mut memory = HashMemory::new();
+        let ours = hash_password_in(&mut memory, "correct horse battery").expect("hash");
+        let parsed = PasswordHash::new(&ours).expect("PHC string");
+        assert!(Argon2::default()
+            .verify_password(b"correct horse battery", &parsed)
+            .is_ok());
+        assert!(verify_password_in(
+            &mut memory,
+            "correct horse battery",
+            &ours
+        ));
+        assert!(!verify_password_in(
+            &mut memory,
+            "correct horse batterz",
+            &ours
+        ));
+    }
+
+    #[test]
+    fn the_unknown_login_hash_has_our_parameters() {
+        let ours = PasswordHash::new(UNKNOWN_LOGIN_HASH).expect("PHC string");
+        let reference = hash_password("anything at all").expect("hash");
+        let reference = PasswordHash::new(&reference).expect("PHC string");
+        assert_eq!(ours.algorithm, reference.algorithm);
+        assert_eq!(ours.version, reference.version);
+        assert_eq!(ours.params, reference.params);
+        assert_eq!(ours.hash.map(|h| h.len()), reference.hash.map(|h| h.len()));
     }
 }

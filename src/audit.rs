@@ -52,6 +52,29 @@ pub fn record(
     action: &str,
     detail: &str,
 ) -> QueryResult<()> {
+    record_for(conn, Some(account_id), action, detail)
+}
+
+/// Failed sign-ins and lockouts. The detail names the login only when it is an account's:
+/// a login that names no account is not recorded (it may be a password typed into the wrong
+/// field). Never a password.
+pub fn record_sign_in(
+    conn: &mut SqliteConnection,
+    account: Option<(i32, &str)>,
+    action: &str,
+) -> QueryResult<()> {
+    match account {
+        Some((id, login)) => record_for(conn, Some(id), action, login),
+        None => record_for(conn, None, action, "(no such login)"),
+    }
+}
+
+fn record_for(
+    conn: &mut SqliteConnection,
+    account_id: Option<i32>,
+    action: &str,
+    detail: &str,
+) -> QueryResult<()> {
     let at = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();

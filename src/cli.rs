@@ -93,6 +93,9 @@ pub struct ServerArgs {
     /// HTTP worker threads (0 = one per core).
     #[arg(long, env = "ANSHIN_WORKERS", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=64))]
     pub workers: u16,
+    /// Hours a dashboard session lasts at most after sign-in, however active.
+    #[arg(long, env = "ANSHIN_SESSION_HOURS", default_value_t = crate::settings::DEFAULT_SESSION_HOURS, value_parser = clap::value_parser!(u16).range(1..=720))]
+    pub session_hours: u16,
 }
 
 #[derive(Debug, Args)]
@@ -433,6 +436,8 @@ fn server_settings(db_path: &Path, args: &ServerArgs) -> anyhow::Result<Settings
     }
     settings.workers = usize::from(args.workers);
     settings.secure_cookies = args.secure_cookies;
+    settings.session_lifetime =
+        std::time::Duration::from_secs(u64::from(args.session_hours) * 3600);
     Ok(settings)
 }
 

@@ -204,11 +204,15 @@ pub fn write_codes(
 ) -> csv::Result<()> {
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(["workplace", "code", "url"])?;
+    // Every cell is text: through `text_cell`, so a workplace code such as `=HYPERLINK(…)`
+    // reaches Excel as text, not as a formula.
+    let workplace_code = crate::csv_safe::text_cell(workplace_code);
     for code in codes {
+        let url = invitation_url(base_url, code);
         writer.write_record([
-            workplace_code,
-            code.display_form().as_str(),
-            &invitation_url(base_url, code),
+            workplace_code.as_ref(),
+            crate::csv_safe::text_cell(&code.display_form()).as_ref(),
+            crate::csv_safe::text_cell(&url).as_ref(),
         ])?;
     }
     writer.flush()?;

@@ -8,6 +8,7 @@ pub mod charts;
 pub mod cli;
 pub mod codes;
 pub mod collection;
+pub mod csv_safe;
 pub mod db;
 pub mod demo;
 pub mod i18n;

@@ -1,6 +1,7 @@
 //! Runtime configuration, built once from flags and environment and passed in (no globals).
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::aggregation::guard::Thresholds;
 
@@ -23,7 +24,15 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// HTTP worker threads; 0 = one per core.
     pub workers: usize,
+    /// A dashboard session ends this long after sign-in, however active (on top of the
+    /// 30-minute idle timeout).
+    pub session_lifetime: Duration,
+    /// A request body must arrive within this time after the request's head (408 otherwise).
+    pub body_timeout: Duration,
 }
+
+/// Default of [`Settings::session_lifetime`], in hours.
+pub const DEFAULT_SESSION_HOURS: u16 = 12;
 
 impl Settings {
     /// Defaults for a database path: the secret sits beside the database, templates and
@@ -40,6 +49,8 @@ impl Settings {
             trust_proxy: false,
             secure_cookies: false,
             workers: 0,
+            session_lifetime: Duration::from_secs(u64::from(DEFAULT_SESSION_HOURS) * 3600),
+            body_timeout: Duration::from_secs(15),
         }
     }
 }

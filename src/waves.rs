@@ -80,6 +80,13 @@ pub enum WaveError {
     StillOpen(i32),
     #[error("the wave name must not be empty")]
     EmptyName,
+    #[error("the wave name must be at most {MAX_WAVE_NAME_CHARS} characters, without control characters")]
+    BadName,
+    #[error(
+        "survey id {0:?} is not an id: lower-case letters, digits, '-' and '_', \
+         starting with a letter or digit, at most 64"
+    )]
+    BadSurveyId(String),
     #[error("{0}")]
     ReportingUnit(#[from] crate::org::UnitError),
     #[error(
@@ -95,11 +102,28 @@ pub enum WaveError {
     Database(#[from] diesel::result::Error),
 }
 
+/// Longest wave name (it is shown in charts, tables and every row of the results CSV).
+pub const MAX_WAVE_NAME_CHARS: usize = 100;
+
+/// Whether `id` is a survey id: `^[a-z0-9][a-z0-9_-]{0,63}$`. Only such an id is looked up,
+/// so a path (`../x`, `/etc/x`) never reaches the file system.
+pub fn is_survey_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && id.len() <= 64
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
 /// Finds the definition text for a survey id: `DIR/ID.toml`, else the built-in copy.
 pub fn definition_source(
     definitions_dir: &Path,
     survey_id: &str,
 ) -> Result<(String, String), WaveError> {
+    if !is_survey_id(survey_id) {
+        return Err(WaveError::BadSurveyId(survey_id.to_string()));
+    }
     let path = definitions_dir.join(format!("{survey_id}.toml"));
     if let Ok(text) = std::fs::read_to_string(&path) {
         return Ok((text, path.display().to_string()));
@@ -138,6 +162,9 @@ pub fn create(
     let name = name.trim();
     if name.is_empty() {
         return Err(WaveError::EmptyName);
+    }
+    if name.chars().count() > MAX_WAVE_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(WaveError::BadName);
     }
     let definition = SurveyDefinition::parse(definition_text, origin)?;
     let cut = match (&definition.quadrant.threshold, baseline) {
@@ -347,5 +374,36 @@ impl DefinitionCache {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .insert(wave_id, form.clone());
         Ok(form)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_ids_are_looked_up_as_survey_definitions() {
+        for id in ["workplace-climate", "a", "2026_pulse", &"x".repeat(64)] {
+            assert!(is_survey_id(id), "{id}");
+        }
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("survey-definitions");
+        for id in [
+            "",
+            "../Cargo",
+            "../../etc/passwd",
+            "/etc/x",
+            "Workplace",
+            "-x",
+            "_x",
+            "a.b",
+            "a b",
+            &"x".repeat(65),
+        ] {
+            assert!(!is_survey_id(id), "{id}");
+            assert!(
+                matches!(definition_source(&dir, id), Err(WaveError::BadSurveyId(_))),
+                "{id}"
+            );
+        }
     }
 }

@@ -48,14 +48,16 @@ pub fn write_csv(results: &WaveResults, out: &mut impl Write) -> std::io::Result
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(CSV_HEADER)?;
     for group in &results.groups {
+        // Text from people (names, codes, the wave's name) through `text_cell`; numbers and
+        // our own keywords as they are (see `csv_safe`).
         let base = [
             results.wave.to_string(),
-            results.wave_name.clone(),
+            text(&results.wave_name),
             level_name(group.level).to_string(),
-            group.workplace.clone().unwrap_or_default(),
-            group.name.clone(),
-            group.parent.clone().unwrap_or_default(),
-            group.job_level.clone().unwrap_or_default(),
+            text(group.workplace.as_deref().unwrap_or_default()),
+            text(&group.name),
+            text(group.parent.as_deref().unwrap_or_default()),
+            text(group.job_level.as_deref().unwrap_or_default()),
             group.suppressed.to_string(),
             opt(group.n),
         ];
@@ -91,8 +93,8 @@ pub fn write_csv(results: &WaveResults, out: &mut impl Write) -> std::io::Result
             let mut row: Vec<String> = base.to_vec();
             let change = score.change;
             row.extend([
-                dimension.id.clone(),
-                dimension.name_ja.clone(),
+                text(&dimension.id),
+                text(&dimension.name_ja),
                 opt(score.n),
                 fixed(Some(score.mean)),
                 fixed(score.sd),
@@ -139,6 +141,10 @@ fn certainty_name(certainty: Certainty) -> &'static str {
         Certainty::Certain => "certain",
         Certainty::Borderline => "borderline",
     }
+}
+
+fn text(cell: &str) -> String {
+    crate::csv_safe::text_cell(cell).into_owned()
 }
 
 fn opt(value: Option<u32>) -> String {

@@ -21,6 +21,13 @@ pub struct ReportingUnit {
 pub enum UnitError {
     #[error("a reporting unit needs a code and a name")]
     MissingName,
+    #[error(
+        "a reporting unit's code has at most {} and its name at most {} characters, \
+         without control characters",
+        super::MAX_CODE_CHARS,
+        super::MAX_NAME_CHARS
+    )]
+    BadText,
     #[error("code {0:?} is already used by a workplace or another unit")]
     CodeTaken(String),
     #[error("no reporting unit has the code {0:?}")]
@@ -61,6 +68,10 @@ pub fn add_unit(
     let (code, name) = (code.trim(), name.trim());
     if code.is_empty() || name.is_empty() {
         return Err(UnitError::MissingName);
+    }
+    let fits = |text: &str, max| text.chars().count() <= max && !text.chars().any(char::is_control);
+    if !fits(code, super::MAX_CODE_CHARS) || !fits(name, super::MAX_NAME_CHARS) {
+        return Err(UnitError::BadText);
     }
     let distinct: HashSet<&String> = member_codes.iter().collect();
     if distinct.len() < 2 {

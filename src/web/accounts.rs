@@ -16,17 +16,16 @@ use crate::accounts::{self, Account, AccountError, AccountSummary, Role};
 use crate::i18n::Lang;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/hr/users", web::post().to(add_account))
-        .route("/hr/accounts/{id}", web::get().to(account_page))
-        .route(
-            "/hr/accounts/{id}/workplaces",
-            web::post().to(set_workplaces),
-        )
-        .route("/hr/accounts/{id}/password", web::post().to(reset_password))
-        .route("/hr/accounts/{id}/disable", web::post().to(disable))
-        .route("/hr/audit", web::get().to(audit_log))
-        .route("/account", web::get().to(own_account_page))
-        .route("/account/password", web::post().to(change_own_password));
+    cfg.service(web::resource("/hr/users").route(web::post().to(add_account)));
+    cfg.service(web::resource("/hr/accounts/{id}").route(web::get().to(account_page)));
+    cfg.service(
+        web::resource("/hr/accounts/{id}/workplaces").route(web::post().to(set_workplaces)),
+    );
+    cfg.service(web::resource("/hr/accounts/{id}/password").route(web::post().to(reset_password)));
+    cfg.service(web::resource("/hr/accounts/{id}/disable").route(web::post().to(disable)));
+    cfg.service(web::resource("/hr/audit").route(web::get().to(audit_log)));
+    cfg.service(web::resource("/account").route(web::get().to(own_account_page)));
+    cfg.service(web::resource("/account/password").route(web::post().to(change_own_password)));
 }
 
 /// A domain refusal becomes a 400 with its reason; storage trouble stays a 503.
@@ -78,8 +77,9 @@ async fn add_account(
         let workplaces = workplace_codes(&form.workplaces);
         let detail = format!("{login} ({})", role.as_str());
         state
-            .with_conn(move |conn| {
-                accounts::add_user(conn, &login, role, &password, &workplaces).map_err(refusal)
+            .with_argon2(move |conn, memory| {
+                accounts::add_user_in(conn, memory, &login, role, &password, &workplaces)
+                    .map_err(refusal)
             })
             .await?;
         audit(&state, account.id, "add account", detail).await?;
@@ -185,7 +185,9 @@ async fn reset_password(
         let (account, target) = hr_and_target(&state, &session, &form.csrf, id).await?;
         let (login, password) = (target.login.clone(), form.password.clone());
         let epoch = state
-            .with_conn(move |conn| accounts::set_password(conn, &login, &password).map_err(refusal))
+            .with_argon2(move |conn, memory| {
+                accounts::set_password_in(conn, memory, &login, &password).map_err(refusal)
+            })
             .await?;
         // The account's other sessions end; HR resetting their own keeps this one.
         if target.id == account.id {
@@ -360,15 +362,49 @@ async fn change_own_password(
         if form.new != form.confirm {
             return Ok(refuse("password_mismatch"));
         }
+        // The current password is a password check like a sign-in: it counts toward the
+        // same throttle (the account's login and the client address).
+        let ip = super::security::client_address(&req, state.settings.trust_proxy);
+        let Some(attempt) = state.login_throttle.reserve(&account.login, ip) else {
+            return Ok(render_own_account(
+                &state,
+                &session,
+                lang,
+                &view,
+                Some(("login_throttled", StatusCode::TOO_MANY_REQUESTS)),
+            ));
+        };
         let (id, current, new) = (account.id, form.current.clone(), form.new.clone());
         let changed = state
-            .with_conn(move |conn| Ok(accounts::change_own_password(conn, id, &current, &new)))
-            .await?;
+            .with_argon2(move |conn, memory| {
+                Ok(accounts::change_own_password(
+                    conn, memory, id, &current, &new,
+                ))
+            })
+            .await;
         let epoch = match changed {
-            Ok(epoch) => epoch,
-            Err(AccountError::WrongPassword) => return Ok(refuse("password_wrong")),
-            Err(AccountError::WeakPassword) => return Ok(refuse("password_weak")),
-            Err(other) => return Err(refusal(other)),
+            Ok(Ok(epoch)) => {
+                state.login_throttle.release(attempt);
+                epoch
+            }
+            Ok(Err(AccountError::WrongPassword)) => {
+                let lockout = state.login_throttle.failed(attempt);
+                let failed = Some((account.id, account.login.clone()));
+                super::auth::audit_failure(&state, failed, "wrong current password", lockout).await;
+                return Ok(refuse("password_wrong"));
+            }
+            Ok(Err(other)) => {
+                // The current password was right (or never checked): it does not count.
+                state.login_throttle.release(attempt);
+                return match other {
+                    AccountError::WeakPassword => Ok(refuse("password_weak")),
+                    other => Err(refusal(other)),
+                };
+            }
+            Err(error) => {
+                state.login_throttle.release(attempt);
+                return Err(error);
+            }
         };
         session
             .renew_epoch(epoch)

@@ -17,8 +17,8 @@ use crate::aggregation::{export, load, GroupLevel, WaveResults};
 use crate::collection::writer::AuditRow;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/waves/{id}/results", web::get().to(results_json))
-        .route("/hr/waves/{id}/results.csv", web::get().to(results_csv));
+    cfg.service(web::resource("/api/waves/{id}/results").route(web::get().to(results_json)));
+    cfg.service(web::resource("/hr/waves/{id}/results.csv").route(web::get().to(results_csv)));
 }
 
 /// Keeps only what `account` may see: everything for HR; for a manager the organisation's

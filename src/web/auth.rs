@@ -11,9 +11,12 @@ use crate::accounts::{self, Account};
 use crate::i18n::Lang;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/login", web::get().to(login_page))
-        .route("/login", web::post().to(sign_in))
-        .route("/logout", web::post().to(sign_out));
+    cfg.service(
+        web::resource("/login")
+            .route(web::get().to(login_page))
+            .route(web::post().to(sign_in)),
+    );
+    cfg.service(web::resource("/logout").route(web::post().to(sign_out)));
 }
 
 #[derive(Deserialize)]
@@ -118,11 +121,9 @@ async fn sign_in(
         return state.pages.error(lang, &AppError::Forbidden);
     }
     let login = form.login.trim().to_string();
-    let throttle_key = login.to_lowercase();
     let ip = super::security::client_address(&req, state.settings.trust_proxy);
-    if state.login_throttle.is_blocked(&throttle_key)
-        || ip.is_some_and(|ip| state.login_ip_throttle.is_blocked(&ip))
-    {
+    // Counted before the password is checked, so concurrent attempts cannot outrun the limit.
+    let Some(attempt) = state.login_throttle.reserve(&login, ip) else {
         return render_login(
             &state,
             lang,
@@ -130,18 +131,27 @@ async fn sign_in(
             StatusCode::TOO_MANY_REQUESTS,
             Some("login_throttled"),
         );
-    }
+    };
     let password = form.password.clone();
     let checked_login = login.clone();
     let verified = state
-        .with_conn(move |conn| {
-            accounts::authenticate(conn, &checked_login, &password).map_err(AppError::unavailable)
+        .with_argon2(move |conn, memory| {
+            let credentials =
+                accounts::credentials(conn, &checked_login).map_err(AppError::unavailable)?;
+            Ok((
+                credentials.account_id(),
+                credentials.check(memory, &password),
+            ))
         })
         .await;
     match verified {
-        Ok(Some(signed_in)) => {
+        Ok((_, Some(signed_in))) => {
+            state.login_throttle.release(attempt);
             let account_id = signed_in.account_id;
-            if session.sign_in(signed_in).is_err() {
+            if session
+                .sign_in(signed_in, state.settings.session_lifetime)
+                .is_err()
+            {
                 return state
                     .pages
                     .error(lang, &AppError::internal("cannot write the session"));
@@ -156,11 +166,10 @@ async fn sign_in(
                 .await;
             redirect("/dashboard")
         }
-        Ok(None) => {
-            state.login_throttle.record_failure(throttle_key);
-            if let Some(ip) = ip {
-                state.login_ip_throttle.record_failure(ip);
-            }
+        Ok((account_id, None)) => {
+            let lockout = state.login_throttle.failed(attempt);
+            let account = account_id.map(|id| (id, login));
+            audit_failure(&state, account, "failed sign-in", lockout).await;
             render_login(
                 &state,
                 lang,
@@ -169,20 +178,79 @@ async fn sign_in(
                 Some("login_failed"),
             )
         }
-        Err(error) => state.pages.error(lang, &error),
+        Err(error) => {
+            // Never checked (busy, or the database did not answer): it does not count.
+            state.login_throttle.release(attempt);
+            state.pages.error(lang, &error)
+        }
     }
 }
 
+/// Audits a failed password check (a sign-in, or the current password of a password change)
+/// and the lockout it caused. A failed audit write is logged; it does not change the answer.
+pub async fn audit_failure(
+    state: &web::Data<AppState>,
+    account: Option<(i32, String)>,
+    action: &'static str,
+    lockout: super::throttle::Lockout,
+) {
+    let written = state
+        .with_conn(move |conn| {
+            let account = account.as_ref().map(|(id, login)| (*id, login.as_str()));
+            let mut record = |action| {
+                crate::audit::record_sign_in(conn, account, action).map_err(AppError::unavailable)
+            };
+            record(action)?;
+            if lockout.login {
+                record("sign-in locked")?;
+            }
+            if lockout.address {
+                record("sign-ins from one address locked")?;
+            }
+            Ok(())
+        })
+        .await;
+    if let Err(error) = written {
+        tracing::warn!(%error, "a failed sign-in could not be audited");
+    }
+}
+
+/// Signing out ends the session everywhere: the account's session epoch moves on, so a copy
+/// of this cookie (or the account's sessions in other browsers) no longer signs anyone in.
 async fn sign_out(
     state: web::Data<AppState>,
     req: HttpRequest,
     session: TypedSession,
     form: web::Form<CsrfForm>,
 ) -> HttpResponse {
+    let lang = language(&req, None);
     if !session.csrf_matches(&form.csrf) {
-        return state
-            .pages
-            .error(language(&req, None), &AppError::Forbidden);
+        return state.pages.error(lang, &AppError::Forbidden);
+    }
+    if let Some(signed_in) = session.signed_in() {
+        let ended = state
+            .with_conn(move |conn| {
+                accounts::end_sessions(conn, signed_in).map_err(AppError::unavailable)
+            })
+            .await;
+        match ended {
+            Ok(true) => {
+                let _ = state
+                    .writer
+                    .audit(crate::collection::writer::AuditRow {
+                        account_id: signed_in.account_id,
+                        action: "sign out",
+                        detail: String::new(),
+                    })
+                    .await;
+            }
+            Ok(false) => {}
+            // The cookie goes, but copies of it would live on: say so.
+            Err(error) => {
+                session.sign_out();
+                return state.pages.error(lang, &error);
+            }
+        }
     }
     session.sign_out();
     redirect("/login")

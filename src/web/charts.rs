@@ -13,10 +13,10 @@ use crate::accounts::{Account, Role};
 use crate::charts::{self, Others, QuadrantOptions};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/charts/waves/{id}/quadrant.svg", web::get().to(quadrant))
-        .route("/charts/waves/{id}/anxieties.svg", web::get().to(anxieties))
-        .route("/charts/waves/{id}/heatmap.svg", web::get().to(heatmap))
-        .route("/charts/trend.svg", web::get().to(trend));
+    cfg.service(web::resource("/charts/waves/{id}/quadrant.svg").route(web::get().to(quadrant)));
+    cfg.service(web::resource("/charts/waves/{id}/anxieties.svg").route(web::get().to(anxieties)));
+    cfg.service(web::resource("/charts/waves/{id}/heatmap.svg").route(web::get().to(heatmap)));
+    cfg.service(web::resource("/charts/trend.svg").route(web::get().to(trend)));
 }
 
 #[derive(Deserialize)]

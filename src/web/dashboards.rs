@@ -20,9 +20,9 @@ use crate::survey::AvoidedBehaviour;
 use crate::waves::Wave;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/dashboard", web::get().to(dashboard))
-        .route("/hr/groups", web::get().to(drill_down))
-        .route("/manager/plans", web::post().to(save_plan));
+    cfg.service(web::resource("/dashboard").route(web::get().to(dashboard)));
+    cfg.service(web::resource("/hr/groups").route(web::get().to(drill_down)));
+    cfg.service(web::resource("/manager/plans").route(web::post().to(save_plan)));
 }
 
 async fn dashboard(
@@ -523,6 +523,36 @@ struct PlanForm {
 
 const MAX_PLAN_CHARS: usize = 500;
 
+/// A plan's action, owner and due date as stored, or the message key of what is wrong: the
+/// action and the owner are required, at most 500 characters, without control characters
+/// (the action may have line breaks); the due date is empty or a real `YYYY-MM-DD` date.
+fn check_plan(
+    action: &str,
+    owner: &str,
+    due_on: Option<&str>,
+) -> Result<(String, String, Option<String>), &'static str> {
+    let (action, owner) = (action.trim(), owner.trim());
+    let fits = |text: &str, line_breaks: bool| {
+        !text.is_empty()
+            && text.chars().count() <= MAX_PLAN_CHARS
+            && !text
+                .chars()
+                .any(|c| c.is_control() && !(line_breaks && matches!(c, '\n' | '\r')))
+    };
+    if !fits(action, true) || !fits(owner, false) {
+        return Err("plan_invalid");
+    }
+    let due_on = match due_on.map(str::trim).filter(|d| !d.is_empty()) {
+        None => None,
+        Some(due) => {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            let date = time::Date::parse(due, &format).map_err(|_| "plan_bad_due")?;
+            Some(date.format(&format).map_err(|_| "plan_bad_due")?)
+        }
+    };
+    Ok((action.to_string(), owner.to_string(), due_on))
+}
+
 /// Records an action plan for one of the manager's own workplaces.
 async fn save_plan(
     state: web::Data<AppState>,
@@ -539,23 +569,20 @@ async fn save_plan(
         if account.role != Role::Manager || !account.own_workplaces.contains(&form.workplace) {
             return Err(AppError::Forbidden);
         }
-        let action = form.action.trim().to_string();
-        let owner = form.owner.trim().to_string();
-        let valid = !action.is_empty()
-            && !owner.is_empty()
-            && action.chars().count() <= MAX_PLAN_CHARS
-            && owner.chars().count() <= MAX_PLAN_CHARS;
-        if !valid {
-            return manager_page(&state, &session, &account, lang, Some("plan_invalid"))
-                .await
-                .map(|mut page| {
-                    *page.status_mut() = StatusCode::BAD_REQUEST;
-                    page
-                });
-        }
+        let (action, owner, due_on) =
+            match check_plan(&form.action, &form.owner, form.due_on.as_deref()) {
+                Ok(plan) => plan,
+                Err(message) => {
+                    return manager_page(&state, &session, &account, lang, Some(message))
+                        .await
+                        .map(|mut page| {
+                            *page.status_mut() = StatusCode::BAD_REQUEST;
+                            page
+                        });
+                }
+            };
         let (wave, workplace, dimension) =
             (form.wave, form.workplace.clone(), form.dimension.clone());
-        let due_on = form.due_on.clone().filter(|d| !d.trim().is_empty());
         let account_id = account.id;
         state
             .with_conn(move |conn| {
@@ -598,4 +625,42 @@ async fn save_plan(
     }
     .await;
     result.unwrap_or_else(|error| page_error(&state, lang, error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_are_bounded_text_and_a_real_due_date() {
+        assert_eq!(
+            check_plan(" 朝会を始める\r\n毎週 ", "係長", Some("2027-03-31")),
+            Ok((
+                "朝会を始める\r\n毎週".to_string(),
+                "係長".to_string(),
+                Some("2027-03-31".to_string())
+            ))
+        );
+        assert_eq!(check_plan("a", "b", Some(" ")).map(|p| p.2), Ok(None));
+        for (action, owner) in [
+            ("", "b"),
+            ("a", ""),
+            ("a\u{0}b", "b"),
+            ("a", "b\nc"),
+            (&"x".repeat(501), "b"),
+        ] {
+            assert_eq!(
+                check_plan(action, owner, None),
+                Err("plan_invalid"),
+                "{action:?}"
+            );
+        }
+        for due in ["2027-02-30", "tomorrow", "2027-3-1", &"9".repeat(15_000)] {
+            assert_eq!(
+                check_plan("a", "b", Some(due)),
+                Err("plan_bad_due"),
+                "{due}"
+            );
+        }
+    }
 }

@@ -17,11 +17,15 @@ use crate::codes::{self, IssueRequest};
 
 /// Slips on one printed sheet request at most (a larger batch: use the CSV or the CLI).
 const MAX_SHEET_CODES: usize = 1_000;
+/// Codes one dashboard request issues at most, as CSV: a batch is stored in one write
+/// transaction, and a staff member's submission must not wait long behind it. Larger batches:
+/// `anshin codes issue` on the command line.
+pub const MAX_DASHBOARD_CODES: usize = 2_000;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/hr/waves", web::post().to(create_wave))
-        .route("/hr/waves/{id}/close", web::post().to(close_wave))
-        .route("/hr/waves/{id}/codes", web::post().to(issue_codes));
+    cfg.service(web::resource("/hr/waves").route(web::post().to(create_wave)));
+    cfg.service(web::resource("/hr/waves/{id}/close").route(web::post().to(close_wave)));
+    cfg.service(web::resource("/hr/waves/{id}/codes").route(web::post().to(issue_codes)));
 }
 
 /// The signed-in HR account, after checking the form's CSRF token.
@@ -81,10 +85,16 @@ async fn create_wave(
         let wave = state
             .with_conn(move |conn| {
                 let (text, origin) = crate::waves::definition_source(&dir, &survey)
-                    .map_err(|_| AppError::BadRequest)?;
+                    .map_err(|error| AppError::Rejected(super::refusals::wave(&error)))?;
                 crate::waves::create(conn, &name, &text, &origin, thresholds, baseline).map_err(
                     |error| match error {
                         crate::waves::WaveError::Database(e) => AppError::unavailable(e),
+                        crate::waves::WaveError::Definition(e) => {
+                            tracing::warn!(error = %e, "a survey definition cannot be used");
+                            AppError::Rejected(super::refusals::wave(
+                                &crate::waves::WaveError::Definition(e),
+                            ))
+                        }
                         // A unit below k, an empty name, a broken definition, a missing or
                         // unusable baseline: the request's fault, with its reason.
                         other => AppError::Rejected(super::refusals::wave(&other)),
@@ -164,8 +174,13 @@ async fn issue_codes(
             "csv" => false,
             _ => return Err(AppError::BadRequest),
         };
-        if as_sheet && form.count > MAX_SHEET_CODES {
-            return Err(AppError::BadRequest);
+        let max = if as_sheet {
+            MAX_SHEET_CODES
+        } else {
+            MAX_DASHBOARD_CODES
+        };
+        if form.count > max {
+            return Err(AppError::Rejected(super::refusals::dashboard_batch(max)));
         }
         let workplace = form.workplace.trim().to_string();
         let count = form.count;

@@ -6,6 +6,7 @@ mod api;
 mod auth;
 mod charts;
 mod dashboards;
+mod hashing;
 mod hr;
 mod pages;
 mod refusals;
@@ -47,8 +48,9 @@ pub struct AppState {
     pub secret: ServerSecret,
     pub definitions: DefinitionCache,
     pub code_throttle: Throttle<IpAddr>,
-    pub login_throttle: Throttle<String>,
-    pub login_ip_throttle: Throttle<IpAddr>,
+    pub login_throttle: throttle::LoginThrottle,
+    /// Every argon2 computation of a request goes through it (`hashing`).
+    pub argon2: hashing::Argon2Gate,
     pub results_cache: api::ResultsCache,
 }
 
@@ -68,8 +70,12 @@ impl AppState {
             secret,
             definitions: DefinitionCache::default(),
             code_throttle: Throttle::new(CODE_FAILURES_PER_WINDOW, CODE_FAILURE_WINDOW),
-            login_throttle: Throttle::new(LOGIN_FAILURES_PER_WINDOW, LOGIN_FAILURE_WINDOW),
-            login_ip_throttle: Throttle::new(LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURE_WINDOW),
+            login_throttle: throttle::LoginThrottle::new(
+                LOGIN_FAILURES_PER_WINDOW,
+                LOGIN_FAILURES_PER_ADDRESS,
+                LOGIN_FAILURE_WINDOW,
+            ),
+            argon2: hashing::Argon2Gate::for_this_machine(),
             results_cache: api::ResultsCache::default(),
         }
     }
@@ -87,6 +93,29 @@ impl AppState {
         })
         .await
         .map_err(AppError::internal)?
+    }
+}
+
+impl AppState {
+    /// Runs argon2 work (with database access) through the gate: `Busy` becomes 429.
+    pub async fn with_argon2<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(
+                &mut diesel::SqliteConnection,
+                &mut crate::accounts::HashMemory,
+            ) -> Result<T, AppError>
+            + Send
+            + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        self.argon2
+            .run(move |memory| {
+                let mut conn = pool.get().map_err(AppError::unavailable)?;
+                work(&mut conn, memory)
+            })
+            .await
+            .map_err(|_| AppError::Busy)?
     }
 }
 

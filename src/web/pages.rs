@@ -55,6 +55,15 @@ pub enum AppError {
     TooLarge,
     #[error("too many attempts")]
     TooManyAttempts,
+    /// Too many password checks at once (`hashing::Argon2Gate`): try again in a moment.
+    #[error("busy")]
+    Busy,
+    /// A method the path does not take (`security::methods`).
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The request body did not arrive in time (`security::body_deadline`).
+    #[error("request body too slow")]
+    SlowRequest,
     #[error("internal error: {0}")]
     Internal(String),
     #[error("service unavailable: {0}")]
@@ -72,7 +81,9 @@ impl AppError {
             AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyAttempts | AppError::Busy => StatusCode::TOO_MANY_REQUESTS,
+            AppError::SlowRequest => StatusCode::REQUEST_TIMEOUT,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -92,6 +103,11 @@ impl AppError {
             AppError::Forbidden => ("forbidden_title", "forbidden_message"),
             AppError::TooLarge => ("too_large_title", "too_large_message"),
             AppError::TooManyAttempts => ("too_many_attempts_title", "too_many_attempts_message"),
+            AppError::Busy => ("busy_title", "busy_message"),
+            AppError::SlowRequest => ("slow_request_title", "slow_request_message"),
+            AppError::MethodNotAllowed => {
+                ("method_not_allowed_title", "method_not_allowed_message")
+            }
             AppError::Internal(_) | AppError::Unavailable(_) => {
                 ("server_error_title", "server_error_message")
             }
@@ -185,6 +201,12 @@ impl Pages {
         let mut response = self.html(error.status(), "error.html", &context);
         if error.status() == StatusCode::SERVICE_UNAVAILABLE {
             ask_to_retry_later(&mut response);
+        }
+        if let AppError::Busy = error {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(super::hashing::RETRY_AFTER_SECONDS),
+            );
         }
         response
     }

@@ -84,6 +84,14 @@ pub fn account(error: &AccountError) -> Refusal {
 pub fn wave(error: &WaveError) -> Refusal {
     let (key, values) = match error {
         WaveError::EmptyName => ("refusal_empty_wave_name", vec![]),
+        WaveError::BadName => (
+            "refusal_bad_wave_name",
+            vec![("max", crate::waves::MAX_WAVE_NAME_CHARS.to_string())],
+        ),
+        // The refused text itself is not repeated: it may be anything.
+        WaveError::BadSurveyId(_) => ("refusal_bad_survey_id", vec![]),
+        // Which field of which file is wrong is for the command line (`survey check`).
+        WaveError::Definition(_) => ("refusal_broken_definition", vec![]),
         WaveError::UnknownSurvey { id, .. } => {
             ("refusal_unknown_survey", vec![("survey", id.clone())])
         }
@@ -132,6 +140,15 @@ pub fn codes(error: &IssueError) -> Refusal {
     Refusal::new(key, values, error)
 }
 
+/// More codes than one dashboard request may issue.
+pub fn dashboard_batch(max: usize) -> Refusal {
+    Refusal::new(
+        "refusal_dashboard_batch",
+        vec![("max", max.to_string())],
+        &format!("at most {max} codes per request on the dashboard; use `anshin codes issue`"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +174,8 @@ mod tests {
             account(&AccountError::LastHr("hr1".into())),
             account(&AccountError::WrongPassword),
             wave(&WaveError::EmptyName),
+            wave(&WaveError::BadName),
+            wave(&WaveError::BadSurveyId("../x".into())),
             wave(&WaveError::UnknownSurvey {
                 id: "x".into(),
                 expected: "dir/x.toml".into(),
@@ -180,6 +199,7 @@ mod tests {
             codes(&IssueError::UnknownWorkplace("T9".into())),
             codes(&IssueError::BadCount),
             codes(&IssueError::UnknownWave(9)),
+            dashboard_batch(2_000),
         ];
         for refusal in &refusals {
             let key = refusal.key.expect("a message");

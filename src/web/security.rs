@@ -70,8 +70,124 @@ fn is_cross_site(req: &ServiceRequest) -> bool {
         None | Some("null") => false,
         Some(origin) => {
             let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-            origin_host != req.connection_info().host()
+            Some(origin_host) != request_host(req).as_deref()
         }
+    }
+}
+
+/// The host the request was addressed to: the `Host` header, or behind a trusted reverse
+/// proxy (`--trust-proxy`) what it forwards (`Forwarded: host=`, `X-Forwarded-Host`). Without
+/// `--trust-proxy` a client's forwarding headers are never read.
+fn request_host(req: &ServiceRequest) -> Option<String> {
+    let trust_proxy = req
+        .app_data::<actix_web::web::Data<super::AppState>>()
+        .is_some_and(|state| state.settings.trust_proxy);
+    if trust_proxy {
+        return Some(req.connection_info().host().to_string());
+    }
+    req.headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()))
+}
+
+/// Methods: `HEAD` is answered as `GET` is, without the body (the route sees `GET`, and
+/// actix-http leaves the body out because the request on the wire was `HEAD`). A method a
+/// known path does not take gets 405 with `Allow` (each path is one actix resource, which
+/// answers so) and a page that says so in the user's language.
+pub async fn methods(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    let response = next.call(req).await?.map_into_boxed_body();
+    if response.status() != actix_web::http::StatusCode::METHOD_NOT_ALLOWED {
+        return Ok(response);
+    }
+    let Some(state) = response
+        .request()
+        .app_data::<actix_web::web::Data<super::AppState>>()
+        .cloned()
+    else {
+        return Ok(response);
+    };
+    let mut allowed: Vec<String> = response
+        .headers()
+        .get(header::ALLOW)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .split(',')
+        .map(|m| m.trim().to_string())
+        .filter(|m| !m.is_empty())
+        .collect();
+    if allowed.iter().any(|m| m == "GET") && !allowed.iter().any(|m| m == "HEAD") {
+        allowed.push("HEAD".to_string());
+    }
+    let lang = super::pages::language(response.request(), None);
+    let mut page = state.pages.error(lang, &super::AppError::MethodNotAllowed);
+    if let Ok(value) = header::HeaderValue::from_str(&allowed.join(", ")) {
+        page.headers_mut().insert(header::ALLOW, value);
+    }
+    Ok(response.into_response(page))
+}
+
+/// A request body must arrive within `Settings::body_timeout` of the request's head (actix
+/// itself bounds the head: `client_request_timeout`). A slower body — a client trickling a
+/// byte a second to hold a connection — gets 408 and the connection is closed.
+pub async fn body_deadline(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let Some(state) = req
+        .app_data::<actix_web::web::Data<super::AppState>>()
+        .cloned()
+    else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let timed_out = std::rc::Rc::new(std::cell::Cell::new(false));
+    let payload = Deadline {
+        inner: actix_web::HttpMessage::take_payload(&mut req),
+        sleep: Box::pin(tokio::time::sleep(state.settings.body_timeout)),
+        timed_out: timed_out.clone(),
+    };
+    let payload: std::pin::Pin<Box<dyn futures_util::Stream<Item = _>>> = Box::pin(payload);
+    req.set_payload(actix_web::dev::Payload::from(payload));
+    let response = next.call(req).await?.map_into_boxed_body();
+    if !timed_out.get() {
+        return Ok(response);
+    }
+    let lang = super::pages::language(response.request(), None);
+    let mut page = state.pages.error(lang, &super::AppError::SlowRequest);
+    page.head_mut()
+        .set_connection_type(actix_web::http::ConnectionType::Close);
+    Ok(response.into_response(page))
+}
+
+/// A request body that fails once its deadline has passed.
+struct Deadline {
+    inner: actix_web::dev::Payload,
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+    timed_out: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl futures_util::Stream for Deadline {
+    type Item = Result<actix_web::web::Bytes, actix_web::error::PayloadError>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::future::Future;
+        // The deadline first: a trickle of bytes must not keep postponing it.
+        if self.sleep.as_mut().poll(cx).is_ready() {
+            self.timed_out.set(true);
+            let error = std::io::Error::new(std::io::ErrorKind::TimedOut, "request body too slow");
+            return std::task::Poll::Ready(Some(Err(error.into())));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_next(cx)
     }
 }
 

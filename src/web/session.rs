@@ -1,5 +1,10 @@
 //! The dashboard session: a signed and encrypted cookie (actix-session) holding only the
-//! account id with its session epoch, a CSRF token and the time of the last request.
+//! account id with its session epoch, a CSRF token, the time of the last request and the
+//! time the session ends at the latest.
+//!
+//! Ending a session on the server: the account's `session_epoch` (in the database) must match
+//! the cookie's. Signing out, a new password and disabling the account move it on, so every
+//! copy of the cookie stops working at once (`auth::sign_out`, `accounts::end_sessions`).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -17,16 +22,24 @@ const ACCOUNT: &str = "account";
 const EPOCH: &str = "epoch";
 const CSRF: &str = "csrf";
 const LAST_SEEN: &str = "last_seen";
+const UNTIL: &str = "until";
 
 /// Typed access to the session (no stringly-typed keys in handlers).
 pub struct TypedSession(Session);
 
 impl TypedSession {
-    /// Starts a signed-in session: a fresh session id and a fresh CSRF token.
-    pub fn sign_in(&self, signed_in: SignIn) -> Result<(), actix_session::SessionInsertError> {
+    /// Starts a signed-in session: a fresh session id and a fresh CSRF token. It ends after
+    /// `lifetime` however active it is (on top of the idle timeout).
+    pub fn sign_in(
+        &self,
+        signed_in: SignIn,
+        lifetime: Duration,
+    ) -> Result<(), actix_session::SessionInsertError> {
         self.0.renew();
         self.0.insert(ACCOUNT, signed_in.account_id)?;
         self.0.insert(EPOCH, signed_in.epoch)?;
+        self.0
+            .insert(UNTIL, now().saturating_add(lifetime.as_secs()))?;
         self.0.insert(CSRF, new_token())?;
         self.touch()
     }
@@ -40,12 +53,16 @@ impl TypedSession {
         self.0.purge();
     }
 
-    /// The signed-in account, unless the session is missing or has been idle too long.
+    /// The signed-in account, unless the session is missing, has been idle too long or has
+    /// reached the end of its lifetime. (Whether its epoch is still the account's is checked
+    /// against the database by `accounts::load_account`.)
     pub fn signed_in(&self) -> Option<SignIn> {
         let account_id = self.0.get::<i32>(ACCOUNT).ok().flatten()?;
         let epoch = self.0.get::<i32>(EPOCH).ok().flatten()?;
         let last_seen = self.0.get::<u64>(LAST_SEEN).ok().flatten().unwrap_or(0);
-        if now().saturating_sub(last_seen) > IDLE_TIMEOUT.as_secs() {
+        // A session from before lifetimes existed has none: it has ended.
+        let until = self.0.get::<u64>(UNTIL).ok().flatten().unwrap_or(0);
+        if now().saturating_sub(last_seen) > IDLE_TIMEOUT.as_secs() || now() >= until {
             self.0.purge();
             return None;
         }

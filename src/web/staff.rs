@@ -33,14 +33,20 @@ const LANG_FIELD: &str = "lang";
 const CONTROL_FIELDS: &[&str] = &[CODE_FIELD, STEP_FIELD, SWITCH_LANG_FIELD, LANG_FIELD];
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(index))
-        .route("/s", web::post().to(start_or_submit))
-        .route("/s", web::get().to(back_to_start))
-        .route("/s/{code}", web::get().to(open_link))
-        .route("/s/{code}", web::post().to(submit_by_link))
-        .route("/thanks", web::get().to(thanks))
-        .route("/static/app.css", web::get().to(stylesheet))
-        .route("/healthz", web::get().to(healthz));
+    cfg.service(web::resource("/").route(web::get().to(index)));
+    cfg.service(
+        web::resource("/s")
+            .route(web::post().to(start_or_submit))
+            .route(web::get().to(back_to_start)),
+    );
+    cfg.service(
+        web::resource("/s/{code}")
+            .route(web::get().to(open_link))
+            .route(web::post().to(submit_by_link)),
+    );
+    cfg.service(web::resource("/thanks").route(web::get().to(thanks)));
+    cfg.service(web::resource("/static/app.css").route(web::get().to(stylesheet)));
+    cfg.service(web::resource("/healthz").route(web::get().to(healthz)));
 }
 
 async fn index(

@@ -62,6 +62,8 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .wrap(from_fn(security::methods))
+                .wrap(from_fn(security::body_deadline))
                 .wrap(from_fn(security::same_origin_posts))
                 .wrap(security::headers())
                 .wrap(security::access_log())

@@ -44,8 +44,14 @@ pub fn test_settings(db_path: &Path) -> Settings {
 
 /// Starts the real application on a free port.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// [`spawn_app`] with settings changed by `configure` (a short session lifetime, say).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let (dir, db_path) = temp_database();
-    let settings = test_settings(&db_path);
+    let mut settings = test_settings(&db_path);
+    configure(&mut settings);
     let secret = ServerSecret::load_or_create(&settings.secret_file).expect("secret");
     let app = anshin::web::startup::Application::build(settings.clone()).expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -211,6 +217,11 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `anshin serve` on a free port with `RUST_LOG=log_level`, logging to a file.
     pub fn start(db_path: &Path, log_level: &str) -> ServerProcess {
+        ServerProcess::start_with(db_path, log_level, &[])
+    }
+
+    /// [`ServerProcess::start`] with more `serve` flags (e.g. `--trust-proxy`).
+    pub fn start_with(db_path: &Path, log_level: &str, flags: &[&str]) -> ServerProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("free port")
@@ -228,6 +239,7 @@ impl ServerProcess {
                 "--workers",
                 "2",
             ])
+            .args(flags)
             .env("RUST_LOG", log_level)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log handle"))
@@ -313,6 +325,19 @@ impl<'a> Browser<'a> {
     /// Whether the server has set a dashboard session cookie.
     pub fn has_session(&self) -> bool {
         self.cookie.borrow().is_some()
+    }
+
+    /// The session cookie as sent (`anshin_session=…`), to replay it elsewhere.
+    pub fn cookie(&self) -> Option<String> {
+        self.cookie.borrow().clone()
+    }
+
+    /// A browser holding a copy of another's session cookie.
+    pub fn with_cookie(app: &'a TestApp, cookie: String) -> Browser<'a> {
+        Browser {
+            app,
+            cookie: std::cell::RefCell::new(Some(cookie)),
+        }
     }
 
     /// Signs in with [`TEST_PASSWORD`]; panics if that fails.

@@ -10,6 +10,7 @@ mod dashboards;
 mod e2e;
 mod faults;
 mod forensic;
+mod hardening;
 mod helpers;
 mod org_import;
 mod results;
