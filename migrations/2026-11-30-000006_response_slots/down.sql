@@ -1,3 +1,4 @@
+-- SQLite's length() of a text stops at its first NUL: substr(x, 1, length(x)) drops the padding.
 DROP INDEX invitation_codes_by_workplace;
 CREATE INDEX invitation_codes_by_wave ON invitation_codes(wave_id, workplace_id, used);
 
@@ -9,7 +10,7 @@ CREATE TABLE comment_rows (
     PRIMARY KEY (wave_id, id)
 ) WITHOUT ROWID;
 INSERT INTO comment_rows (wave_id, id, workplace_id, body)
-SELECT wave_id, id, workplace_id, rtrim(body, char(0)) FROM comments WHERE filled;
+SELECT wave_id, id, workplace_id, substr(body, 1, length(body)) FROM comments WHERE filled;
 DROP TABLE comments;
 ALTER TABLE comment_rows RENAME TO comments;
 
@@ -22,7 +23,7 @@ CREATE TABLE response_rows (
     PRIMARY KEY (wave_id, id)
 ) WITHOUT ROWID;
 INSERT INTO response_rows (wave_id, id, workplace_id, job_level, answers)
-SELECT wave_id, id, workplace_id, NULLIF(rtrim(job_level, char(0)), ''), answers
+SELECT wave_id, id, workplace_id, NULLIF(substr(job_level, 1, length(job_level)), ''), answers
 FROM responses WHERE filled;
 DROP TABLE responses;
 ALTER TABLE response_rows RENAME TO responses;

@@ -311,7 +311,28 @@ async fn no_copy_of_the_files_tells_the_order_or_joins_comments_to_answers() {
     let mut halfway = None;
     submit_all(&app, &order, &mut halfway).await;
     let halfway = halfway.expect("taken");
+    // Three answers from the small team T2: below k, they must not stay readable as T2's.
+    let small_team = app.issue_codes(wave, "T2", 3);
+    for code in &small_team {
+        let mut pairs = complete_answers(2);
+        pairs.push(("job_level".into(), "manager".into()));
+        let (status, _, _) = app
+            .post_form(&format!("/s/{}", code.display_form()), &form_body(&pairs))
+            .await;
+        assert_eq!(status, 303);
+    }
     let open = Snapshot::take(&app.db_path);
+    // The shared-memory index holds page numbers, never a row.
+    for needle in stored_answers()
+        .iter()
+        .chain(&comments())
+        .chain(&hashes_in_order)
+    {
+        assert!(
+            !format::contains(&open.shm, needle),
+            "a row in the -shm file"
+        );
+    }
     // The latest submission may still be in the WAL rather than the main file.
     assert_no_order_and_no_join("open wave, half-way", &halfway, SUBMISSIONS / 2 - 1);
     assert_no_order_and_no_join("open wave", &open, SUBMISSIONS - 2);
@@ -332,6 +353,7 @@ async fn no_copy_of_the_files_tells_the_order_or_joins_comments_to_answers() {
     let closed = Snapshot::take(&app.db_path);
     assert_no_order_and_no_join("closed wave", &closed, SUBMISSIONS);
     assert!(closed.wal.is_empty(), "closing empties the WAL");
+    assert_no_small_cells(&app, wave);
     assert!(
         format::freelist_pages(&closed.main).is_empty(),
         "closing leaves no freed page behind"
@@ -352,6 +374,62 @@ async fn no_copy_of_the_files_tells_the_order_or_joins_comments_to_answers() {
     assert!(left.is_empty(), "after purge-codes: {left:?}");
     assert!(format::freelist_pages(&purged.main).is_empty());
     assert_no_order_and_no_join("purged", &purged, SUBMISSIONS);
+}
+
+#[derive(QueryableByName)]
+struct StoredCell {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    workplace: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    job_level: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// After closing, no stored record describes fewer than k people by workplace × job level
+/// (below the top of the organisation), and a job level is kept only in cells of k2.
+fn assert_no_small_cells(app: &TestApp, wave: i32) {
+    let cells: Vec<StoredCell> = diesel::sql_query(
+        "SELECT w.code AS workplace, substr(r.job_level, 1, length(r.job_level)) AS job_level, count(*) AS n
+         FROM responses r JOIN workplaces w ON w.id = r.workplace_id
+         WHERE r.wave_id = ? GROUP BY 1, 2",
+    )
+    .bind::<diesel::sql_types::Integer, _>(wave)
+    .load(&mut app.conn())
+    .expect("cells");
+    let k = i64::from(app.settings.thresholds.k());
+    let k2 = i64::from(app.settings.thresholds.k2());
+    for cell in &cells {
+        if cell.workplace != "D1" {
+            assert!(
+                cell.n >= k,
+                "{} × {:?}: {}",
+                cell.workplace,
+                cell.job_level,
+                cell.n
+            );
+        }
+        if !cell.job_level.is_empty() {
+            assert!(
+                cell.n >= k2,
+                "{} × {}: {}",
+                cell.workplace,
+                cell.job_level,
+                cell.n
+            );
+        }
+    }
+    // The 5 managers of T1 lost their level; T2's three answers now belong to D1.
+    let find = |workplace: &str, level: &str| {
+        cells
+            .iter()
+            .find(|c| c.workplace == workplace && c.job_level == level)
+            .map(|c| c.n)
+    };
+    assert_eq!(find("T1", "staff"), Some(35));
+    assert_eq!(find("T1", ""), Some(5));
+    assert_eq!(find("T2", ""), None);
+    assert_eq!(find("D1", ""), Some(3));
 }
 
 /// The storage layout before slots: rows inserted at submission time with random keys, an
