@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use diesel::prelude::*;
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
 use crate::codes::{self, InvitationCode};
@@ -36,6 +37,8 @@ pub struct LoadgenArgs {
 }
 
 const LOAD_WORKPLACE: &str = "LOADGEN";
+/// Codes per load-test team: a large team of a city office.
+const LOAD_TEAM_SIZE: usize = 50;
 
 pub fn run(db_path: &Path, args: LoadgenArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
@@ -51,20 +54,35 @@ pub fn run(db_path: &Path, args: LoadgenArgs) -> anyhow::Result<()> {
     db::migrate(db_path)?;
     let mut conn = db::connect(db_path)?;
 
-    // A workplace and an open wave of the default instrument, just for this run.
-    let row = org::OrgRow {
+    // Teams of a realistic size under one department, and an open wave of the default
+    // instrument, just for this run. Each code belongs to a team, and the submissions go out
+    // in a random order across the teams.
+    let teams = args.submissions.div_ceil(LOAD_TEAM_SIZE);
+    let rows: Vec<org::OrgRow> = std::iter::once(org::OrgRow {
         line: 1,
         code: LOAD_WORKPLACE.into(),
         name: "負荷試験".into(),
         parent_code: None,
         headcount: None,
-    };
-    org::import(&mut conn, &[row])?;
-    let workplace_id = org::load_all(&mut conn)?
+    })
+    .chain((0..teams).map(|team| org::OrgRow {
+        line: team as u64 + 2,
+        code: format!("{LOAD_WORKPLACE}-{team:05}"),
+        name: format!("負荷試験 {team}"),
+        parent_code: Some(LOAD_WORKPLACE.into()),
+        headcount: None,
+    }))
+    .collect();
+    org::import(&mut conn, &rows)?;
+    let team_ids: Vec<i32> = org::load_all(&mut conn)?
         .into_iter()
-        .find(|w| w.code == LOAD_WORKPLACE)
+        .filter(|w| w.code.starts_with(&format!("{LOAD_WORKPLACE}-")))
         .map(|w| w.id)
-        .ok_or_else(|| anyhow::anyhow!("the load-test workplace was not created"))?;
+        .collect();
+    anyhow::ensure!(
+        team_ids.len() == teams,
+        "the load-test workplaces were not created"
+    );
     let definitions_dir = Settings::for_database(db_path).definitions_dir;
     let (text, origin) = waves::definition_source(&definitions_dir, "workplace-climate")?;
     let wave = waves::create(
@@ -82,14 +100,9 @@ pub fn run(db_path: &Path, args: LoadgenArgs) -> anyhow::Result<()> {
         .map(|_| InvitationCode::generate(&mut code_rng))
         .collect();
     let mut rng = StdRng::seed_from_u64(1);
-    codes::store_new_codes(
-        &mut conn,
-        &secret,
-        wave.id,
-        workplace_id,
-        &all_codes,
-        |_| {},
-    )?;
+    for (team, chunk) in team_ids.iter().zip(all_codes.chunks(LOAD_TEAM_SIZE)) {
+        codes::store_new_codes(&mut conn, &secret, wave.id, *team, chunk, |_| {})?;
+    }
 
     // One complete, valid form body per code.
     let bodies: Vec<(String, String)> = all_codes
@@ -122,9 +135,11 @@ pub fn run(db_path: &Path, args: LoadgenArgs) -> anyhow::Result<()> {
             )
         })
         .collect();
+    let mut bodies = bodies;
+    bodies.shuffle(&mut rng);
 
     println!(
-        "loadgen: wave {} with {} codes; {} clients against {}",
+        "loadgen: wave {} with {} codes in {teams} teams of up to {LOAD_TEAM_SIZE}; {} clients against {}",
         wave.id, args.submissions, args.clients, args.url
     );
     let mut report = actix_web::rt::System::new().block_on(fire(bodies, args.clients));

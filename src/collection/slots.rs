@@ -8,9 +8,17 @@
 //! filled (answers one byte per item, the job level and the comment NUL-padded to a fixed
 //! width), and SQLite rewrites a cell whose payload keeps its size in place: the file tells
 //! which slots are filled, never when or in which order.
+//!
+//! A workplace's slots are numbered 0, 1, 2, … in the order they were allocated (the number
+//! is the key's last part, four bytes big-endian). A submission picks a number uniformly at
+//! random and takes that slot if it is still empty, else picks again: the slot filled is
+//! uniform among the empty ones whatever was filled before, so neither its number nor its
+//! neighbours tell when it was filled. After a few misses (a workplace almost full) it reads
+//! the empty slots and picks one of them, again uniformly.
 
 use diesel::prelude::*;
 use rand::seq::IndexedRandom;
+use rand::Rng;
 
 use crate::db::schema::{comments, invitation_codes, responses, waves};
 use crate::survey::SurveyDefinition;
@@ -54,8 +62,56 @@ pub fn unpadded(stored: &str) -> &str {
     stored.trim_end_matches('\0')
 }
 
-fn random_id() -> Vec<u8> {
-    uuid::Uuid::new_v4().as_bytes().to_vec()
+/// Random picks tried before reading the list of empty slots.
+const PROBES: usize = 12;
+
+fn slot_id(number: u32) -> Vec<u8> {
+    number.to_be_bytes().to_vec()
+}
+
+fn slot_number(id: &[u8]) -> Option<u32> {
+    Some(u32::from_be_bytes(id.try_into().ok()?))
+}
+
+/// How many numbered slots a workplace has: one more than the highest number (slots kept
+/// from before numbering have 16-byte ids and are never empty).
+fn numbered_slots(highest: Option<Vec<u8>>) -> u32 {
+    highest
+        .as_deref()
+        .and_then(slot_number)
+        .map_or(0, |n| n.saturating_add(1))
+}
+
+/// `max(id)` (diesel orders no binary type, SQLite compares blobs bytewise).
+fn highest_id(
+) -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Binary>> {
+    diesel::dsl::sql("max(id)")
+}
+
+fn response_slot_count(
+    conn: &mut SqliteConnection,
+    wave_id: i32,
+    workplace_id: i32,
+) -> QueryResult<u32> {
+    let highest: Option<Vec<u8>> = responses::table
+        .filter(responses::wave_id.eq(wave_id))
+        .filter(responses::workplace_id.eq(workplace_id))
+        .select(highest_id())
+        .get_result(conn)?;
+    Ok(numbered_slots(highest))
+}
+
+fn comment_slot_count(
+    conn: &mut SqliteConnection,
+    wave_id: i32,
+    workplace_id: i32,
+) -> QueryResult<u32> {
+    let highest: Option<Vec<u8>> = comments::table
+        .filter(comments::wave_id.eq(wave_id))
+        .filter(comments::workplace_id.eq(workplace_id))
+        .select(highest_id())
+        .get_result(conn)?;
+    Ok(numbered_slots(highest))
 }
 
 /// Adds `count` empty response slots (and comment slots, if the survey has a comment) for a
@@ -67,17 +123,19 @@ pub fn allocate(
     count: usize,
     shape: SlotShape,
 ) -> QueryResult<()> {
+    let count = u32::try_from(count).map_err(|_| too_many_slots())?;
     let empty_job_level = padded("", JOB_LEVEL_WIDTH).unwrap_or_default();
     let empty_answers = vec![0u8; shape.answers];
-    let mut left = count;
-    while left > 0 {
-        let n = left.min(INSERT_CHUNK);
-        let rows: Vec<_> = (0..n)
-            .map(|_| {
+    let first = response_slot_count(conn, wave_id, workplace_id)?;
+    let end = first.checked_add(count).ok_or_else(too_many_slots)?;
+    for chunk in (first..end).collect::<Vec<_>>().chunks(INSERT_CHUNK) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|&number| {
                 (
                     responses::wave_id.eq(wave_id),
                     responses::workplace_id.eq(workplace_id),
-                    responses::id.eq(random_id()),
+                    responses::id.eq(slot_id(number)),
                     responses::filled.eq(false),
                     responses::job_level.eq(&empty_job_level),
                     responses::answers.eq(&empty_answers),
@@ -87,19 +145,19 @@ pub fn allocate(
         diesel::insert_into(responses::table)
             .values(&rows)
             .execute(conn)?;
-        left -= n;
     }
     if let Some(width) = shape.comment_bytes {
         let empty_body = padded("", width).unwrap_or_default();
-        let mut left = count;
-        while left > 0 {
-            let n = left.min(INSERT_CHUNK);
-            let rows: Vec<_> = (0..n)
-                .map(|_| {
+        let first = comment_slot_count(conn, wave_id, workplace_id)?;
+        let end = first.checked_add(count).ok_or_else(too_many_slots)?;
+        for chunk in (first..end).collect::<Vec<_>>().chunks(INSERT_CHUNK) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|&number| {
                     (
                         comments::wave_id.eq(wave_id),
                         comments::workplace_id.eq(workplace_id),
-                        comments::id.eq(random_id()),
+                        comments::id.eq(slot_id(number)),
                         comments::filled.eq(false),
                         comments::body.eq(&empty_body),
                     )
@@ -108,10 +166,13 @@ pub fn allocate(
             diesel::insert_into(comments::table)
                 .values(&rows)
                 .execute(conn)?;
-            left -= n;
         }
     }
     Ok(())
+}
+
+fn too_many_slots() -> diesel::result::Error {
+    diesel::result::Error::QueryBuilderError("more than 2^32 slots for one workplace".into())
 }
 
 /// Fills one empty response slot of the workplace, chosen at random, in place.
@@ -125,13 +186,32 @@ pub fn fill_response(
     let job_level = padded(job_level.unwrap_or(""), JOB_LEVEL_WIDTH).ok_or_else(|| {
         diesel::result::Error::QueryBuilderError("job level id longer than its slot".into())
     })?;
+    let total = response_slot_count(conn, wave_id, workplace_id)?;
+    let mut rng = rand::rng();
+    for _ in 0..PROBES.min(total as usize) {
+        let id = slot_id(rng.random_range(0..total));
+        let filled = diesel::update(
+            responses::table
+                .find((wave_id, workplace_id, &id))
+                .filter(responses::filled.eq(false)),
+        )
+        .set((
+            responses::filled.eq(true),
+            responses::job_level.eq(&job_level),
+            responses::answers.eq(answers),
+        ))
+        .execute(conn)?;
+        if filled == 1 {
+            return Ok(());
+        }
+    }
     let empty: Vec<Vec<u8>> = responses::table
         .filter(responses::wave_id.eq(wave_id))
         .filter(responses::workplace_id.eq(workplace_id))
         .filter(responses::filled.eq(false))
         .select(responses::id)
         .load(conn)?;
-    let Some(id) = empty.choose(&mut rand::rng()) else {
+    let Some(id) = empty.choose(&mut rng) else {
         return Err(missing_slot("response"));
     };
     diesel::update(responses::table.find((wave_id, workplace_id, id)))
@@ -152,24 +232,46 @@ pub fn fill_comment(
     workplace_id: i32,
     body: &str,
 ) -> QueryResult<()> {
-    let empty: Vec<(Vec<u8>, i32)> = comments::table
-        .filter(comments::wave_id.eq(wave_id))
-        .filter(comments::workplace_id.eq(workplace_id))
-        .filter(comments::filled.eq(false))
-        .select((
-            comments::id,
-            diesel::dsl::sql::<diesel::sql_types::Integer>("length(CAST(body AS BLOB))"),
-        ))
-        .load(conn)?;
-    let Some((id, width)) = empty.choose(&mut rand::rng()) else {
+    // Every comment slot of a wave has the same width: the first one's tells it.
+    let total = comment_slot_count(conn, wave_id, workplace_id)?;
+    if total == 0 {
         return Err(missing_slot("comment"));
-    };
-    let body = usize::try_from(*width)
+    }
+    let width: i32 = comments::table
+        .find((wave_id, workplace_id, slot_id(0)))
+        .select(diesel::dsl::sql::<diesel::sql_types::Integer>(
+            "length(CAST(body AS BLOB))",
+        ))
+        .get_result(conn)?;
+    let body = usize::try_from(width)
         .ok()
         .and_then(|width| padded(body, width))
         .ok_or_else(|| {
             diesel::result::Error::QueryBuilderError("comment longer than its slot".into())
         })?;
+    let mut rng = rand::rng();
+    for _ in 0..PROBES.min(total as usize) {
+        let id = slot_id(rng.random_range(0..total));
+        let filled = diesel::update(
+            comments::table
+                .find((wave_id, workplace_id, &id))
+                .filter(comments::filled.eq(false)),
+        )
+        .set((comments::filled.eq(true), comments::body.eq(&body)))
+        .execute(conn)?;
+        if filled == 1 {
+            return Ok(());
+        }
+    }
+    let empty: Vec<Vec<u8>> = comments::table
+        .filter(comments::wave_id.eq(wave_id))
+        .filter(comments::workplace_id.eq(workplace_id))
+        .filter(comments::filled.eq(false))
+        .select(comments::id)
+        .load(conn)?;
+    let Some(id) = empty.choose(&mut rng) else {
+        return Err(missing_slot("comment"));
+    };
     diesel::update(comments::table.find((wave_id, workplace_id, id)))
         .set((comments::filled.eq(true), comments::body.eq(body)))
         .execute(conn)?;
@@ -236,6 +338,16 @@ mod tests {
         assert_eq!(unpadded(&stored), "管理職");
         assert_eq!(padded("", 4).as_deref(), Some("\0\0\0\0"));
         assert_eq!(unpadded("legacy text"), "legacy text");
+    }
+
+    #[test]
+    fn slot_numbers_sort_as_their_keys() {
+        assert!(slot_id(255) < slot_id(256));
+        assert_eq!(slot_number(&slot_id(70_000)), Some(70_000));
+        assert_eq!(numbered_slots(None), 0);
+        assert_eq!(numbered_slots(Some(slot_id(9))), 10);
+        // A slot kept from before numbering (16-byte id) is not a numbered one.
+        assert_eq!(numbered_slots(Some(vec![7; 16])), 0);
     }
 
     #[test]
