@@ -53,6 +53,11 @@ impl SubmissionWriter {
     pub fn start(db_path: &Path) -> Result<(Self, JoinHandle<()>), DbError> {
         let mut conn = db::connect(db_path)?;
         let (queue, mut receiver) = mpsc::channel::<Job>(QUEUE_CAPACITY);
+        // Only for waiting on the queue with a timeout (the WAL's idle check).
+        let timer = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .map_err(|e| DbError::Thread(e.to_string()))?;
         let thread = std::thread::Builder::new()
             .name("submission-writer".into())
             .spawn(move || {
@@ -60,7 +65,24 @@ impl SubmissionWriter {
                 // Every connection starts with synchronous = FULL (db::ConnectionSettings).
                 let mut synced = true;
                 let mut wal = WalBound::new();
-                while let Some(first) = receiver.blocking_recv() {
+                loop {
+                    let first = if let Some(wait) = wal.idle_wait() {
+                        let next = timer
+                            .block_on(async { tokio::time::timeout(wait, receiver.recv()).await });
+                        match next {
+                            Ok(Some(job)) => job,
+                            Ok(None) => break,
+                            Err(_quiet) => {
+                                wal.truncate(&mut conn);
+                                continue;
+                            }
+                        }
+                    } else {
+                        match receiver.blocking_recv() {
+                            Some(job) => job,
+                            None => break,
+                        }
+                    };
                     batch.push(first);
                     while batch.len() < MAX_BATCH {
                         match receiver.try_recv() {
@@ -69,8 +91,9 @@ impl SubmissionWriter {
                         }
                     }
                     commit_group(&mut conn, &mut batch, &mut synced);
-                    wal.after_commit(&mut conn, receiver.is_empty());
+                    wal.committed(&mut conn);
                 }
+                wal.truncate(&mut conn);
             })
             .map_err(|e| DbError::Thread(e.to_string()))?;
         Ok((SubmissionWriter { queue }, thread))
@@ -164,27 +187,54 @@ fn commit_group(conn: &mut SqliteConnection, batch: &mut Vec<Job>, synced: &mut 
 
 /// How long the write-ahead log may keep a commit while submissions keep arriving.
 const WAL_MAX_AGE: Duration = Duration::from_secs(1);
+/// A pause this long after a commit counts as quiet: the log is emptied. Under load the next
+/// submission arrives sooner, so the writer does not pay a checkpoint for every group.
+const WAL_QUIET: Duration = Duration::from_millis(1);
+/// After a truncation that a reader blocked, how long before the next try.
+const WAL_RETRY: Duration = Duration::from_millis(50);
 /// How long a truncation waits for readers still on an older snapshot before it gives up
-/// until the next commit (the writer must not stall submissions behind a long read).
+/// for now (the writer must not stall submissions behind a long read).
 const WAL_READER_WAIT: Duration = Duration::from_millis(20);
 
 /// Bounds what the write-ahead log holds. Until a checkpoint, the log keeps every commit's
 /// pages in commit order, so a copy of it would show which slots the latest submissions
-/// filled, one commit after another. The writer empties it (checkpoint and truncate to zero
-/// bytes) whenever its queue runs dry, and at least every [`WAL_MAX_AGE`] under steady load.
+/// filled, one commit after another. The writer empties it (checkpoint, then truncate to
+/// zero bytes) as soon as [`WAL_QUIET`] passes without a new write after a commit, and at
+/// least every [`WAL_MAX_AGE`] under continuous load.
 struct WalBound {
-    last_truncated: Instant,
+    /// The first commit the log still holds, if any.
+    holding_since: Option<Instant>,
+    last_try_failed: bool,
 }
 
 impl WalBound {
     fn new() -> Self {
         WalBound {
-            last_truncated: Instant::now(),
+            holding_since: None,
+            last_try_failed: false,
         }
     }
 
-    fn after_commit(&mut self, conn: &mut SqliteConnection, idle: bool) {
-        if !idle && self.last_truncated.elapsed() < WAL_MAX_AGE {
+    /// How long to wait for the next write before emptying the log; `None` if it is empty.
+    fn idle_wait(&self) -> Option<Duration> {
+        self.holding_since.map(|_| {
+            if self.last_try_failed {
+                WAL_RETRY
+            } else {
+                WAL_QUIET
+            }
+        })
+    }
+
+    fn committed(&mut self, conn: &mut SqliteConnection) {
+        let since = *self.holding_since.get_or_insert_with(Instant::now);
+        if since.elapsed() >= WAL_MAX_AGE {
+            self.truncate(conn);
+        }
+    }
+
+    fn truncate(&mut self, conn: &mut SqliteConnection) {
+        if self.holding_since.is_none() {
             return;
         }
         let truncated = conn
@@ -198,11 +248,18 @@ impl WalBound {
             db::BUSY_TIMEOUT.as_millis()
         ));
         match (truncated, restored) {
-            (Ok(true), Ok(())) => self.last_truncated = Instant::now(),
-            // A reader is still on an older snapshot: the next commit tries again.
-            (Ok(false), Ok(())) => {}
+            (Ok(true), Ok(())) => {
+                self.holding_since = None;
+                self.last_try_failed = false;
+            }
+            // A reader is still on an older snapshot: try again a little later.
+            (Ok(false), Ok(())) => self.last_try_failed = true,
             (Err(error), _) | (_, Err(error)) => {
-                tracing::warn!(%error, "the write-ahead log could not be truncated");
+                // Said once, not at every retry (a full disk would fill the log).
+                if !self.last_try_failed {
+                    tracing::warn!(%error, "the write-ahead log could not be truncated");
+                }
+                self.last_try_failed = true;
             }
         }
     }

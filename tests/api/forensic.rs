@@ -1,7 +1,7 @@
 //! Forensics: what a copy of the files tells someone who reads their bytes.
 //!
 //! The attacker here does not use SQLite: [`crate::sqlite_format`] reads page headers, cell
-//! pointer arrays and content offsets, the freelist and WAL frames. 40 submissions are made
+//! pointer arrays and content offsets, the freelist and WAL frames. 60 submissions are made
 //! one at a time in a known random order, each recognisable by its answers and its comment.
 //! Copies of the files are taken while the wave is open (half-way and at the end), as a
 //! backup, after closing, and after purging the codes; each is attacked for
@@ -29,13 +29,14 @@ use rand::SeedableRng;
 use crate::helpers::{complete_answers, form_body, spawn_app, TestApp};
 use crate::sqlite_format::{self as format, Cell};
 
-const SUBMISSIONS: usize = 40;
-/// |τ| above this would be an order an attacker could use. For 40 independent ranks τ has a
-/// standard deviation of about 0.11, so chance stays below it in all but ~1 run in 10,000.
-const MAX_ABS_TAU: f64 = 0.45;
+const SUBMISSIONS: usize = 60;
+/// |τ| above this would be an order an attacker could use (the layout before slots gives
+/// τ > 0.9). For 30 independent ranks (the half-way copy) τ has a standard deviation of
+/// about 0.13, so chance exceeds it in about 1 check in 30,000.
+const MAX_ABS_TAU: f64 = 0.55;
 /// Correct pairs a rank join may find by chance: for a random pairing the count is about
-/// Poisson(1), and 7 or more happen in fewer than 1 run in 10,000.
-const MAX_CHANCE_MATCHES: usize = 6;
+/// Poisson(1), and 8 or more happen in fewer than 1 run in 100,000.
+const MAX_CHANCE_MATCHES: usize = 7;
 
 /// Submission `i`'s answers: the first three items spell `i` in base 5; the rest are 3.
 fn recognisable_answers(i: usize) -> Vec<(String, String)> {
@@ -124,26 +125,16 @@ fn identify(cells: &[Cell], needles: &[Vec<u8>]) -> Vec<(usize, Cell)> {
         .collect()
 }
 
-/// Kendall's τ between the true order and the order the file suggests, over pairs of cells on
-/// the same page (where content offsets are comparable): a lower offset = inserted later.
-/// `None` if there are fewer than 20 such pairs to judge by.
+/// Kendall's τ between the true order and the order the file suggests: page by page, and on a
+/// page by falling content offset (a lower offset = inserted later). `None` with fewer than
+/// 20 pairs to judge by.
 fn offset_tau(found: &[(usize, Cell)]) -> Option<f64> {
-    let (mut concordant, mut discordant) = (0i64, 0i64);
-    for (a, (i, cell_a)) in found.iter().enumerate() {
-        for (j, cell_b) in found.iter().skip(a + 1) {
-            if cell_a.page != cell_b.page || cell_a.content_offset == cell_b.content_offset {
-                continue;
-            }
-            let file_says_a_first = cell_a.content_offset > cell_b.content_offset;
-            if file_says_a_first == (i < j) {
-                concordant += 1;
-            } else {
-                discordant += 1;
-            }
-        }
-    }
-    let pairs = concordant + discordant;
-    (pairs >= 20).then(|| (concordant - discordant) as f64 / pairs as f64)
+    let position: HashMap<usize, usize> = suggested_order(found)
+        .into_iter()
+        .enumerate()
+        .map(|(rank, submission)| (submission, rank))
+        .collect();
+    rank_tau(&position)
 }
 
 /// Kendall's τ between the true order and a position per submission (ties left out); `None`
@@ -298,7 +289,7 @@ async fn no_copy_of_the_files_tells_the_order_or_joins_comments_to_answers() {
     let app = spawn_app().await;
     app.seed_org();
     let wave = app.open_wave();
-    let mut codes = app.issue_codes(wave, "T1", SUBMISSIONS + 8);
+    let mut codes = app.issue_codes(wave, "T1", SUBMISSIONS + 12);
     app.issue_codes(wave, "T2", 6);
     let mut rng = rand::rngs::StdRng::seed_from_u64(20261130);
     codes.shuffle(&mut rng);
@@ -419,15 +410,15 @@ fn assert_no_small_cells(app: &TestApp, wave: i32) {
             );
         }
     }
-    // The 5 managers of T1 lost their level; T2's three answers now belong to D1.
+    // The 8 managers of T1 lost their level; T2's three answers now belong to D1.
     let find = |workplace: &str, level: &str| {
         cells
             .iter()
             .find(|c| c.workplace == workplace && c.job_level == level)
             .map(|c| c.n)
     };
-    assert_eq!(find("T1", "staff"), Some(35));
-    assert_eq!(find("T1", ""), Some(5));
+    assert_eq!(find("T1", "staff"), Some(52));
+    assert_eq!(find("T1", ""), Some(8));
     assert_eq!(find("T2", ""), None);
     assert_eq!(find("D1", ""), Some(3));
 }
@@ -450,7 +441,9 @@ fn the_attack_finds_the_order_in_the_layout_that_came_before() {
            PRIMARY KEY (wave_id, id)) WITHOUT ROWID;",
     )
     .expect("old schema");
-    let hashes: Vec<Vec<u8>> = (0..SUBMISSIONS)
+    // 40 rows fit on one page each: a page split would re-pack cells in key order.
+    const ROWS: usize = 40;
+    let hashes: Vec<Vec<u8>> = (0..ROWS)
         .map(|_| uuid::Uuid::new_v4().as_bytes().repeat(2))
         .collect();
     for hash in &hashes {
@@ -481,7 +474,7 @@ fn the_attack_finds_the_order_in_the_layout_that_came_before() {
     // The open wave's WAL: every submission, in commit order.
     let open = Snapshot::take(&path);
     let found = attack_without_secret(&open);
-    assert!(found.wal_commits >= SUBMISSIONS, "{}", found.wal_commits);
+    assert!(found.wal_commits >= ROWS, "{}", found.wal_commits);
     let tau = found.wal_tau.expect("every submission in the WAL");
     assert!(tau > 0.9, "WAL: τ = {tau:.2}");
 
@@ -495,7 +488,7 @@ fn the_attack_finds_the_order_in_the_layout_that_came_before() {
     let tau = found.comment_tau.expect("pairs on one page");
     assert!(tau > 0.9, "comments: τ = {tau:.2}");
     assert!(
-        found.join_matches >= SUBMISSIONS - 2,
+        found.join_matches >= ROWS - 2,
         "rank join: {}",
         found.join_matches
     );
