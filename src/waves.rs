@@ -92,6 +92,8 @@ pub enum WaveError {
     BaselineNotApplicable { survey: String },
     #[error("baseline wave {wave}: {reason}")]
     Baseline { wave: i32, reason: String },
+    #[error("the wave's results could not be frozen: {0}")]
+    Freeze(Box<crate::aggregation::load::ResultsError>),
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),
 }
@@ -259,6 +261,8 @@ pub fn close(conn: &mut SqliteConnection, id: i32) -> Result<Wave, WaveError> {
             .get_result(conn)?;
         // Later waves' results compare with the previous *closed* wave: cached ones are stale.
         crate::org::bump_version(conn)?;
+        // Frozen as the organisation stands now; no later read recomputes them (rule 9).
+        crate::aggregation::frozen::freeze(conn, id).map_err(|e| WaveError::Freeze(e.into()))?;
         Ok::<_, WaveError>(closed)
     })?;
     // Waits up to the busy timeout for readers; a checkpoint they still block is completed by

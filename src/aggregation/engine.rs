@@ -477,22 +477,10 @@ pub fn compute(
             stats::icc_from_moments(&own)
         })
         .collect();
-    let mut headcount: Vec<Option<u32>> = std::iter::once(None)
-        .chain(data.workplaces.iter().map(|w| w.headcount))
-        .chain(std::iter::repeat(None))
-        .take(group_count)
-        .collect();
-    let own_headcount = headcount.clone();
     for &group in &layout.bottom_up {
         let spec = &layout.specs[group];
         if let (Some(parent), GroupKind::Hierarchy) = (spec.parent, spec.kind) {
             acc.roll_up(group, parent);
-            // A unit's headcount is its own figure, or else the sum of its parts'.
-            if own_headcount[parent].is_none() {
-                if let Some(child) = headcount[group] {
-                    headcount[parent] = Some(headcount[parent].unwrap_or(0) + child);
-                }
-            }
         }
     }
 
@@ -577,15 +565,14 @@ pub fn compute(
             comments: None,
         };
         if group_shown[g] {
-            let counts_visible =
-                headcount[g].map_or(acc.n[g] >= thresholds.k2(), |h| h >= thresholds.k2());
-            result.n = counts_visible.then_some(acc.n[g]);
+            // Every shown group's count is published: the means, SDs and intervals of a
+            // group give its count back anyway (docs/methodology.md §6).
+            result.n = Some(acc.n[g]);
             for (d, dimension) in definition.dimensions.iter().enumerate() {
                 if cell_shown[d][g] {
-                    if let Some(mut score) =
+                    if let Some(score) =
                         dimension_score(definition, &acc, g, d, &dimension_items[d])
                     {
-                        score.n = counts_visible.then_some(score.sample_size);
                         result.scores.insert(dimension.id.clone(), score);
                     }
                 }
@@ -643,9 +630,9 @@ pub fn compute(
                     scale_min: scale.min,
                     scale_max: scale.max,
                     quadrant_axis: if d == quadrant.x {
-                        Some("x")
+                        Some("x".into())
                     } else if d == quadrant.y {
-                        Some("y")
+                        Some("y".into())
                     } else {
                         None
                     },
@@ -658,9 +645,9 @@ pub fn compute(
 }
 
 fn certainty(score: &DimensionScore, cut: f64) -> Certainty {
-    let interval = score.sd.and_then(|sd| {
-        stats::confidence_interval(score.mean, sd, score.sample_size as usize, 0.90)
-    });
+    let interval = score
+        .sd
+        .and_then(|sd| stats::confidence_interval(score.mean, sd, score.n as usize, 0.90));
     match interval {
         Some((low, high)) if low > cut || high < cut => Certainty::Certain,
         _ => Certainty::Borderline,
@@ -707,8 +694,7 @@ fn dimension_score(
             })
             .flatten();
     Some(DimensionScore {
-        n: None,
-        sample_size: summary.n as u32,
+        n: summary.n as u32,
         mean: summary.mean,
         sd: summary.sd,
         ci95: summary.ci95,
@@ -810,7 +796,7 @@ fn add_changes(groups: &mut [GroupResult], previous: &WaveResults, definition: &
 
 fn summary_of(score: &DimensionScore) -> Summary {
     Summary {
-        n: score.sample_size as usize,
+        n: score.n as usize,
         mean: score.mean,
         sd: score.sd,
         ci95: score.ci95,
@@ -962,10 +948,10 @@ threshold = { rule = "fixed", value = 3.5 }
         let t1 = group(&results, Some("T1"));
         assert!(!t1.suppressed);
         let ps = &t1.scores["ps"];
-        assert_eq!(ps.n, Some(5));
+        assert_eq!(ps.n, 5);
         assert!((ps.mean - 4.0).abs() < 1e-9);
         let hs = &t1.scores["hs"];
-        assert_eq!(hs.n, Some(6));
+        assert_eq!(hs.n, 6);
         // (5·5 + 3) / 6
         assert!((hs.mean - 28.0 / 6.0).abs() < 1e-9);
         assert_eq!(t1.zone, Some(Zone::Learning));
@@ -989,7 +975,7 @@ threshold = { rule = "fixed", value = 3.5 }
         }
         let d1 = group(&results, Some("D1"));
         assert!(!d1.suppressed);
-        assert_eq!(d1.scores["ps"].sample_size, 12);
+        assert_eq!(d1.scores["ps"].n, 12);
         // Twelve responses: scores yes, but details (k2 = 10) too; job-level cuts of 8 and 4
         // are below k2 and so are hidden.
         assert!(d1.items.is_some());

@@ -93,7 +93,7 @@ pub fn write_csv(results: &WaveResults, out: &mut impl Write) -> std::io::Result
             row.extend([
                 dimension.id.clone(),
                 dimension.name_ja.clone(),
-                opt(score.n),
+                score.n.to_string(),
                 fixed(Some(score.mean)),
                 fixed(score.sd),
                 fixed(score.ci95.map(|c| c.0)),

@@ -98,8 +98,12 @@ pub fn migrate(path: &Path) -> Result<usize, DbError> {
         .map_err(|e| DbError::Migrate {
             path: path.to_path_buf(),
             message: e.to_string(),
-        })?;
-    Ok(applied.len())
+        })?
+        .len();
+    // Upgrade step of `frozen_results`: waves closed before results were frozen at closing
+    // are frozen now (a no-op query once they all are).
+    crate::aggregation::frozen::freeze_closed_waves(&mut conn)?;
+    Ok(applied)
 }
 
 fn check_writable(path: &Path) -> Result<(), DbError> {

@@ -58,9 +58,9 @@ pub fn scoped(results: Arc<WaveResults>, account: &Account) -> Arc<WaveResults> 
     })
 }
 
-/// Computed results of closed waves, by wave id, with the organisation version they were
-/// computed under, and the charts drawn from them: a closed wave's responses never change, so
-/// only a change to the organisation's structure (import, merged units) makes an entry stale.
+/// Results of closed waves, by wave id, and the charts drawn from them. A closed wave's
+/// results are frozen at closing and never change; the organisation version only makes the
+/// cache read them again (and redraw a manager's charts), never recompute them.
 #[derive(Default)]
 pub struct ResultsCache {
     entries: Mutex<HashMap<i32, (i64, Arc<WaveResults>)>>,

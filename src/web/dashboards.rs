@@ -228,7 +228,7 @@ struct TeamView {
     code: String,
     name: String,
     suppressed: bool,
-    /// Responses in the wave shown, where the guard shows the count (headcount ≥ k2).
+    /// Responses in the wave shown, wherever the guard shows the team.
     responses: Option<u32>,
     zone: Option<&'static str>,
     zone_text: Option<String>,
