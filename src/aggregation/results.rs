@@ -134,6 +134,46 @@ pub struct GroupResult {
     pub comments: Option<Vec<String>>,
 }
 
+impl WaveResults {
+    /// What one role sees: everything for HR (`may_see` = `None`); for a manager the
+    /// organisation's overall figures without its comments, and the workplaces and reporting
+    /// units `may_see` admits — no other workplace, no job-level cut, no reliability figures.
+    pub fn visible_to(&self, may_see: Option<&dyn Fn(&str) -> bool>) -> WaveResults {
+        let Some(may_see) = may_see else {
+            return self.clone();
+        };
+        let groups = self
+            .groups
+            .iter()
+            .filter_map(|group| match (&group.workplace, group.level) {
+                // The organisation as a whole is the manager's yardstick; its comments, written
+                // about every workplace, are HR's alone.
+                (None, GroupLevel::Organisation) => Some(group.without_comments()),
+                (Some(code), GroupLevel::Workplace | GroupLevel::ReportingUnit)
+                    if may_see(code) =>
+                {
+                    Some(group.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        WaveResults {
+            wave: self.wave,
+            wave_name: self.wave_name.clone(),
+            wave_status: self.wave_status.clone(),
+            survey: self.survey.clone(),
+            survey_version: self.survey_version,
+            k: self.k,
+            k2: self.k2,
+            cut: self.cut,
+            previous_wave: self.previous_wave,
+            dimensions: self.dimensions.clone(),
+            groups,
+            reliability: Vec::new(),
+        }
+    }
+}
+
 impl GroupResult {
     /// The key that identifies "the same group" across waves.
     pub fn key(&self) -> (Option<&str>, Option<&str>) {

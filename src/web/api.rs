@@ -13,7 +13,7 @@ use super::pages::{language, AppError};
 use super::session::TypedSession;
 use super::AppState;
 use crate::accounts::{Account, Role};
-use crate::aggregation::{export, load, GroupLevel, WaveResults};
+use crate::aggregation::{export, load, WaveResults};
 use crate::collection::writer::AuditRow;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -27,35 +27,8 @@ pub fn scoped(results: Arc<WaveResults>, account: &Account) -> Arc<WaveResults> 
     if account.role == Role::Hr {
         return results;
     }
-    let groups = results
-        .groups
-        .iter()
-        .filter_map(|group| match (&group.workplace, group.level) {
-            // The organisation as a whole is the manager's yardstick; its comments, written
-            // about every workplace, are HR's alone.
-            (None, GroupLevel::Organisation) => Some(group.without_comments()),
-            (Some(code), GroupLevel::Workplace | GroupLevel::ReportingUnit)
-                if account.may_see(code) =>
-            {
-                Some(group.clone())
-            }
-            _ => None,
-        })
-        .collect();
-    Arc::new(WaveResults {
-        wave: results.wave,
-        wave_name: results.wave_name.clone(),
-        wave_status: results.wave_status.clone(),
-        survey: results.survey.clone(),
-        survey_version: results.survey_version,
-        k: results.k,
-        k2: results.k2,
-        cut: results.cut,
-        previous_wave: results.previous_wave,
-        dimensions: results.dimensions.clone(),
-        groups,
-        reliability: Vec::new(),
-    })
+    let may_see = |code: &str| account.may_see(code);
+    Arc::new(results.visible_to(Some(&may_see)))
 }
 
 /// Results of closed waves, by wave id, and the charts drawn from them. A closed wave's
