@@ -136,6 +136,201 @@ pub fn visible_groups(groups: &[GuardGroup], eligible: &[bool], threshold: u32) 
     shown
 }
 
+/// The job-level table of one statistic, for complete two-way complementary suppression.
+///
+/// Rows: every top-level unit shown for this statistic, and one **remainder** row holding
+/// everything else (hidden top-level units). Columns: every disclosed job level, and the
+/// remainder column (no level or "prefer not to say"), which is never published. A row's
+/// total is known (a shown unit's count; the remainder is the organisation's minus the shown
+/// units'). Published are the organisation's cut of a level (a column total) and a
+/// department's cut (a cell). `counts[r][c]` holds the statistic's count of each cell;
+/// `cells[r][c]` the group index of a department cut published in that cell, if any;
+/// `columns[c]` the group index of the organisation's cut of level `c`.
+#[derive(Debug, Clone)]
+pub struct CutTable {
+    pub counts: Vec<Vec<u32>>,
+    pub cells: Vec<Vec<Option<usize>>>,
+    pub columns: Vec<Option<usize>>,
+    /// Whether a row may be split by job level at all (a department with cuts); a single team
+    /// and the remainder row may not: no part of them by level may be derivable.
+    pub may_split: Vec<bool>,
+}
+
+/// A derivable set of a cut table that splits rows by job level: its count and the rows it
+/// reaches (with a positive count).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DerivedSplit {
+    pub count: u32,
+    pub rows: Vec<usize>,
+    /// The published groups whose figures derive it (their suppression removes this path).
+    pub through: Vec<usize>,
+}
+
+impl CutTable {
+    fn published(&self, row: usize, column: usize, shown: &[bool]) -> bool {
+        self.cells[row][column].is_some_and(|g| shown[g])
+    }
+
+    fn column_published(&self, column: usize, shown: &[bool]) -> bool {
+        self.columns[column].is_some_and(|g| shown[g])
+    }
+
+    /// Every set that sums and differences of the published figures isolate inside the table
+    /// and that splits some row by level. Row totals are known, so a derived set is given by
+    /// a potential p per row (0 or 1: every row has an unpublished remainder cell tied to the
+    /// never-published remainder column) and per published column (p(c) ∈ {p(r) − 1, p(r)}
+    /// for each row r whose cell in c is unpublished); it holds the unpublished cells with
+    /// p(r) − p(c) = 1. Besides the row remainders, a column either stays out (p = 0),
+    /// is *excluded* from rows that all take p = 1 (p = 1), or *included* while they all take
+    /// p = 0 (p = −1); rows not forced either way add only whole rows or row remainders, which
+    /// are checked on their own. Published cells impose nothing (their own figure absorbs
+    /// any coefficient). Returns the minimal derived sets of every such choice.
+    pub fn derived_splits(&self, shown: &[bool]) -> Vec<DerivedSplit> {
+        let rows = self.counts.len();
+        let columns = self.columns.len();
+        let mut found = Vec::new();
+        // Row remainders: a row with published cells, minus them.
+        for r in 0..rows {
+            let published: Vec<usize> = (0..columns)
+                .filter_map(|c| self.cells[r][c].filter(|&g| shown[g]))
+                .collect();
+            if published.is_empty() {
+                continue;
+            }
+            let count = (0..=columns)
+                .filter(|&c| c == columns || !self.published(r, c, shown))
+                .map(|c| self.counts[r][c])
+                .sum();
+            found.push(DerivedSplit {
+                count,
+                rows: vec![r],
+                through: published,
+            });
+        }
+        let open: Vec<usize> = (0..columns)
+            .filter(|&c| self.column_published(c, shown))
+            .collect();
+        // Rows whose cell in each open column is unpublished.
+        let unpublished_rows: Vec<Vec<usize>> = open
+            .iter()
+            .map(|&c| {
+                (0..rows)
+                    .filter(|&r| !self.published(r, c, shown))
+                    .collect()
+            })
+            .collect();
+        let choices = 3usize.pow(open.len() as u32);
+        for choice in 1..choices {
+            // 0 = out, 1 = excluded (p = 1), 2 = included (p = −1).
+            let mut state = vec![0u8; open.len()];
+            let mut rest = choice;
+            for slot in state.iter_mut() {
+                *slot = (rest % 3) as u8;
+                rest /= 3;
+            }
+            let mut in_p = vec![false; rows];
+            let mut in_i = vec![false; rows];
+            for (o, &st) in state.iter().enumerate() {
+                for &r in &unpublished_rows[o] {
+                    match st {
+                        1 => in_p[r] = true,
+                        2 => in_i[r] = true,
+                        _ => {}
+                    }
+                }
+            }
+            if (0..rows).any(|r| in_p[r] && in_i[r]) {
+                continue;
+            }
+            let column_state =
+                |c: usize| -> u8 { open.iter().position(|&o| o == c).map_or(0, |o| state[o]) };
+            let mut count = 0u32;
+            let mut reached = Vec::new();
+            for (r, &forced_in) in in_p.iter().enumerate() {
+                let mut part = 0u32;
+                for c in 0..=columns {
+                    let unpublished = c == columns || !self.published(r, c, shown);
+                    if !unpublished {
+                        continue;
+                    }
+                    let st = if c == columns { 0 } else { column_state(c) };
+                    let p_column: i32 = match st {
+                        1 => 1,
+                        2 => -1,
+                        _ => 0,
+                    };
+                    let p_row: i32 = i32::from(forced_in);
+                    if p_row - p_column == 1 {
+                        part += self.counts[r][c];
+                    }
+                }
+                if part > 0 {
+                    reached.push(r);
+                }
+                count += part;
+            }
+            let through = open
+                .iter()
+                .zip(&state)
+                .filter(|(_, &st)| st != 0)
+                .flat_map(|(&c, _)| {
+                    self.columns[c]
+                        .into_iter()
+                        .chain((0..rows).filter_map(move |r| self.cells[r][c]))
+                })
+                .filter(|&g| shown[g])
+                .collect();
+            found.push(DerivedSplit {
+                count,
+                rows: reached,
+                through,
+            });
+        }
+        found
+    }
+
+    /// The first derived split that gives away fewer than `threshold` responses, or any part
+    /// of a row that may not be split by level.
+    pub fn violation(&self, shown: &[bool], threshold: u32) -> Option<DerivedSplit> {
+        self.derived_splits(shown).into_iter().find(|split| {
+            (split.count > 0 && split.count < threshold)
+                || (split.rows.len() == 1 && !self.may_split[split.rows[0]])
+        })
+    }
+}
+
+/// Complete two-way complementary suppression of a job-level table: while any derived split
+/// is too small or isolates part of a single team (or of the remainder), the smallest
+/// published department cut on its path is hidden, else the smallest organisation cut.
+/// Each step hides a figure, so it ends.
+pub fn protect_cut_table(
+    table: &CutTable,
+    groups: &[GuardGroup],
+    shown: &mut [bool],
+    threshold: u32,
+) {
+    while let Some(split) = table.violation(shown, threshold) {
+        let is_column = |g: usize| table.columns.contains(&Some(g));
+        let pick = split
+            .through
+            .iter()
+            .copied()
+            .filter(|&g| !is_column(g))
+            .min_by_key(|&g| (groups[g].n, g))
+            .or_else(|| {
+                split
+                    .through
+                    .iter()
+                    .copied()
+                    .min_by_key(|&g| (groups[g].n, g))
+            });
+        match pick {
+            Some(g) => shown[g] = false,
+            None => return,
+        }
+    }
+}
+
 /// Suppresses the smallest bounding group until `group`'s region is 0 or ≥ `threshold`.
 fn protect_region(
     group: usize,
