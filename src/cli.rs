@@ -528,7 +528,17 @@ fn run_wave(db_path: &Path, command: WaveCommand) -> anyhow::Result<()> {
         }
         WaveCommand::List => {
             for wave in waves::list(&mut conn)? {
-                let responses = waves::response_count(&mut conn, wave.id)?;
+                let count = waves::response_count(&mut conn, wave.id)?;
+                // An open wave's count in steps of k: one answer never shows.
+                let responses = if wave.is_open() {
+                    crate::aggregation::guard::SteppedCount::new(
+                        u64::try_from(count).unwrap_or(0),
+                        u32::try_from(wave.min_group_size).unwrap_or(1),
+                    )
+                    .range()
+                } else {
+                    count.to_string()
+                };
                 let baseline = match (wave.baseline_wave_id, wave.baseline_cut()) {
                     (Some(baseline), Some(cut)) => {
                         format!("\tcut {:.2}/{:.2} from wave {baseline}", cut.x, cut.y)

@@ -59,6 +59,41 @@ impl fmt::Display for Thresholds {
     }
 }
 
+/// A response count of an **open** wave as it may be shown: in steps of k, so that one
+/// answer moves the figure at most once in k answers and a watcher cannot tell from the
+/// count that a person they saw answering has answered (issue 11, route 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct SteppedCount {
+    /// The count rounded down to a multiple of k: the true count is `at_least` … `at_least + k − 1`.
+    pub at_least: u64,
+    pub step: u32,
+}
+
+impl SteppedCount {
+    pub fn new(count: u64, k: u32) -> SteppedCount {
+        let step = k.max(1);
+        SteppedCount {
+            at_least: count / u64::from(step) * u64::from(step),
+            step,
+        }
+    }
+
+    /// The highest count the step allows.
+    pub fn at_most(self) -> u64 {
+        self.at_least + u64::from(self.step) - 1
+    }
+
+    /// "10–14", or "0–4" below the first step.
+    pub fn range(self) -> String {
+        format!("{}–{}", self.at_least, self.at_most())
+    }
+
+    /// A workplace where even the upper end is below half the codes issued needs a reminder.
+    pub fn needs_reminder(self, issued: u64) -> bool {
+        issued > 0 && self.at_most() * 2 < issued
+    }
+}
+
 /// Whether a group is part of the organisation tree or a job-level cut of a total.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupKind {
@@ -570,5 +605,20 @@ mod tests {
             Thresholds::default(),
             Thresholds::new(5, 10).expect("defaults are valid")
         );
+    }
+
+    /// Route 6 of issue 11: HR's count moved from 5 / 6 to 6 / 6 the moment a known person
+    /// answered. In steps of k it moves once in k answers.
+    #[test]
+    fn route_6_open_wave_counts_move_only_in_steps_of_k() {
+        let shown: Vec<String> = (0..12).map(|n| SteppedCount::new(n, 5).range()).collect();
+        assert_eq!(shown[5], shown[6], "the sixth answer changes nothing");
+        assert_eq!(shown[4], "0–4");
+        assert_eq!(shown[9], "5–9");
+        assert_eq!(shown[10], "10–14");
+        let changes = shown.windows(2).filter(|pair| pair[0] != pair[1]).count();
+        assert_eq!(changes, 2, "two steps in eleven answers");
+        assert!(SteppedCount::new(3, 5).needs_reminder(20));
+        assert!(!SteppedCount::new(10, 5).needs_reminder(20));
     }
 }
