@@ -560,3 +560,56 @@ struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     n: i64,
 }
+
+/// `anshin audit --wave ID` passes a guarded wave (Japanese verdict by default, English with
+/// `--lang en`) and exits 1 once a published figure gives a small team away — here a stored
+/// result tampered to show a hidden team's n, which its parent minus its sibling confirms.
+#[actix_web::test]
+async fn anshin_audit_passes_a_guarded_wave_and_fails_a_leaking_one() {
+    use diesel::prelude::*;
+    let app = spawn_app().await;
+    let wave = wave_with_a_small_team(&app).await;
+    close(&app, wave);
+    add_account(&app, "m1", "manager", &["T1"]);
+    let db = app.db_path.to_str().expect("path");
+    let audit = |lang: &str| {
+        anshin(
+            &[
+                "--db",
+                db,
+                "audit",
+                "--wave",
+                &wave.to_string(),
+                "--lang",
+                lang,
+            ],
+            None,
+        )
+    };
+    let output = audit("ja");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let verdict = crate::helpers::stdout(&output);
+    assert!(verdict.contains("判定: 合格"), "{verdict}");
+    assert!(verdict.contains("管理職 m1"), "{verdict}");
+    let output = audit("en");
+    assert!(crate::helpers::stdout(&output).contains("Verdict: passed"));
+
+    // Show T1 (8 of D1's 12): D1 − T1 gives T2's four.
+    let mut json = results_json(db, wave);
+    for group in json["groups"].as_array_mut().expect("groups") {
+        if group["workplace"] == "T1" && group["job_level"].is_null() {
+            group["suppressed"] = serde_json::json!(false);
+            group["n"] = serde_json::json!(8);
+        }
+    }
+    diesel::sql_query("UPDATE frozen_results SET results_json = ? WHERE wave_id = ?")
+        .bind::<diesel::sql_types::Text, _>(json.to_string())
+        .bind::<diesel::sql_types::Integer, _>(wave)
+        .execute(&mut app.conn())
+        .expect("tampered");
+    let output = audit("en");
+    assert_eq!(output.status.code(), Some(1));
+    let verdict = crate::helpers::stdout(&output);
+    assert!(verdict.contains("Verdict: FAILED"), "{verdict}");
+    assert!(verdict.contains("(4 responses)"), "{verdict}");
+}
