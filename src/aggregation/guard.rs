@@ -210,127 +210,128 @@ impl CutTable {
         self.columns[column].is_some_and(|g| shown[g])
     }
 
-    /// Every set that sums and differences of the published figures isolate inside the table
-    /// and that splits some row by level. Row totals are known, so a derived set is given by
-    /// a potential p per row (0 or 1: every row has an unpublished remainder cell tied to the
-    /// never-published remainder column) and per published column (p(c) ∈ {p(r) − 1, p(r)}
-    /// for each row r whose cell in c is unpublished); it holds the unpublished cells with
-    /// p(r) − p(c) = 1. Besides the row remainders, a column either stays out (p = 0),
-    /// is *excluded* from rows that all take p = 1 (p = 1), or *included* while they all take
-    /// p = 0 (p = −1); rows not forced either way add only whole rows or row remainders, which
-    /// are checked on their own. Published cells impose nothing (their own figure absorbs
-    /// any coefficient). Returns the minimal derived sets of every such choice.
-    pub fn derived_splits(&self, shown: &[bool]) -> Vec<DerivedSplit> {
+    /// The first set that sums and differences of the published figures isolate inside the
+    /// table, that splits some row by level, and that gives away fewer than `threshold`
+    /// responses or part of a row that may not be split.
+    ///
+    /// Row totals are known, so a derived set is given by a potential p per row (0 or 1: every
+    /// row has an unpublished remainder cell tied to the never-published remainder column)
+    /// and per published column (p(c) ∈ {p(r) − 1, p(r)} for each row r whose cell in c is
+    /// unpublished); it holds the unpublished cells with p(r) − p(c) = 1. Besides the row
+    /// remainders, a column either stays out (p = 0), is *excluded* from rows that all take
+    /// p = 1 (p = 1), or *included* while they all take p = 0 (p = −1); rows not forced either
+    /// way add only whole rows or row remainders, which are checked on their own. Published
+    /// cells impose nothing (their own figure absorbs any coefficient). Every such choice is
+    /// tried (3^levels).
+    pub fn violation(&self, shown: &[bool], threshold: u32) -> Option<DerivedSplit> {
         let rows = self.counts.len();
         let columns = self.columns.len();
-        let mut found = Vec::new();
+        let published: Vec<Vec<bool>> = (0..rows)
+            .map(|r| (0..columns).map(|c| self.published(r, c, shown)).collect())
+            .collect();
+        let violates = |count: u32, reached: usize, single: Option<usize>| {
+            (count > 0 && count < threshold)
+                || (reached == 1 && single.is_some_and(|r| !self.may_split[r]))
+        };
         // Row remainders: a row with published cells, minus them.
-        for r in 0..rows {
-            let published: Vec<usize> = (0..columns)
-                .filter_map(|c| self.cells[r][c].filter(|&g| shown[g]))
-                .collect();
-            if published.is_empty() {
+        for (r, row_published) in published.iter().enumerate() {
+            if !row_published.iter().any(|&p| p) {
                 continue;
             }
-            let count = (0..=columns)
-                .filter(|&c| c == columns || !self.published(r, c, shown))
+            let count: u32 = (0..=columns)
+                .filter(|&c| c == columns || !row_published[c])
                 .map(|c| self.counts[r][c])
                 .sum();
-            found.push(DerivedSplit {
-                count,
-                rows: vec![r],
-                through: published,
-            });
+            if violates(count, usize::from(count > 0), Some(r)) {
+                return Some(DerivedSplit {
+                    count,
+                    rows: vec![r],
+                    through: (0..columns)
+                        .filter_map(|c| self.cells[r][c].filter(|&g| shown[g]))
+                        .collect(),
+                });
+            }
         }
         let open: Vec<usize> = (0..columns)
             .filter(|&c| self.column_published(c, shown))
             .collect();
-        // Rows whose cell in each open column is unpublished.
-        let unpublished_rows: Vec<Vec<usize>> = open
-            .iter()
-            .map(|&c| {
-                (0..rows)
-                    .filter(|&r| !self.published(r, c, shown))
-                    .collect()
-            })
-            .collect();
-        let choices = 3usize.pow(open.len() as u32);
+        let choices = 3usize.saturating_pow(open.len() as u32);
+        let mut column_state = vec![0i32; columns + 1];
+        let mut in_p = vec![false; rows];
+        let mut in_i = vec![false; rows];
         for choice in 1..choices {
-            // 0 = out, 1 = excluded (p = 1), 2 = included (p = −1).
-            let mut state = vec![0u8; open.len()];
+            // 0 = out, 1 = excluded (p = 1), −1 = included (p = −1).
             let mut rest = choice;
-            for slot in state.iter_mut() {
-                *slot = (rest % 3) as u8;
+            for &c in &open {
+                column_state[c] = match rest % 3 {
+                    1 => 1,
+                    2 => -1,
+                    _ => 0,
+                };
                 rest /= 3;
             }
-            let mut in_p = vec![false; rows];
-            let mut in_i = vec![false; rows];
-            for (o, &st) in state.iter().enumerate() {
-                for &r in &unpublished_rows[o] {
-                    match st {
+            in_p.iter_mut().for_each(|x| *x = false);
+            in_i.iter_mut().for_each(|x| *x = false);
+            let mut consistent = true;
+            for r in 0..rows {
+                for &c in &open {
+                    if published[r][c] {
+                        continue;
+                    }
+                    match column_state[c] {
                         1 => in_p[r] = true,
-                        2 => in_i[r] = true,
+                        -1 => in_i[r] = true,
                         _ => {}
                     }
                 }
+                if in_p[r] && in_i[r] {
+                    consistent = false;
+                    break;
+                }
             }
-            if (0..rows).any(|r| in_p[r] && in_i[r]) {
+            if !consistent {
                 continue;
             }
-            let column_state =
-                |c: usize| -> u8 { open.iter().position(|&o| o == c).map_or(0, |o| state[o]) };
-            let mut count = 0u32;
-            let mut reached = Vec::new();
-            for (r, &forced_in) in in_p.iter().enumerate() {
+            let (mut count, mut reached, mut single) = (0u32, 0usize, None);
+            for r in 0..rows {
+                let p_row = i32::from(in_p[r]);
                 let mut part = 0u32;
                 for c in 0..=columns {
-                    let unpublished = c == columns || !self.published(r, c, shown);
-                    if !unpublished {
+                    if c < columns && published[r][c] {
                         continue;
                     }
-                    let st = if c == columns { 0 } else { column_state(c) };
-                    let p_column: i32 = match st {
-                        1 => 1,
-                        2 => -1,
-                        _ => 0,
-                    };
-                    let p_row: i32 = i32::from(forced_in);
-                    if p_row - p_column == 1 {
+                    if p_row - column_state[c] == 1 {
                         part += self.counts[r][c];
                     }
                 }
                 if part > 0 {
-                    reached.push(r);
+                    reached += 1;
+                    single = Some(r);
                 }
                 count += part;
             }
-            let through = open
-                .iter()
-                .zip(&state)
-                .filter(|(_, &st)| st != 0)
-                .flat_map(|(&c, _)| {
-                    self.columns[c]
-                        .into_iter()
-                        .chain((0..rows).filter_map(move |r| self.cells[r][c]))
-                })
-                .filter(|&g| shown[g])
-                .collect();
-            found.push(DerivedSplit {
-                count,
-                rows: reached,
-                through,
-            });
+            if violates(count, reached, single) {
+                let through = open
+                    .iter()
+                    .filter(|&&c| column_state[c] != 0)
+                    .flat_map(|&c| {
+                        self.columns[c]
+                            .into_iter()
+                            .chain((0..rows).filter_map(move |r| self.cells[r][c]))
+                    })
+                    .filter(|&g| shown[g])
+                    .collect();
+                let rows_reached = (0..rows)
+                    .filter(|&r| single == Some(r) || reached > 1)
+                    .collect();
+                return Some(DerivedSplit {
+                    count,
+                    rows: rows_reached,
+                    through,
+                });
+            }
         }
-        found
-    }
-
-    /// The first derived split that gives away fewer than `threshold` responses, or any part
-    /// of a row that may not be split by level.
-    pub fn violation(&self, shown: &[bool], threshold: u32) -> Option<DerivedSplit> {
-        self.derived_splits(shown).into_iter().find(|split| {
-            (split.count > 0 && split.count < threshold)
-                || (split.rows.len() == 1 && !self.may_split[split.rows[0]])
-        })
+        None
     }
 }
 
