@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use rand::seq::SliceRandom;
 
-use super::guard::{self, visible_groups, GroupKind, GuardGroup, Thresholds};
+use super::guard::{self, GroupKind, GuardGroup, Thresholds};
 use super::results::{
     AxisCertainty, Certainty, Change, DimensionMeta, DimensionScore, GroupLevel, GroupResult,
     ItemResult, ItemTotal, QuadrantCut, Reliability, WaveResults, Zone,
@@ -489,6 +489,7 @@ pub fn compute(
     // then each item's distribution (k2 answers to the item, where its cell is shown).
     let thresholds = data.thresholds;
     let by_responses = guard_groups(&layout, &|g| acc.n[g]);
+    let tree = guard::GuardTree::new(&by_responses);
     let eligible: Vec<bool> = layout
         .specs
         .iter()
@@ -497,17 +498,17 @@ pub fn compute(
             spec.kind == GroupKind::Hierarchy || (spec.listed && acc.n[g] >= thresholds.k2())
         })
         .collect();
-    let mut group_shown = visible_groups(&by_responses, &eligible, thresholds.k());
+    let mut group_shown = tree.visible(&by_responses, &eligible, thresholds.k());
     protect_cuts(&layout, &by_responses, &mut group_shown, thresholds.k2());
     let cell_shown: Vec<Vec<bool>> = (0..dimensions)
         .map(|d| {
             let by_cell = guard_groups(&layout, &|g| acc.score(g, d).n as u32);
-            let mut shown = visible_groups(&by_cell, &group_shown, thresholds.k());
+            let mut shown = tree.visible(&by_cell, &group_shown, thresholds.k());
             protect_cuts(&layout, &by_cell, &mut shown, thresholds.k());
             shown
         })
         .collect();
-    let mut detail_shown = visible_groups(&by_responses, &group_shown, thresholds.k2());
+    let mut detail_shown = tree.visible(&by_responses, &group_shown, thresholds.k2());
     protect_cuts(&layout, &by_responses, &mut detail_shown, thresholds.k2());
     let item_shown: Vec<Vec<bool>> = definition
         .items
@@ -519,7 +520,7 @@ pub fn compute(
             let eligible: Vec<bool> = (0..group_count)
                 .map(|g| detail_shown[g] && cell_shown[item.dimension][g])
                 .collect();
-            let mut shown = visible_groups(&by_item, &eligible, thresholds.k2());
+            let mut shown = tree.visible(&by_item, &eligible, thresholds.k2());
             protect_cuts(&layout, &by_item, &mut shown, thresholds.k2());
             shown
         })

@@ -125,50 +125,77 @@ pub struct GuardGroup {
 /// smallest shown descendant bounding it is suppressed and the region checked again. Job-level
 /// cuts are checked the same way against their total.
 pub fn visible_groups(groups: &[GuardGroup], eligible: &[bool], threshold: u32) -> Vec<bool> {
-    let mut shown: Vec<bool> = groups
-        .iter()
-        .zip(eligible)
-        .map(|(group, eligible)| *eligible && group.n >= threshold)
-        .collect();
-    let mut hierarchy_children: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
-    let mut cuts: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
-    let mut level_parts: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
-    for (index, group) in groups.iter().enumerate() {
-        match (group.kind, group.parent) {
-            (GroupKind::Hierarchy, Some(parent)) => hierarchy_children[parent].push(index),
-            (GroupKind::JobLevelCut { level_total }, Some(parent)) => {
-                cuts[parent].push(index);
-                if let Some(level_total) = level_total {
-                    level_parts[level_total].push(index);
+    GuardTree::new(groups).visible(groups, eligible, threshold)
+}
+
+/// The shape of the groups (children, cuts, the bottom-up order), built once and reused by
+/// every pass of the guard over the same groups.
+#[derive(Debug, Clone)]
+pub struct GuardTree {
+    hierarchy_children: Vec<Vec<usize>>,
+    cuts: Vec<Vec<usize>>,
+    level_parts: Vec<Vec<usize>>,
+    bottom_up: Vec<usize>,
+}
+
+impl GuardTree {
+    pub fn new(groups: &[GuardGroup]) -> GuardTree {
+        let mut hierarchy_children: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+        let mut cuts: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+        let mut level_parts: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+        for (index, group) in groups.iter().enumerate() {
+            match (group.kind, group.parent) {
+                (GroupKind::Hierarchy, Some(parent)) => hierarchy_children[parent].push(index),
+                (GroupKind::JobLevelCut { level_total }, Some(parent)) => {
+                    cuts[parent].push(index);
+                    if let Some(level_total) = level_total {
+                        level_parts[level_total].push(index);
+                    }
                 }
+                (_, None) => {}
             }
-            (_, None) => {}
+        }
+        let depth = depths(groups);
+        let mut bottom_up: Vec<usize> = (0..groups.len())
+            .filter(|&i| groups[i].kind == GroupKind::Hierarchy)
+            .collect();
+        bottom_up.sort_by_key(|&i| std::cmp::Reverse(depth[i]));
+        GuardTree {
+            hierarchy_children,
+            cuts,
+            level_parts,
+            bottom_up,
         }
     }
-    let depth = depths(groups);
-    let mut bottom_up: Vec<usize> = (0..groups.len())
-        .filter(|&i| groups[i].kind == GroupKind::Hierarchy)
-        .collect();
-    bottom_up.sort_by_key(|&i| std::cmp::Reverse(depth[i]));
 
-    for &group in &bottom_up {
-        protect_region(group, threshold, groups, &mut shown, |shown| {
-            bounding_shown_descendants(group, &hierarchy_children, shown)
-        });
-    }
-    // Job-level cuts form a table (departments × levels): each total's cuts ("rows") and
-    // each organisation-level cut's department parts ("columns") leave 0 or ≥ threshold.
-    // Suppressing only ever grows the other residuals, so one pass of each suffices.
-    for partition in [&cuts, &level_parts] {
-        for (total, parts) in partition.iter().enumerate() {
-            if !parts.is_empty() {
-                protect_region(total, threshold, groups, &mut shown, |shown| {
-                    parts.iter().copied().filter(|&c| shown[c]).collect()
+    /// [`visible_groups`] for groups of this shape (`groups` gives each one's count).
+    pub fn visible(&self, groups: &[GuardGroup], eligible: &[bool], threshold: u32) -> Vec<bool> {
+        let mut shown: Vec<bool> = groups
+            .iter()
+            .zip(eligible)
+            .map(|(group, eligible)| *eligible && group.n >= threshold)
+            .collect();
+        for &group in &self.bottom_up {
+            if shown[group] {
+                protect_region(group, threshold, groups, &mut shown, |shown| {
+                    bounding_shown_descendants(group, &self.hierarchy_children, shown)
                 });
             }
         }
+        // Job-level cuts form a table (departments × levels): each total's cuts ("rows") and
+        // each organisation-level cut's department parts ("columns") leave 0 or ≥ threshold.
+        // Suppressing only ever grows the other residuals, so one pass of each suffices.
+        for partition in [&self.cuts, &self.level_parts] {
+            for (total, parts) in partition.iter().enumerate() {
+                if !parts.is_empty() {
+                    protect_region(total, threshold, groups, &mut shown, |shown| {
+                        parts.iter().copied().filter(|&c| shown[c]).collect()
+                    });
+                }
+            }
+        }
+        shown
     }
-    shown
 }
 
 /// The job-level table of one statistic, for complete two-way complementary suppression.
