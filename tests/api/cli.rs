@@ -13,7 +13,7 @@ fn migrate_creates_the_schema_on_an_empty_file_and_is_idempotent() {
     let db = db.to_str().expect("utf-8 path");
     let first = anshin(&["--db", db, "migrate"], None);
     assert!(first.status.success(), "{}", stderr(&first));
-    assert!(stdout(&first).contains("4 migration(s) applied"));
+    assert!(stdout(&first).contains("5 migration(s) applied"));
     let second = anshin(&["--db", db, "migrate"], None);
     assert!(stdout(&second).contains("0 migration(s) applied"));
 
