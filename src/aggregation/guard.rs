@@ -175,11 +175,29 @@ impl GuardTree {
             .zip(eligible)
             .map(|(group, eligible)| *eligible && group.n >= threshold)
             .collect();
+        // One stack for every region's walk: most regions pass at the first look.
+        let mut stack: Vec<usize> = Vec::new();
         for &group in &self.bottom_up {
-            if shown[group] {
-                protect_region(group, threshold, groups, &mut shown, |shown| {
-                    bounding_shown_descendants(group, &self.hierarchy_children, shown)
-                });
+            while shown[group] {
+                stack.clear();
+                stack.extend_from_slice(&self.hierarchy_children[group]);
+                let mut covered = 0u32;
+                while let Some(next) = stack.pop() {
+                    if shown[next] {
+                        covered += groups[next].n;
+                    } else {
+                        stack.extend_from_slice(&self.hierarchy_children[next]);
+                    }
+                }
+                let region = groups[group].n.saturating_sub(covered);
+                if region == 0 || region >= threshold {
+                    break;
+                }
+                let bounds = bounding_shown_descendants(group, &self.hierarchy_children, &shown);
+                match bounds.iter().copied().min_by_key(|&b| (groups[b].n, b)) {
+                    Some(smallest) => shown[smallest] = false,
+                    None => shown[group] = false,
+                }
             }
         }
         // Job-level cuts form a table (departments × levels): each total's cuts ("rows") and
