@@ -302,40 +302,50 @@ impl CutTable {
             .collect();
         let choices = 3usize.saturating_pow(open.len() as u32);
         let mut column_state = vec![0i32; columns + 1];
+        // Per open column, the rows whose cell in it is unpublished, as a bit set: a choice is
+        // consistent when no row is both forced in (p = 1) and forced out (p = 0).
+        let words = rows.div_ceil(64);
+        let unpublished: Vec<Vec<u64>> = open
+            .iter()
+            .map(|&c| {
+                let mut mask = vec![0u64; words];
+                for (r, row) in published.iter().enumerate() {
+                    if !row[c] {
+                        mask[r / 64] |= 1 << (r % 64);
+                    }
+                }
+                mask
+            })
+            .collect();
+        let mut forced_in = vec![0u64; words];
+        let mut forced_out = vec![0u64; words];
         let mut in_p = vec![false; rows];
-        let mut in_i = vec![false; rows];
         for choice in 1..choices {
             // 0 = out, 1 = excluded (p = 1), −1 = included (p = −1).
             let mut rest = choice;
-            for &c in &open {
+            forced_in.iter_mut().for_each(|w| *w = 0);
+            forced_out.iter_mut().for_each(|w| *w = 0);
+            for (o, &c) in open.iter().enumerate() {
                 column_state[c] = match rest % 3 {
                     1 => 1,
                     2 => -1,
                     _ => 0,
                 };
                 rest /= 3;
-            }
-            in_p.iter_mut().for_each(|x| *x = false);
-            in_i.iter_mut().for_each(|x| *x = false);
-            let mut consistent = true;
-            for r in 0..rows {
-                for &c in &open {
-                    if published[r][c] {
-                        continue;
-                    }
-                    match column_state[c] {
-                        1 => in_p[r] = true,
-                        -1 => in_i[r] = true,
-                        _ => {}
-                    }
-                }
-                if in_p[r] && in_i[r] {
-                    consistent = false;
-                    break;
+                let target = match column_state[c] {
+                    1 => &mut forced_in,
+                    -1 => &mut forced_out,
+                    _ => continue,
+                };
+                for (word, bits) in target.iter_mut().zip(&unpublished[o]) {
+                    *word |= bits;
                 }
             }
-            if !consistent {
+            if forced_in.iter().zip(&forced_out).any(|(a, b)| a & b != 0) {
                 continue;
+            }
+            for (r, p) in in_p.iter_mut().enumerate() {
+                *p = forced_in[r / 64] & (1 << (r % 64)) != 0;
             }
             let (mut count, mut reached, mut single) = (0u32, 0usize, None);
             for r in 0..rows {
