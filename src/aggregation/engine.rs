@@ -1425,8 +1425,8 @@ threshold = { rule = "fixed", value = 3.5 }
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
-        /// The auditor attacks every figure of random organisations, over two waves with an
-        /// organisation change between them, and finds nothing.
+        /// The auditor attacks every figure of random organisations, over three waves with
+        /// organisation changes between them (a move, then another shape), and finds nothing.
         #[test]
         fn the_auditor_finds_nothing_in_random_organisations(seed in proptest::prelude::any::<u64>()) {
             let first = compute(&random_wave(seed, false), None, None).expect("first");
@@ -1435,6 +1435,11 @@ threshold = { rule = "fixed", value = 3.5 }
             second_data.wave_id = 2;
             let second = compute(&second_data, None, Some(&first)).expect("second");
             proptest::prop_assert_eq!(audit(&second), vec![]);
+            // A third wave after a reorganisation of a different shape altogether.
+            let mut third_data = random_wave(seed.rotate_left(17), true);
+            third_data.wave_id = 3;
+            let third = compute(&third_data, None, Some(&second)).expect("third");
+            proptest::prop_assert_eq!(audit(&third), vec![]);
         }
     }
 

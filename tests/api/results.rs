@@ -516,6 +516,11 @@ async fn a_closed_wave_is_identical_after_an_org_import_a_merge_and_an_unmerge()
         read_both(db, first) == before,
         "closing a later wave changes nothing"
     );
+    // Both waves, as stored on the SQLite file, pass the disclosure audit.
+    for wave in [first, second] {
+        let audit = anshin(&["--db", db, "audit", "--wave", &wave.to_string()], None);
+        assert!(audit.status.success(), "{}", crate::helpers::stdout(&audit));
+    }
 }
 
 /// Waves closed before results were frozen are frozen by the upgrade step that runs with the
