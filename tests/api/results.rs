@@ -439,7 +439,8 @@ fn read_both(db: &str, wave: i32) -> (Vec<u8>, Vec<u8>) {
     (read("json"), read("csv"))
 }
 
-/// Rule 9: a closed wave's results are frozen at closing. Moving a workplace, merging and
+/// Rule 9, route 3 of issue 11 (after `org merge` or a move, old minus new figures gave a
+/// hidden team's mean): a closed wave's results are frozen at closing. Moving a workplace, merging and
 /// unmerging units afterwards change nothing in its JSON or CSV (not a byte), so no two reads
 /// of one wave can be subtracted; a later wave is cut under the new organisation and compares
 /// with the frozen figures.
