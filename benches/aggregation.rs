@@ -4,7 +4,9 @@
 //!
 //! - `compute`: full results of the current wave (every group, dimension, zone, agreement
 //!   index, the guard) plus the previous wave's results for the change, from data in memory;
-//! - `load_and_compute`: the same, reading both waves from the SQLite file first.
+//! - `load_and_compute`: the same, reading both waves from the SQLite file first (what
+//!   closing a wave does once, when its results are frozen);
+//! - `read_frozen`: a closed wave's results as every later read gets them (stored JSON).
 
 use std::path::Path;
 
@@ -55,6 +57,15 @@ fn aggregation(c: &mut Criterion) {
         })
     });
     group.bench_function("load_and_compute", |b| {
+        b.iter(|| {
+            let earlier_data = load::load_wave(&mut conn, &earlier).expect("earlier data");
+            let previous = compute(&earlier_data, None, None).expect("previous");
+            let data = load::load_wave(&mut conn, &current).expect("current data");
+            compute(&data, None, Some(&previous)).expect("current")
+        })
+    });
+    // What every read of a closed wave does: its results were frozen when it closed.
+    group.bench_function("read_frozen", |b| {
         b.iter(|| load::wave_results(&mut conn, current.id).expect("results"))
     });
     group.bench_function("load_one", |b| {

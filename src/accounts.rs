@@ -439,6 +439,24 @@ pub struct SignIn {
     pub epoch: i32,
 }
 
+/// Every enabled manager account with the workplaces it may see today (for the disclosure
+/// audit, which rebuilds each manager's view).
+pub fn managers(conn: &mut SqliteConnection) -> QueryResult<Vec<Account>> {
+    let rows: Vec<(i32, i32)> = accounts::table
+        .filter(accounts::role.eq(Role::Manager.as_str()))
+        .filter(accounts::disabled_on.is_null())
+        .select((accounts::id, accounts::session_epoch))
+        .order(accounts::id)
+        .load(conn)?;
+    let mut managers = Vec::new();
+    for (account_id, epoch) in rows {
+        if let Some(account) = load_account(conn, SignIn { account_id, epoch })? {
+            managers.push(account);
+        }
+    }
+    Ok(managers)
+}
+
 /// What a sign-in checks a password against: the account's hash, or for an unknown login
 /// [`UNKNOWN_LOGIN_HASH`]. Looking it up is quick; [`Credentials::check`] is the argon2 work.
 pub struct Credentials {

@@ -62,6 +62,15 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Disclosure audit of a closed wave: attacks every number each role can see and prints
+    /// a verdict; exits 1 on any finding.
+    Audit {
+        #[arg(long)]
+        wave: i32,
+        /// Language of the verdict: ja (default) or en.
+        #[arg(long, default_value = "ja", value_parser = ["ja", "en"])]
+        lang: String,
+    },
     /// Load test: submit complete surveys over HTTP with concurrent clients.
     Loadgen(crate::loadgen::LoadgenArgs),
 }
@@ -415,6 +424,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Results { wave, format, out } => {
             write_results(&db_path, wave, &format, out.as_deref())
         }
+        Command::Audit { wave, lang } => audit_wave(&db_path, wave, &lang),
         Command::Loadgen(args) => crate::loadgen::run(&db_path, args),
     }
 }
@@ -523,7 +533,17 @@ fn run_wave(db_path: &Path, command: WaveCommand) -> anyhow::Result<()> {
         }
         WaveCommand::List => {
             for wave in waves::list(&mut conn)? {
-                let responses = waves::response_count(&mut conn, wave.id)?;
+                let count = waves::response_count(&mut conn, wave.id)?;
+                // An open wave's count in steps of k: one answer never shows.
+                let responses = if wave.is_open() {
+                    crate::aggregation::guard::SteppedCount::new(
+                        u64::try_from(count).unwrap_or(0),
+                        u32::try_from(wave.min_group_size).unwrap_or(1),
+                    )
+                    .range()
+                } else {
+                    count.to_string()
+                };
                 let baseline = match (wave.baseline_wave_id, wave.baseline_cut()) {
                     (Some(baseline), Some(cut)) => {
                         format!("\tcut {:.2}/{:.2} from wave {baseline}", cut.x, cut.y)
@@ -584,6 +604,36 @@ fn write_results(
         }
     }
     Ok(())
+}
+
+/// `anshin audit`: the verdict on standard output; a failed audit is an error (exit 1).
+fn audit_wave(db_path: &Path, wave: i32, lang: &str) -> anyhow::Result<()> {
+    use crate::aggregation::{disclosure, load};
+    anyhow::ensure!(db_path.exists(), "{}: no such database", db_path.display());
+    let lang = crate::i18n::Lang::from_code(lang).unwrap_or_default();
+    let mut conn = migrated(db_path)?;
+    let results = load::wave_results(&mut conn, wave)?;
+    let managers = accounts::managers(&mut conn)?
+        .into_iter()
+        .map(|account| {
+            let may_see = |code: &str| account.may_see(code);
+            (account.login.clone(), results.visible_to(Some(&may_see)))
+        })
+        .collect::<Vec<_>>();
+    let report = disclosure::audit(&results, &managers);
+    print!("{}", report.render(lang));
+    if report.passed() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!(match lang {
+            crate::i18n::Lang::Ja =>
+                format!("開示監査で{}件の指摘があります", report.findings.len()),
+            crate::i18n::Lang::En => format!(
+                "the disclosure audit found {} route(s)",
+                report.findings.len()
+            ),
+        }))
+    }
 }
 
 /// The password piped in on standard input, without its trailing line break.

@@ -98,6 +98,8 @@ pub enum WaveError {
     BaselineNotApplicable { survey: String },
     #[error("baseline wave {wave}: {reason}")]
     Baseline { wave: i32, reason: String },
+    #[error("the wave's results could not be frozen: {0}")]
+    Freeze(Box<crate::aggregation::load::ResultsError>),
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),
 }
@@ -286,6 +288,9 @@ pub fn close(conn: &mut SqliteConnection, id: i32) -> Result<Wave, WaveError> {
             .get_result(conn)?;
         // Later waves' results compare with the previous *closed* wave: cached ones are stale.
         crate::org::bump_version(conn)?;
+        // Frozen as the organisation stands now; no later read recomputes them (rule 9).
+        crate::aggregation::frozen::freeze(conn, id).map_err(|e| WaveError::Freeze(e.into()))?;
+        // Then what is kept of the rows: they no longer serve any published figure.
         crate::collection::sealing::seal(
             conn,
             id,

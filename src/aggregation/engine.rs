@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use rand::seq::SliceRandom;
 
-use super::guard::{visible_groups, GroupKind, GuardGroup, Thresholds};
+use super::guard::{self, GroupKind, GuardGroup, Thresholds};
 use super::results::{
     AxisCertainty, Certainty, Change, DimensionMeta, DimensionScore, GroupLevel, GroupResult,
     ItemResult, ItemTotal, QuadrantCut, Reliability, WaveResults, Zone,
@@ -92,10 +92,13 @@ struct Layout {
     first_cut: Vec<Option<usize>>,
     /// Per workplace: the group of its department (its top-level ancestor).
     department: Vec<usize>,
-    /// Department groups that have job-level cuts.
-    departments_with_cuts: Vec<usize>,
+    /// Every top-level unit's group. Each has job-level cuts in the layout (to count its
+    /// cells of the job-level table), but only a unit with sub-units publishes them.
+    top_level: Vec<usize>,
     /// Group indices, deepest first.
     bottom_up: Vec<usize>,
+    /// Disclosed job levels (cuts per total).
+    levels: usize,
 }
 
 struct GroupSpec {
@@ -104,6 +107,10 @@ struct GroupSpec {
     parent: Option<usize>,
     kind: GroupKind,
     depth: u32,
+    /// False for the cuts of a top-level unit without sub-units: counted for the guard's
+    /// job-level table, never shown and never listed (job level is never crossed with a
+    /// single team).
+    listed: bool,
 }
 
 const ORGANISATION: usize = 0;
@@ -137,6 +144,7 @@ impl Layout {
             parent: None,
             kind: GroupKind::Hierarchy,
             depth: 0,
+            listed: true,
         }];
         for (w, node) in workplaces.iter().enumerate() {
             specs.push(GroupSpec {
@@ -145,6 +153,7 @@ impl Layout {
                 parent: Some(node.parent.map_or(ORGANISATION, workplace_group)),
                 kind: GroupKind::Hierarchy,
                 depth: depth[w],
+                listed: true,
             });
         }
         let mut first_cut = vec![None; specs.len()];
@@ -156,17 +165,17 @@ impl Layout {
                 has_children[parent] = true;
             }
         }
-        let departments_with_cuts: Vec<usize> = if job_levels == 0 {
+        let top_level: Vec<usize> = if job_levels == 0 {
             Vec::new()
         } else {
             (0..workplaces.len())
-                .filter(|&w| workplaces[w].parent.is_none() && has_children[w])
+                .filter(|&w| workplaces[w].parent.is_none())
                 .map(workplace_group)
                 .collect()
         };
         if job_levels > 0 {
-            for total in std::iter::once(ORGANISATION).chain(departments_with_cuts.iter().copied())
-            {
+            for total in std::iter::once(ORGANISATION).chain(top_level.iter().copied()) {
+                let listed = specs[total].workplace.is_none_or(|w| has_children[w]);
                 first_cut[total] = Some(specs.len());
                 for level in 0..job_levels {
                     // The organisation's cuts come first, at first_cut[ORGANISATION] + level.
@@ -179,6 +188,7 @@ impl Layout {
                         parent: Some(total),
                         kind: GroupKind::JobLevelCut { level_total },
                         depth: specs[total].depth + 1,
+                        listed,
                     });
                 }
             }
@@ -190,8 +200,9 @@ impl Layout {
             specs,
             first_cut,
             department,
-            departments_with_cuts,
+            top_level,
             bottom_up,
+            levels: job_levels,
         })
     }
 
@@ -367,11 +378,10 @@ impl<'a> Scoring<'a> {
             let level = responses.job_level[r]
                 .and_then(|o| self.job_levels.iter().position(|&j| j == o as usize));
             if let Some(level) = level {
-                // Counted once: at the department's cut if it has cuts, else at the
-                // organisation's; department cuts are added into the organisation's later.
+                // Counted once, at the top-level unit's cut; those are added into the
+                // organisation's later.
                 let department = self.layout.department[workplace];
-                let total = self.layout.first_cut[department].map_or(ORGANISATION, |_| department);
-                if let Some(cut_group) = self.layout.cut(total, level) {
+                if let Some(cut_group) = self.layout.cut(department, level) {
                     acc.add_response(cut_group, &scores, answers);
                 }
             }
@@ -457,7 +467,7 @@ pub fn compute(
         totals
     });
     let dimension_items = &scoring.dimension_items;
-    for &department in &layout.departments_with_cuts {
+    for &department in &layout.top_level {
         for level in 0..job_levels.len() {
             if let (Some(from), Some(into)) = (
                 layout.cut(department, level),
@@ -468,63 +478,75 @@ pub fn compute(
         }
     }
 
-    // ICC uses respondents nested in the workplace they answered for, before rolling up.
-    let icc: Vec<Option<stats::Icc>> = (0..dimensions)
-        .map(|d| {
-            let own: Vec<Moments> = (0..data.workplaces.len())
-                .map(|w| *acc.score(workplace_group(w), d))
-                .collect();
-            stats::icc_from_moments(&own)
-        })
-        .collect();
-    let mut headcount: Vec<Option<u32>> = std::iter::once(None)
-        .chain(data.workplaces.iter().map(|w| w.headcount))
-        .chain(std::iter::repeat(None))
-        .take(group_count)
-        .collect();
-    let own_headcount = headcount.clone();
     for &group in &layout.bottom_up {
         let spec = &layout.specs[group];
         if let (Some(parent), GroupKind::Hierarchy) = (spec.parent, spec.kind) {
             acc.roll_up(group, parent);
-            // A unit's headcount is its own figure, or else the sum of its parts'.
-            if own_headcount[parent].is_none() {
-                if let Some(child) = headcount[group] {
-                    headcount[parent] = Some(headcount[parent].unwrap_or(0) + child);
-                }
-            }
         }
     }
 
-    // The guard: groups (k; cuts need k2), then each dimension's cells (k), then details (k2).
+    // The guard: groups (k; cuts need k2), then each dimension's cells (k), then details (k2),
+    // then each item's distribution (k2 answers to the item, where its cell is shown).
     let thresholds = data.thresholds;
-    let guard_groups = |n: &dyn Fn(usize) -> u32| -> Vec<GuardGroup> {
-        layout
-            .specs
-            .iter()
-            .enumerate()
-            .map(|(g, spec)| GuardGroup {
-                n: n(g),
-                parent: spec.parent,
-                kind: spec.kind,
-            })
-            .collect()
-    };
-    let by_responses = guard_groups(&|g| acc.n[g]);
+    let by_responses = guard_groups(&layout, &|g| acc.n[g]);
+    let tree = guard::GuardTree::new(&by_responses);
     let eligible: Vec<bool> = layout
         .specs
         .iter()
         .enumerate()
-        .map(|(g, spec)| spec.kind == GroupKind::Hierarchy || acc.n[g] >= thresholds.k2())
-        .collect();
-    let group_shown = visible_groups(&by_responses, &eligible, thresholds.k());
-    let cell_shown: Vec<Vec<bool>> = (0..dimensions)
-        .map(|d| {
-            let by_cell = guard_groups(&|g| acc.score(g, d).n as u32);
-            visible_groups(&by_cell, &group_shown, thresholds.k())
+        .map(|(g, spec)| {
+            spec.kind == GroupKind::Hierarchy || (spec.listed && acc.n[g] >= thresholds.k2())
         })
         .collect();
-    let detail_shown = visible_groups(&by_responses, &group_shown, thresholds.k2());
+    let mut group_shown = tree.visible(&by_responses, &eligible, thresholds.k());
+    protect_cuts(&layout, &by_responses, &mut group_shown, thresholds.k2());
+    let cell_shown: Vec<Vec<bool>> = (0..dimensions)
+        .map(|d| {
+            let by_cell = guard_groups(&layout, &|g| acc.score(g, d).n as u32);
+            let mut shown = tree.visible(&by_cell, &group_shown, thresholds.k());
+            protect_cuts(&layout, &by_cell, &mut shown, thresholds.k());
+            shown
+        })
+        .collect();
+    let mut detail_shown = tree.visible(&by_responses, &group_shown, thresholds.k2());
+    protect_cuts(&layout, &by_responses, &mut detail_shown, thresholds.k2());
+    let item_shown: Vec<Vec<bool>> = definition
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let answered = |g: usize| acc.n[g].saturating_sub(acc.item_counts(g, i)[MISSING_SLOT]);
+            let by_item = guard_groups(&layout, &answered);
+            let eligible: Vec<bool> = (0..group_count)
+                .map(|g| detail_shown[g] && cell_shown[item.dimension][g])
+                .collect();
+            let mut shown = tree.visible(&by_item, &eligible, thresholds.k2());
+            protect_cuts(&layout, &by_item, &mut shown, thresholds.k2());
+            shown
+        })
+        .collect();
+    // ICC from the shown cells only: their regions partition the respondents, and each
+    // region's moments follow from the published n, mean and SD (docs/methodology.md §2).
+    let icc: Vec<Option<stats::Icc>> = (0..dimensions)
+        .map(|d| {
+            let moments: Vec<Moments> = (0..group_count).map(|g| *acc.score(g, d)).collect();
+            let parents: Vec<Option<usize>> = layout
+                .specs
+                .iter()
+                .map(|spec| match spec.kind {
+                    GroupKind::Hierarchy => spec.parent,
+                    GroupKind::JobLevelCut { .. } => None,
+                })
+                .collect();
+            let hierarchy: Vec<bool> = layout
+                .specs
+                .iter()
+                .enumerate()
+                .map(|(g, spec)| spec.kind == GroupKind::Hierarchy && cell_shown[d][g])
+                .collect();
+            stats::icc_from_moments(&stats::region_moments(&moments, &parents, &hierarchy))
+        })
+        .collect();
 
     let mut comments: Vec<Vec<String>> = vec![Vec::new(); group_count];
     for (workplace, body) in &data.comments {
@@ -541,6 +563,9 @@ pub fn compute(
     let quadrant = &definition.quadrant;
     let mut groups: Vec<GroupResult> = Vec::with_capacity(group_count);
     for (g, spec) in layout.specs.iter().enumerate() {
+        if !spec.listed {
+            continue;
+        }
         let workplace = spec.workplace.map(|w| &data.workplaces[w]);
         let job_level_id = spec.job_level.and_then(|level| {
             definition
@@ -577,15 +602,14 @@ pub fn compute(
             comments: None,
         };
         if group_shown[g] {
-            let counts_visible =
-                headcount[g].map_or(acc.n[g] >= thresholds.k2(), |h| h >= thresholds.k2());
-            result.n = counts_visible.then_some(acc.n[g]);
+            // Every shown group's count is published: the means, SDs and intervals of a
+            // group give its count back anyway (docs/methodology.md §6).
+            result.n = Some(acc.n[g]);
             for (d, dimension) in definition.dimensions.iter().enumerate() {
                 if cell_shown[d][g] {
-                    if let Some(mut score) =
+                    if let Some(score) =
                         dimension_score(definition, &acc, g, d, &dimension_items[d])
                     {
-                        score.n = counts_visible.then_some(score.sample_size);
                         result.scores.insert(dimension.id.clone(), score);
                     }
                 }
@@ -601,7 +625,7 @@ pub fn compute(
             }
         }
         if detail_shown[g] {
-            result.items = Some(item_results(definition, &acc, g));
+            result.items = Some(item_results(definition, &acc, g, &item_shown));
             let mut group_comments = std::mem::take(&mut comments[g]);
             group_comments.shuffle(&mut rng);
             result.comments = Some(group_comments);
@@ -643,9 +667,9 @@ pub fn compute(
                     scale_min: scale.min,
                     scale_max: scale.max,
                     quadrant_axis: if d == quadrant.x {
-                        Some("x")
+                        Some("x".into())
                     } else if d == quadrant.y {
-                        Some("y")
+                        Some("y".into())
                     } else {
                         None
                     },
@@ -657,10 +681,83 @@ pub fn compute(
     })
 }
 
+fn guard_groups(layout: &Layout, n: &dyn Fn(usize) -> u32) -> Vec<GuardGroup> {
+    layout
+        .specs
+        .iter()
+        .enumerate()
+        .map(|(g, spec)| GuardGroup {
+            n: n(g),
+            parent: spec.parent,
+            kind: spec.kind,
+        })
+        .collect()
+}
+
+/// Job-level cuts of one statistic: a cut is shown only with its total, and the table of
+/// top-level units × levels passes complete two-way complementary suppression
+/// ([`guard::protect_cut_table`]).
+fn protect_cuts(layout: &Layout, groups: &[GuardGroup], shown: &mut [bool], threshold: u32) {
+    let Some(first) = layout.first_cut[ORGANISATION] else {
+        return;
+    };
+    let levels = layout.levels;
+    for (g, spec) in layout.specs.iter().enumerate() {
+        if let (GroupKind::JobLevelCut { .. }, Some(total)) = (spec.kind, spec.parent) {
+            if !shown[total] || !spec.listed {
+                shown[g] = false;
+            }
+        }
+    }
+    if !shown[ORGANISATION] {
+        return;
+    }
+    let mut counts = Vec::new();
+    let mut cells = Vec::new();
+    let mut may_split = Vec::new();
+    let mut remainder: Vec<u32> = (0..levels).map(|l| groups[first + l].n).collect();
+    let mut remainder_total = groups[ORGANISATION].n;
+    for &unit in &layout.top_level {
+        if !shown[unit] {
+            continue;
+        }
+        let Some(start) = layout.first_cut[unit] else {
+            continue;
+        };
+        let mut row: Vec<u32> = (0..levels).map(|l| groups[start + l].n).collect();
+        for (rest, &cell) in remainder.iter_mut().zip(&row) {
+            *rest = rest.saturating_sub(cell);
+        }
+        remainder_total = remainder_total.saturating_sub(groups[unit].n);
+        let disclosed: u32 = row.iter().sum();
+        row.push(groups[unit].n.saturating_sub(disclosed));
+        counts.push(row);
+        let listed = layout.specs[start].listed;
+        cells.push(
+            (0..levels)
+                .map(|l| listed.then_some(start + l))
+                .collect::<Vec<_>>(),
+        );
+        may_split.push(listed);
+    }
+    let disclosed: u32 = remainder.iter().sum();
+    remainder.push(remainder_total.saturating_sub(disclosed));
+    counts.push(remainder);
+    cells.push(vec![None; levels]);
+    may_split.push(false);
+    let table = guard::CutTable {
+        counts,
+        cells,
+        columns: (0..levels).map(|l| Some(first + l)).collect(),
+        may_split,
+    };
+    guard::protect_cut_table(&table, groups, shown, threshold);
+}
+
 fn certainty(score: &DimensionScore, cut: f64) -> Certainty {
-    let interval = score.sd.and_then(|sd| {
-        stats::confidence_interval(score.mean, sd, score.sample_size as usize, 0.90)
-    });
+    let interval = score
+        .sd
+        .and_then(|sd| stats::confidence_interval(score.mean, sd, score.n as usize, 0.90));
     match interval {
         Some((low, high)) if low > cut || high < cut => Certainty::Certain,
         _ => Certainty::Borderline,
@@ -707,8 +804,7 @@ fn dimension_score(
             })
             .flatten();
     Some(DimensionScore {
-        n: None,
-        sample_size: summary.n as u32,
+        n: summary.n as u32,
         mean: summary.mean,
         sd: summary.sd,
         ci95: summary.ci95,
@@ -721,16 +817,20 @@ fn dimension_score(
     })
 }
 
+/// The distributions of the items shown for `group` (its cell shown, and the item's own
+/// answers passing the guard at k2).
 fn item_results(
     definition: &SurveyDefinition,
     acc: &Accumulators,
     group: usize,
+    item_shown: &[Vec<bool>],
 ) -> Vec<ItemResult> {
     let n = acc.n[group].max(1);
     definition
         .items
         .iter()
         .enumerate()
+        .filter(|(i, _)| item_shown[*i][group])
         .map(|(i, item)| {
             let scale = definition.scale_of(item);
             let counts = acc.item_counts(group, i);
@@ -810,7 +910,7 @@ fn add_changes(groups: &mut [GroupResult], previous: &WaveResults, definition: &
 
 fn summary_of(score: &DimensionScore) -> Summary {
     Summary {
-        n: score.sample_size as usize,
+        n: score.n as usize,
         mean: score.mean,
         sd: score.sd,
         ci95: score.ci95,
@@ -962,10 +1062,10 @@ threshold = { rule = "fixed", value = 3.5 }
         let t1 = group(&results, Some("T1"));
         assert!(!t1.suppressed);
         let ps = &t1.scores["ps"];
-        assert_eq!(ps.n, Some(5));
+        assert_eq!(ps.n, 5);
         assert!((ps.mean - 4.0).abs() < 1e-9);
         let hs = &t1.scores["hs"];
-        assert_eq!(hs.n, Some(6));
+        assert_eq!(hs.n, 6);
         // (5·5 + 3) / 6
         assert!((hs.mean - 28.0 / 6.0).abs() < 1e-9);
         assert_eq!(t1.zone, Some(Zone::Learning));
@@ -989,7 +1089,7 @@ threshold = { rule = "fixed", value = 3.5 }
         }
         let d1 = group(&results, Some("D1"));
         assert!(!d1.suppressed);
-        assert_eq!(d1.scores["ps"].sample_size, 12);
+        assert_eq!(d1.scores["ps"].n, 12);
         // Twelve responses: scores yes, but details (k2 = 10) too; job-level cuts of 8 and 4
         // are below k2 and so are hidden.
         assert!(d1.items.is_some());
@@ -1107,5 +1207,276 @@ threshold = { rule = "fixed", value = 3.5 }
             compute(&wave, None, None),
             Err(AggregationError::Inconsistent(_))
         ));
+    }
+
+    fn audit(results: &WaveResults) -> Vec<crate::aggregation::disclosure::Finding> {
+        crate::aggregation::disclosure::audit(results, &[]).findings
+    }
+
+    /// Route 1 of issue 11: ICC(1)/ICC(2) used every workplace, hidden ones included, so
+    /// F = 1/(1 − ICC2) with the shown means solved a hidden team's mean. Now they are the
+    /// ICC of the shown cells' regions, which the published n, mean and SD already give.
+    #[test]
+    fn route_1_reliability_figures_come_from_shown_groups_only() {
+        // T1: 12 with spread; T2: 3 (hidden, and so T1 is hidden too: D1 − T1 = T2);
+        // D2 (a single team): 6, shown.
+        let mut rows: Vec<(u32, Option<u16>, [u8; 3])> = (0..12)
+            .map(|i| (1, None, [2 + (i % 3) as u8, 3, 3]))
+            .collect();
+        rows.extend(vec![(2, None, [5, 1, 5]); 3]);
+        rows.extend((0..6).map(|i| (3, None, [1 + (i % 2) as u8, 4, 2])));
+        let results = compute(&data(&rows), None, None).expect("computed");
+        assert!(group(&results, Some("T2")).suppressed);
+        let ps = results
+            .reliability
+            .iter()
+            .find(|r| r.dimension == "ps")
+            .expect("reliability");
+        // The regions of the shown ps cells: D1 (T1 and T2 together) and D2.
+        let moments = |rows: &[(u32, Option<u16>, [u8; 3])], teams: &[u32]| {
+            let mut m = Moments::default();
+            for row in rows.iter().filter(|r| teams.contains(&r.0)) {
+                m.push((f64::from(row.2[0]) + f64::from(6 - row.2[1])) / 2.0);
+            }
+            m
+        };
+        let from_shown =
+            stats::icc_from_moments(&[moments(&rows, &[1, 2]), moments(&rows, &[3])]).expect("icc");
+        assert!((ps.icc2.expect("icc2") - from_shown.icc2).abs() < 1e-12);
+        assert!((ps.icc1.expect("icc1") - from_shown.icc1).abs() < 1e-12);
+        let every_workplace = stats::icc_from_moments(&[
+            moments(&rows, &[1]),
+            moments(&rows, &[2]),
+            moments(&rows, &[3]),
+        ])
+        .expect("icc");
+        assert!((ps.icc2.expect("icc2") - every_workplace.icc2).abs() > 1e-3);
+        assert_eq!(audit(&results), vec![]);
+    }
+
+    /// Route 2: the organisation's managers (17) minus D1's (12) gave the 5 managers of D2, a
+    /// top-level team without sub-units. The column check now runs at k2 with every
+    /// top-level unit as a row, so D1's cut goes (its column then holds two units).
+    #[test]
+    fn route_2_job_level_cuts_never_give_back_a_single_teams_level() {
+        let mut rows = vec![(1, Some(0), [4, 2, 4]); 6];
+        rows.extend(vec![(1, Some(1), [3, 3, 3]); 6]);
+        rows.extend(vec![(2, Some(0), [2, 4, 2]); 6]);
+        rows.extend(vec![(2, Some(1), [3, 2, 4]); 6]);
+        rows.extend(vec![(3, Some(0), [5, 1, 5]); 5]);
+        let results = compute(&data(&rows), None, None).expect("computed");
+        let cut = |total: Option<&str>, level: &str| {
+            results
+                .groups
+                .iter()
+                .find(|g| g.workplace.as_deref() == total && g.job_level.as_deref() == Some(level))
+                .expect("cut")
+        };
+        let (organisation, department) = (cut(None, "manager"), cut(Some("D1"), "manager"));
+        assert!(
+            organisation.suppressed || department.suppressed,
+            "17 − 12 would be D2's five managers"
+        );
+        assert!(!results
+            .groups
+            .iter()
+            .any(|g| g.job_level.is_some() && g.workplace.as_deref() == Some("D2")));
+        assert_eq!(audit(&results), vec![]);
+    }
+
+    /// Route 4: a team of 10 where 8 chose 「わからない」 has its ps score hidden, yet its item
+    /// list showed the other two people's answers. Items now need their cell shown and k2
+    /// answers of their own.
+    #[test]
+    fn route_4_item_distributions_need_the_shown_cell_and_k2_answers() {
+        let mut rows = vec![(1, None, [NO_ANSWER, NO_ANSWER, 4]); 8];
+        rows.extend(vec![(1, None, [1, 5, 3]); 2]);
+        let results = compute(&data(&rows), None, None).expect("computed");
+        let t1 = group(&results, Some("T1"));
+        assert!(!t1.suppressed);
+        assert!(!t1.scores.contains_key("ps"), "two ps scores: hidden");
+        let items = t1.items.as_ref().expect("details of a group of 10");
+        assert_eq!(
+            items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+            ["hs1"],
+            "ps1 and ps2 had two answers each"
+        );
+        assert_eq!(audit(&results), vec![]);
+    }
+
+    /// Route 5: SD and CI half-width gave back the count where n was hidden (headcount
+    /// below k2). The count is now published for every shown cell, and agrees with them.
+    #[test]
+    fn route_5_every_shown_cell_publishes_the_n_its_interval_implies() {
+        // T2's headcount is 6 (< k2): its n used to be hidden.
+        let mut rows = vec![(2, None, [4, 2, 4]); 3];
+        rows.extend(vec![(2, None, [3, 3, 2]); 3]);
+        rows.extend(vec![(1, None, [4, 1, 4]); 12]);
+        let results = compute(&data(&rows), None, None).expect("computed");
+        let t2 = group(&results, Some("T2"));
+        assert_eq!(t2.n, Some(6));
+        let ps = &t2.scores["ps"];
+        assert_eq!(ps.n, 6);
+        let (low, high) = ps.ci95.expect("interval");
+        let sd = ps.sd.expect("sd");
+        let expected = stats::confidence_interval(ps.mean, sd, 6, 0.95).expect("ci");
+        assert!((low - expected.0).abs() < 1e-12 && (high - expected.1).abs() < 1e-12);
+        assert_eq!(audit(&results), vec![]);
+    }
+
+    /// A random organisation of depth 1–4 (reporting units among siblings), its responses
+    /// (0–30 per workplace, heavy in "no answer", job levels or none) and its comments.
+    fn random_wave(seed: u64, moved: bool) -> WaveData {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut workplaces: Vec<WorkplaceNode> = Vec::new();
+        let mut depth: Vec<u32> = Vec::new();
+        let count = rng.random_range(1..14usize);
+        for i in 0..count {
+            let parent = if i == 0 || rng.random_bool(0.3) {
+                None
+            } else {
+                let candidates: Vec<usize> = (0..i).filter(|&p| depth[p] < 4).collect();
+                candidates
+                    .get(rng.random_range(0..candidates.len().max(1)))
+                    .copied()
+            };
+            depth.push(parent.map_or(1, |p| depth[p] + 1));
+            workplaces.push(WorkplaceNode {
+                code: format!("W{i}"),
+                name: format!("職場{i}"),
+                parent,
+                headcount: Some(rng.random_range(0..31)),
+                reporting_unit: false,
+            });
+        }
+        // An org change between waves: a leaf moves to another parent of the same depth.
+        if moved && workplaces.len() > 2 {
+            let last = workplaces.len() - 1;
+            let has_children = workplaces.iter().any(|w| w.parent == Some(last));
+            if !has_children {
+                workplaces[last].parent = (0..last).find(|&p| depth[p] < 4 && p % 2 == 1);
+            }
+        }
+        // A merged reporting unit of two siblings now and then.
+        if rng.random_bool(0.5) {
+            let pairs: Vec<(usize, usize)> = (0..workplaces.len())
+                .flat_map(|a| (a + 1..workplaces.len()).map(move |b| (a, b)))
+                .filter(|&(a, b)| workplaces[a].parent == workplaces[b].parent)
+                .collect();
+            if let Some(&(a, b)) = pairs.first() {
+                let unit = workplaces.len();
+                workplaces.push(WorkplaceNode {
+                    code: "U1".into(),
+                    name: "集計単位".into(),
+                    parent: workplaces[a].parent,
+                    headcount: None,
+                    reporting_unit: true,
+                });
+                workplaces[a].parent = Some(unit);
+                workplaces[b].parent = Some(unit);
+            }
+        }
+        let mut responses = ResponseTable::default();
+        let mut comments = Vec::new();
+        for (w, node) in workplaces.iter().enumerate() {
+            if node.reporting_unit {
+                continue;
+            }
+            let size = if rng.random_bool(0.2) {
+                0
+            } else {
+                rng.random_range(0..31)
+            };
+            for _ in 0..size {
+                responses.workplace.push(w as u32);
+                responses.job_level.push(match rng.random_range(0..5) {
+                    0 => None,
+                    level => Some((level % 3) as u16),
+                });
+                let heavy = rng.random_bool(0.3);
+                for _ in 0..3 {
+                    let missing = rng.random_bool(if heavy { 0.8 } else { 0.15 });
+                    responses.answers.push(if missing {
+                        NO_ANSWER
+                    } else {
+                        rng.random_range(1..=5)
+                    });
+                }
+                if rng.random_bool(0.1) {
+                    comments.push((w, "コメント".to_string()));
+                }
+            }
+        }
+        let k = rng.random_range(3..=6);
+        WaveData {
+            wave_id: 1,
+            wave_name: "w".into(),
+            wave_status: "closed".into(),
+            definition: Arc::new(
+                SurveyDefinition::parse(DEFINITION, "mini.toml").expect("fixture"),
+            ),
+            thresholds: Thresholds::new(k, 10.max(k)).expect("valid"),
+            workplaces,
+            responses,
+            comments,
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// The auditor attacks every figure of random organisations, over three waves with
+        /// organisation changes between them (a move, then another shape), and finds nothing.
+        #[test]
+        fn the_auditor_finds_nothing_in_random_organisations(seed in proptest::prelude::any::<u64>()) {
+            let first = compute(&random_wave(seed, false), None, None).expect("first");
+            proptest::prop_assert_eq!(audit(&first), vec![]);
+            let mut second_data = random_wave(seed, true);
+            second_data.wave_id = 2;
+            let second = compute(&second_data, None, Some(&first)).expect("second");
+            proptest::prop_assert_eq!(audit(&second), vec![]);
+            // A third wave after a reorganisation of a different shape altogether.
+            let mut third_data = random_wave(seed.rotate_left(17), true);
+            third_data.wave_id = 3;
+            let third = compute(&third_data, None, Some(&second)).expect("third");
+            proptest::prop_assert_eq!(audit(&third), vec![]);
+        }
+    }
+
+    /// The auditor's non-linear routes catch a leaked figure: an ICC that is not the shown
+    /// cells', an item distribution without k2 answers, a shown group without its n.
+    #[test]
+    fn the_auditor_catches_each_non_linear_route() {
+        use crate::aggregation::disclosure::Route;
+        let mut rows: Vec<(u32, Option<u16>, [u8; 3])> = (0..12)
+            .map(|i| (1, None, [2 + (i % 3) as u8, 3, 3]))
+            .collect();
+        rows.extend((0..10).map(|i| (2, None, [1 + (i % 2) as u8, 4, 2])));
+        let results = compute(&data(&rows), None, None).expect("computed");
+        assert_eq!(audit(&results), vec![]);
+        let routes = |results: &WaveResults| -> Vec<Route> {
+            audit(results).into_iter().map(|f| f.route).collect()
+        };
+
+        let mut leaked = results.clone();
+        if let Some(icc2) = leaked.reliability[0].icc2.as_mut() {
+            *icc2 += 0.01;
+        }
+        assert_eq!(routes(&leaked), [Route::Reliability]);
+
+        let mut leaked = results.clone();
+        let t1 = leaked
+            .groups
+            .iter_mut()
+            .find(|g| g.workplace.as_deref() == Some("T1"))
+            .expect("T1");
+        if let Some(item) = t1.items.as_mut().and_then(|items| items.first_mut()) {
+            item.distribution = vec![(1, 2), (2, 0), (3, 0), (4, 0), (5, 0)];
+        }
+        assert!(routes(&leaked).contains(&Route::Distribution));
+
+        let mut leaked = results;
+        leaked.groups[0].n = None;
+        assert!(routes(&leaked).contains(&Route::SpreadAndInterval));
     }
 }

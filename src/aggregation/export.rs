@@ -95,7 +95,7 @@ pub fn write_csv(results: &WaveResults, out: &mut impl Write) -> std::io::Result
             row.extend([
                 text(&dimension.id),
                 text(&dimension.name_ja),
-                opt(score.n),
+                score.n.to_string(),
                 fixed(Some(score.mean)),
                 fixed(score.sd),
                 fixed(score.ci95.map(|c| c.0)),

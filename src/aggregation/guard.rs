@@ -59,6 +59,41 @@ impl fmt::Display for Thresholds {
     }
 }
 
+/// A response count of an **open** wave as it may be shown: in steps of k, so that one
+/// answer moves the figure at most once in k answers and a watcher cannot tell from the
+/// count that a person they saw answering has answered (issue 11, route 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct SteppedCount {
+    /// The count rounded down to a multiple of k: the true count is `at_least` … `at_least + k − 1`.
+    pub at_least: u64,
+    pub step: u32,
+}
+
+impl SteppedCount {
+    pub fn new(count: u64, k: u32) -> SteppedCount {
+        let step = k.max(1);
+        SteppedCount {
+            at_least: count / u64::from(step) * u64::from(step),
+            step,
+        }
+    }
+
+    /// The highest count the step allows.
+    pub fn at_most(self) -> u64 {
+        self.at_least + u64::from(self.step) - 1
+    }
+
+    /// "10–14", or "0–4" below the first step.
+    pub fn range(self) -> String {
+        format!("{}–{}", self.at_least, self.at_most())
+    }
+
+    /// A workplace where even the upper end is below half the codes issued needs a reminder.
+    pub fn needs_reminder(self, issued: u64) -> bool {
+        issued > 0 && self.at_most() * 2 < issued
+    }
+}
+
 /// Whether a group is part of the organisation tree or a job-level cut of a total.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupKind {
@@ -90,50 +125,301 @@ pub struct GuardGroup {
 /// smallest shown descendant bounding it is suppressed and the region checked again. Job-level
 /// cuts are checked the same way against their total.
 pub fn visible_groups(groups: &[GuardGroup], eligible: &[bool], threshold: u32) -> Vec<bool> {
-    let mut shown: Vec<bool> = groups
-        .iter()
-        .zip(eligible)
-        .map(|(group, eligible)| *eligible && group.n >= threshold)
-        .collect();
-    let mut hierarchy_children: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
-    let mut cuts: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
-    let mut level_parts: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
-    for (index, group) in groups.iter().enumerate() {
-        match (group.kind, group.parent) {
-            (GroupKind::Hierarchy, Some(parent)) => hierarchy_children[parent].push(index),
-            (GroupKind::JobLevelCut { level_total }, Some(parent)) => {
-                cuts[parent].push(index);
-                if let Some(level_total) = level_total {
-                    level_parts[level_total].push(index);
+    GuardTree::new(groups).visible(groups, eligible, threshold)
+}
+
+/// The shape of the groups (children, cuts, the bottom-up order), built once and reused by
+/// every pass of the guard over the same groups.
+#[derive(Debug, Clone)]
+pub struct GuardTree {
+    hierarchy_children: Vec<Vec<usize>>,
+    cuts: Vec<Vec<usize>>,
+    level_parts: Vec<Vec<usize>>,
+    bottom_up: Vec<usize>,
+}
+
+impl GuardTree {
+    pub fn new(groups: &[GuardGroup]) -> GuardTree {
+        let mut hierarchy_children: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+        let mut cuts: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+        let mut level_parts: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+        for (index, group) in groups.iter().enumerate() {
+            match (group.kind, group.parent) {
+                (GroupKind::Hierarchy, Some(parent)) => hierarchy_children[parent].push(index),
+                (GroupKind::JobLevelCut { level_total }, Some(parent)) => {
+                    cuts[parent].push(index);
+                    if let Some(level_total) = level_total {
+                        level_parts[level_total].push(index);
+                    }
                 }
+                (_, None) => {}
             }
-            (_, None) => {}
+        }
+        let depth = depths(groups);
+        let mut bottom_up: Vec<usize> = (0..groups.len())
+            .filter(|&i| groups[i].kind == GroupKind::Hierarchy)
+            .collect();
+        bottom_up.sort_by_key(|&i| std::cmp::Reverse(depth[i]));
+        GuardTree {
+            hierarchy_children,
+            cuts,
+            level_parts,
+            bottom_up,
         }
     }
-    let depth = depths(groups);
-    let mut bottom_up: Vec<usize> = (0..groups.len())
-        .filter(|&i| groups[i].kind == GroupKind::Hierarchy)
-        .collect();
-    bottom_up.sort_by_key(|&i| std::cmp::Reverse(depth[i]));
 
-    for &group in &bottom_up {
-        protect_region(group, threshold, groups, &mut shown, |shown| {
-            bounding_shown_descendants(group, &hierarchy_children, shown)
-        });
+    /// [`visible_groups`] for groups of this shape (`groups` gives each one's count).
+    pub fn visible(&self, groups: &[GuardGroup], eligible: &[bool], threshold: u32) -> Vec<bool> {
+        let mut shown: Vec<bool> = groups
+            .iter()
+            .zip(eligible)
+            .map(|(group, eligible)| *eligible && group.n >= threshold)
+            .collect();
+        // One stack for every region's walk: most regions pass at the first look.
+        let mut stack: Vec<usize> = Vec::new();
+        for &group in &self.bottom_up {
+            while shown[group] {
+                stack.clear();
+                stack.extend_from_slice(&self.hierarchy_children[group]);
+                let mut covered = 0u32;
+                while let Some(next) = stack.pop() {
+                    if shown[next] {
+                        covered += groups[next].n;
+                    } else {
+                        stack.extend_from_slice(&self.hierarchy_children[next]);
+                    }
+                }
+                let region = groups[group].n.saturating_sub(covered);
+                if region == 0 || region >= threshold {
+                    break;
+                }
+                let bounds = bounding_shown_descendants(group, &self.hierarchy_children, &shown);
+                match bounds.iter().copied().min_by_key(|&b| (groups[b].n, b)) {
+                    Some(smallest) => shown[smallest] = false,
+                    None => shown[group] = false,
+                }
+            }
+        }
+        // Job-level cuts form a table (departments × levels): each total's cuts ("rows") and
+        // each organisation-level cut's department parts ("columns") leave 0 or ≥ threshold.
+        // Suppressing only ever grows the other residuals, so one pass of each suffices.
+        for partition in [&self.cuts, &self.level_parts] {
+            for (total, parts) in partition.iter().enumerate() {
+                if !parts.is_empty() {
+                    protect_region(total, threshold, groups, &mut shown, |shown| {
+                        parts.iter().copied().filter(|&c| shown[c]).collect()
+                    });
+                }
+            }
+        }
+        shown
     }
-    // Job-level cuts form a table (departments × levels): each total's cuts ("rows") and
-    // each organisation-level cut's department parts ("columns") leave 0 or ≥ threshold.
-    // Suppressing only ever grows the other residuals, so one pass of each suffices.
-    for partition in [&cuts, &level_parts] {
-        for (total, parts) in partition.iter().enumerate() {
-            if !parts.is_empty() {
-                protect_region(total, threshold, groups, &mut shown, |shown| {
-                    parts.iter().copied().filter(|&c| shown[c]).collect()
+}
+
+/// The job-level table of one statistic, for complete two-way complementary suppression.
+///
+/// Rows: every top-level unit shown for this statistic, and one **remainder** row holding
+/// everything else (hidden top-level units). Columns: every disclosed job level, and the
+/// remainder column (no level or "prefer not to say"), which is never published. A row's
+/// total is known (a shown unit's count; the remainder is the organisation's minus the shown
+/// units'). Published are the organisation's cut of a level (a column total) and a
+/// department's cut (a cell). `counts[r][c]` holds the statistic's count of each cell;
+/// `cells[r][c]` the group index of a department cut published in that cell, if any;
+/// `columns[c]` the group index of the organisation's cut of level `c`.
+#[derive(Debug, Clone)]
+pub struct CutTable {
+    pub counts: Vec<Vec<u32>>,
+    pub cells: Vec<Vec<Option<usize>>>,
+    pub columns: Vec<Option<usize>>,
+    /// Whether a row may be split by job level at all (a department with cuts); a single team
+    /// and the remainder row may not: no part of them by level may be derivable.
+    pub may_split: Vec<bool>,
+}
+
+/// A derivable set of a cut table that splits rows by job level: its count and the rows it
+/// reaches (with a positive count).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DerivedSplit {
+    pub count: u32,
+    pub rows: Vec<usize>,
+    /// The published groups whose figures derive it (their suppression removes this path).
+    pub through: Vec<usize>,
+}
+
+impl CutTable {
+    fn published(&self, row: usize, column: usize, shown: &[bool]) -> bool {
+        self.cells[row][column].is_some_and(|g| shown[g])
+    }
+
+    fn column_published(&self, column: usize, shown: &[bool]) -> bool {
+        self.columns[column].is_some_and(|g| shown[g])
+    }
+
+    /// The first set that sums and differences of the published figures isolate inside the
+    /// table, that splits some row by level, and that gives away fewer than `threshold`
+    /// responses or part of a row that may not be split.
+    ///
+    /// Row totals are known, so a derived set is given by a potential p per row (0 or 1: every
+    /// row has an unpublished remainder cell tied to the never-published remainder column)
+    /// and per published column (p(c) ∈ {p(r) − 1, p(r)} for each row r whose cell in c is
+    /// unpublished); it holds the unpublished cells with p(r) − p(c) = 1. Besides the row
+    /// remainders, a column either stays out (p = 0), is *excluded* from rows that all take
+    /// p = 1 (p = 1), or *included* while they all take p = 0 (p = −1); rows not forced either
+    /// way add only whole rows or row remainders, which are checked on their own. Published
+    /// cells impose nothing (their own figure absorbs any coefficient). Every such choice is
+    /// tried (3^levels).
+    pub fn violation(&self, shown: &[bool], threshold: u32) -> Option<DerivedSplit> {
+        let rows = self.counts.len();
+        let columns = self.columns.len();
+        let published: Vec<Vec<bool>> = (0..rows)
+            .map(|r| (0..columns).map(|c| self.published(r, c, shown)).collect())
+            .collect();
+        let violates = |count: u32, reached: usize, single: Option<usize>| {
+            (count > 0 && count < threshold)
+                || (reached == 1 && single.is_some_and(|r| !self.may_split[r]))
+        };
+        // Row remainders: a row with published cells, minus them.
+        for (r, row_published) in published.iter().enumerate() {
+            if !row_published.iter().any(|&p| p) {
+                continue;
+            }
+            let count: u32 = (0..=columns)
+                .filter(|&c| c == columns || !row_published[c])
+                .map(|c| self.counts[r][c])
+                .sum();
+            if violates(count, usize::from(count > 0), Some(r)) {
+                return Some(DerivedSplit {
+                    count,
+                    rows: vec![r],
+                    through: (0..columns)
+                        .filter_map(|c| self.cells[r][c].filter(|&g| shown[g]))
+                        .collect(),
                 });
             }
         }
+        let open: Vec<usize> = (0..columns)
+            .filter(|&c| self.column_published(c, shown))
+            .collect();
+        let choices = 3usize.saturating_pow(open.len() as u32);
+        let mut column_state = vec![0i32; columns + 1];
+        // Per open column, the rows whose cell in it is unpublished, as a bit set: a choice is
+        // consistent when no row is both forced in (p = 1) and forced out (p = 0).
+        let words = rows.div_ceil(64);
+        let unpublished: Vec<Vec<u64>> = open
+            .iter()
+            .map(|&c| {
+                let mut mask = vec![0u64; words];
+                for (r, row) in published.iter().enumerate() {
+                    if !row[c] {
+                        mask[r / 64] |= 1 << (r % 64);
+                    }
+                }
+                mask
+            })
+            .collect();
+        let mut forced_in = vec![0u64; words];
+        let mut forced_out = vec![0u64; words];
+        let mut in_p = vec![false; rows];
+        for choice in 1..choices {
+            // 0 = out, 1 = excluded (p = 1), −1 = included (p = −1).
+            let mut rest = choice;
+            forced_in.iter_mut().for_each(|w| *w = 0);
+            forced_out.iter_mut().for_each(|w| *w = 0);
+            for (o, &c) in open.iter().enumerate() {
+                column_state[c] = match rest % 3 {
+                    1 => 1,
+                    2 => -1,
+                    _ => 0,
+                };
+                rest /= 3;
+                let target = match column_state[c] {
+                    1 => &mut forced_in,
+                    -1 => &mut forced_out,
+                    _ => continue,
+                };
+                for (word, bits) in target.iter_mut().zip(&unpublished[o]) {
+                    *word |= bits;
+                }
+            }
+            if forced_in.iter().zip(&forced_out).any(|(a, b)| a & b != 0) {
+                continue;
+            }
+            for (r, p) in in_p.iter_mut().enumerate() {
+                *p = forced_in[r / 64] & (1 << (r % 64)) != 0;
+            }
+            let (mut count, mut reached, mut single) = (0u32, 0usize, None);
+            for r in 0..rows {
+                let p_row = i32::from(in_p[r]);
+                let mut part = 0u32;
+                for c in 0..=columns {
+                    if c < columns && published[r][c] {
+                        continue;
+                    }
+                    if p_row - column_state[c] == 1 {
+                        part += self.counts[r][c];
+                    }
+                }
+                if part > 0 {
+                    reached += 1;
+                    single = Some(r);
+                }
+                count += part;
+            }
+            if violates(count, reached, single) {
+                let through = open
+                    .iter()
+                    .filter(|&&c| column_state[c] != 0)
+                    .flat_map(|&c| {
+                        self.columns[c]
+                            .into_iter()
+                            .chain((0..rows).filter_map(move |r| self.cells[r][c]))
+                    })
+                    .filter(|&g| shown[g])
+                    .collect();
+                let rows_reached = (0..rows)
+                    .filter(|&r| single == Some(r) || reached > 1)
+                    .collect();
+                return Some(DerivedSplit {
+                    count,
+                    rows: rows_reached,
+                    through,
+                });
+            }
+        }
+        None
     }
-    shown
+}
+
+/// Complete two-way complementary suppression of a job-level table: while any derived split
+/// is too small or isolates part of a single team (or of the remainder), the smallest
+/// published department cut on its path is hidden, else the smallest organisation cut.
+/// Each step hides a figure, so it ends.
+pub fn protect_cut_table(
+    table: &CutTable,
+    groups: &[GuardGroup],
+    shown: &mut [bool],
+    threshold: u32,
+) {
+    while let Some(split) = table.violation(shown, threshold) {
+        let is_column = |g: usize| table.columns.contains(&Some(g));
+        let pick = split
+            .through
+            .iter()
+            .copied()
+            .filter(|&g| !is_column(g))
+            .min_by_key(|&g| (groups[g].n, g))
+            .or_else(|| {
+                split
+                    .through
+                    .iter()
+                    .copied()
+                    .min_by_key(|&g| (groups[g].n, g))
+            });
+        match pick {
+            Some(g) => shown[g] = false,
+            None => return,
+        }
+    }
 }
 
 /// Suppresses the smallest bounding group until `group`'s region is 0 or ≥ `threshold`.
@@ -375,5 +661,20 @@ mod tests {
             Thresholds::default(),
             Thresholds::new(5, 10).expect("defaults are valid")
         );
+    }
+
+    /// Route 6 of issue 11: HR's count moved from 5 / 6 to 6 / 6 the moment a known person
+    /// answered. In steps of k it moves once in k answers.
+    #[test]
+    fn route_6_open_wave_counts_move_only_in_steps_of_k() {
+        let shown: Vec<String> = (0..12).map(|n| SteppedCount::new(n, 5).range()).collect();
+        assert_eq!(shown[5], shown[6], "the sixth answer changes nothing");
+        assert_eq!(shown[4], "0–4");
+        assert_eq!(shown[9], "5–9");
+        assert_eq!(shown[10], "10–14");
+        let changes = shown.windows(2).filter(|pair| pair[0] != pair[1]).count();
+        assert_eq!(changes, 2, "two steps in eleven answers");
+        assert!(SteppedCount::new(3, 5).needs_reminder(20));
+        assert!(!SteppedCount::new(10, 5).needs_reminder(20));
     }
 }

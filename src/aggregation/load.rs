@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use diesel::prelude::*;
 
-use super::engine::{compute, AggregationError, ResponseTable, WaveData, WorkplaceNode};
+use super::engine::{AggregationError, ResponseTable, WaveData, WorkplaceNode};
 use super::guard::Thresholds;
 use super::results::WaveResults;
 use crate::collection::slots;
@@ -26,12 +26,16 @@ pub enum ResultsError {
     Aggregation(#[from] AggregationError),
     #[error("wave {wave}: stored thresholds are invalid: {message}")]
     Thresholds { wave: i32, message: String },
+    #[error("wave {wave}: its frozen results cannot be read or stored: {message}")]
+    Stored { wave: i32, message: String },
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),
 }
 
-/// A closed wave's guarded results, compared with the previous closed wave of the same
-/// survey if any.
+/// A closed wave's guarded results as frozen when it closed ([`super::frozen`]), compared
+/// with the previous closed wave of the same survey as it stood then. Never recomputed: a
+/// closed wave that has no stored results (closed before freezing existed and missed by the
+/// upgrade step) is frozen now, once.
 pub fn wave_results(
     conn: &mut SqliteConnection,
     wave_id: i32,
@@ -40,14 +44,10 @@ pub fn wave_results(
     if wave.is_open() {
         return Err(ResultsError::WaveOpen(wave_id));
     }
-    let previous = previous_wave(conn, &wave)?
-        .map(|earlier| -> Result<WaveResults, ResultsError> {
-            let data = load_wave(conn, &earlier)?;
-            Ok(compute(&data, earlier.baseline_cut(), None)?)
-        })
-        .transpose()?;
-    let data = load_wave(conn, &wave)?;
-    Ok(compute(&data, wave.baseline_cut(), previous.as_ref())?)
+    match super::frozen::stored(conn, wave_id)? {
+        Some(results) => Ok(results),
+        None => super::frozen::freeze(conn, wave_id),
+    }
 }
 
 /// The most recent earlier closed wave of the same survey.

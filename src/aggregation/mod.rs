@@ -3,10 +3,14 @@
 //! - [`stats`]: the statistics, pure functions;
 //! - [`guard`]: the anonymity guard that decides what any output may show;
 //! - [`engine`]: scoring, groups, quadrant zones and change between waves;
-//! - [`results`]: the guarded results, the only form in which figures leave this module.
+//! - [`results`]: the guarded results, the only form in which figures leave this module;
+//! - [`frozen`]: a closed wave's results, computed once at closing and stored;
+//! - [`disclosure`]: the auditor that attacks every published figure of a wave.
 
+pub mod disclosure;
 mod engine;
 pub mod export;
+pub mod frozen;
 pub mod guard;
 pub mod load;
 mod results;

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The four zones of the policy's quadrant (第4章 2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Zone {
     /// 学習: high psychological safety, high standards.
@@ -41,7 +41,7 @@ impl Zone {
 }
 
 /// Whether a group's position on one axis is clearly on one side of the cut.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Certainty {
     /// The 90% confidence interval excludes the cut.
@@ -50,13 +50,13 @@ pub enum Certainty {
     Borderline,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct AxisCertainty {
     pub x: Certainty,
     pub y: Certainty,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WaveResults {
     pub wave: i32,
     pub wave_name: String,
@@ -77,13 +77,13 @@ pub struct WaveResults {
     pub reliability: Vec<Reliability>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct QuadrantCut {
     pub x: f64,
     pub y: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DimensionMeta {
     pub id: String,
     pub name_ja: String,
@@ -92,10 +92,10 @@ pub struct DimensionMeta {
     pub scale_min: u8,
     pub scale_max: u8,
     /// "x" or "y" for the quadrant's axes.
-    pub quadrant_axis: Option<&'static str>,
+    pub quadrant_axis: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupLevel {
     Organisation,
@@ -106,7 +106,7 @@ pub enum GroupLevel {
 }
 
 /// One group's guarded figures.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupResult {
     /// The workplace code; `None` for the whole organisation (and its job-level cuts).
     pub workplace: Option<String>,
@@ -120,7 +120,7 @@ pub struct GroupResult {
     pub job_level: Option<String>,
     /// True when the guard hides every figure of this group.
     pub suppressed: bool,
-    /// Number of responses, shown only where the headcount is at least k2.
+    /// Number of responses, for every shown group (`None` only where it is suppressed).
     pub n: Option<u32>,
     /// Dimension id → score, for every shown cell.
     pub scores: BTreeMap<String, DimensionScore>,
@@ -132,6 +132,46 @@ pub struct GroupResult {
     pub items: Option<Vec<ItemResult>>,
     /// Comments in random order (n ≥ k2 only).
     pub comments: Option<Vec<String>>,
+}
+
+impl WaveResults {
+    /// What one role sees: everything for HR (`may_see` = `None`); for a manager the
+    /// organisation's overall figures without its comments, and the workplaces and reporting
+    /// units `may_see` admits — no other workplace, no job-level cut, no reliability figures.
+    pub fn visible_to(&self, may_see: Option<&dyn Fn(&str) -> bool>) -> WaveResults {
+        let Some(may_see) = may_see else {
+            return self.clone();
+        };
+        let groups = self
+            .groups
+            .iter()
+            .filter_map(|group| match (&group.workplace, group.level) {
+                // The organisation as a whole is the manager's yardstick; its comments, written
+                // about every workplace, are HR's alone.
+                (None, GroupLevel::Organisation) => Some(group.without_comments()),
+                (Some(code), GroupLevel::Workplace | GroupLevel::ReportingUnit)
+                    if may_see(code) =>
+                {
+                    Some(group.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        WaveResults {
+            wave: self.wave,
+            wave_name: self.wave_name.clone(),
+            wave_status: self.wave_status.clone(),
+            survey: self.survey.clone(),
+            survey_version: self.survey_version,
+            k: self.k,
+            k2: self.k2,
+            cut: self.cut,
+            previous_wave: self.previous_wave,
+            dimensions: self.dimensions.clone(),
+            groups,
+            reliability: Vec::new(),
+        }
+    }
 }
 
 impl GroupResult {
@@ -161,13 +201,10 @@ impl GroupResult {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DimensionScore {
-    /// Respondents with a score, shown only where the group's response count may be shown.
-    pub n: Option<u32>,
-    /// The same count for the statistics (intervals, Welch); never printed: outputs use `n`.
-    #[serde(skip)]
-    pub sample_size: u32,
+    /// Respondents with a score on the dimension (published for every shown cell).
+    pub n: u32,
     pub mean: f64,
     pub sd: Option<f64>,
     pub ci95: Option<(f64, f64)>,
@@ -186,7 +223,7 @@ pub struct DimensionScore {
 
 /// Change since the previous wave. The test is missing (and `real` false) where Welch's test
 /// is undefined: both waves without any spread, or a group of one.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     pub previous_mean: f64,
     pub delta: f64,
@@ -199,7 +236,7 @@ pub struct Change {
     pub real: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ItemResult {
     pub id: String,
     pub dimension: String,
@@ -212,7 +249,7 @@ pub struct ItemResult {
     pub missing_rate: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reliability {
     pub dimension: String,
     /// Complete cases used for alpha and the item–total correlations.
@@ -225,7 +262,7 @@ pub struct Reliability {
     pub icc2: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ItemTotal {
     pub item: String,
     pub r: Option<f64>,

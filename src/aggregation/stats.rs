@@ -385,6 +385,13 @@ impl Moments {
         self.sum_sq += other.sum_sq;
     }
 
+    /// Removes a part's figures (the part must lie within these).
+    pub fn subtract(&mut self, part: &Moments) {
+        self.n = self.n.saturating_sub(part.n);
+        self.sum -= part.sum;
+        self.sum_sq -= part.sum_sq;
+    }
+
     pub fn mean(&self) -> Option<f64> {
         (self.n > 0).then(|| self.sum / self.n as f64)
     }
@@ -414,6 +421,44 @@ impl Moments {
             ci95: sd.and_then(|sd| confidence_interval(mean, sd, n, 0.95)),
         })
     }
+}
+
+/// The moments of each shown group's *region*: its own moments minus those of its bounding
+/// shown descendants (the shown descendants with no shown group in between). `parents` gives
+/// each group's parent (`None` for a root or a group outside the tree). The regions of the
+/// shown groups partition the respondents of the shown roots, and each follows from the
+/// shown groups' published n, mean and SD, so figures computed from them reveal nothing the
+/// guard hid. Regions without respondents are left out.
+pub fn region_moments(
+    moments: &[Moments],
+    parents: &[Option<usize>],
+    shown: &[bool],
+) -> Vec<Moments> {
+    let mut regions: Vec<Moments> = moments
+        .iter()
+        .zip(shown)
+        .map(|(m, &s)| if s { *m } else { Moments::default() })
+        .collect();
+    for g in 0..moments.len() {
+        if !shown[g] {
+            continue;
+        }
+        // The nearest shown ancestor bounds g.
+        let mut ancestor = parents[g];
+        let mut steps = 0;
+        while let Some(a) = ancestor {
+            if shown[a] {
+                regions[a].subtract(&moments[g]);
+                break;
+            }
+            ancestor = parents[a];
+            steps += 1;
+            if steps > moments.len() {
+                break;
+            }
+        }
+    }
+    regions.into_iter().filter(|m| m.n > 0).collect()
 }
 
 /// Sample covariance matrix of J items, accumulated one complete case at a time.

@@ -178,7 +178,7 @@ fn axis<'a>(results: &'a WaveResults, name: &str) -> Option<&'a DimensionMeta> {
     results
         .dimensions
         .iter()
-        .find(|d| d.quadrant_axis == Some(name) && d.scale_min < d.scale_max)
+        .find(|d| d.quadrant_axis.as_deref() == Some(name) && d.scale_min < d.scale_max)
 }
 
 fn markers<'a>(

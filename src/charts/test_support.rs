@@ -35,14 +35,13 @@ fn dimension(id: &str, name_ja: &str, name_en: &str, axis: Option<&'static str>)
         higher_is_better: !id.starts_with("anxiety_"),
         scale_min: 1,
         scale_max: 5,
-        quadrant_axis: axis,
+        quadrant_axis: axis.map(String::from),
     }
 }
 
 pub fn score(mean: f64) -> DimensionScore {
     DimensionScore {
-        n: None,
-        sample_size: 12,
+        n: 12,
         mean,
         sd: Some(0.6),
         ci95: Some((mean - 0.3, mean + 0.3)),

@@ -103,6 +103,9 @@ pub fn migrate(path: &Path) -> Result<usize, DbError> {
             message: e.to_string(),
         })?
         .len();
+    // Upgrade step of `frozen_results`: waves closed before results were frozen at closing
+    // are frozen now (a no-op query once they all are).
+    crate::aggregation::frozen::freeze_closed_waves(&mut conn)?;
     // Codes issued before slots existed get theirs (a no-op once they have them).
     crate::collection::slots::top_up_open_waves(&mut conn)?;
     Ok(applied)

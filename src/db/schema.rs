@@ -124,11 +124,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    frozen_results (wave_id) {
+        wave_id -> Integer,
+        results_json -> Text,
+    }
+}
+
 diesel::joinable!(invitation_codes -> waves (wave_id));
 diesel::joinable!(invitation_codes -> workplaces (workplace_id));
 diesel::joinable!(responses -> waves (wave_id));
 diesel::joinable!(responses -> workplaces (workplace_id));
 diesel::joinable!(comments -> waves (wave_id));
+diesel::joinable!(frozen_results -> waves (wave_id));
 diesel::joinable!(manager_scopes -> accounts (account_id));
 diesel::joinable!(audit_log -> accounts (account_id));
 diesel::joinable!(manager_scopes -> workplaces (workplace_id));
@@ -150,4 +158,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     reporting_units,
     reporting_unit_members,
     settings,
+    frozen_results,
 );

@@ -13,7 +13,7 @@ use super::pages::{language, AppError};
 use super::session::TypedSession;
 use super::AppState;
 use crate::accounts::{Account, Role};
-use crate::aggregation::{export, load, GroupLevel, WaveResults};
+use crate::aggregation::{export, load, WaveResults};
 use crate::collection::writer::AuditRow;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -27,40 +27,13 @@ pub fn scoped(results: Arc<WaveResults>, account: &Account) -> Arc<WaveResults> 
     if account.role == Role::Hr {
         return results;
     }
-    let groups = results
-        .groups
-        .iter()
-        .filter_map(|group| match (&group.workplace, group.level) {
-            // The organisation as a whole is the manager's yardstick; its comments, written
-            // about every workplace, are HR's alone.
-            (None, GroupLevel::Organisation) => Some(group.without_comments()),
-            (Some(code), GroupLevel::Workplace | GroupLevel::ReportingUnit)
-                if account.may_see(code) =>
-            {
-                Some(group.clone())
-            }
-            _ => None,
-        })
-        .collect();
-    Arc::new(WaveResults {
-        wave: results.wave,
-        wave_name: results.wave_name.clone(),
-        wave_status: results.wave_status.clone(),
-        survey: results.survey.clone(),
-        survey_version: results.survey_version,
-        k: results.k,
-        k2: results.k2,
-        cut: results.cut,
-        previous_wave: results.previous_wave,
-        dimensions: results.dimensions.clone(),
-        groups,
-        reliability: Vec::new(),
-    })
+    let may_see = |code: &str| account.may_see(code);
+    Arc::new(results.visible_to(Some(&may_see)))
 }
 
-/// Computed results of closed waves, by wave id, with the organisation version they were
-/// computed under, and the charts drawn from them: a closed wave's responses never change, so
-/// only a change to the organisation's structure (import, merged units) makes an entry stale.
+/// Results of closed waves, by wave id, and the charts drawn from them. A closed wave's
+/// results are frozen at closing and never change; the organisation version only makes the
+/// cache read them again (and redraw a manager's charts), never recompute them.
 #[derive(Default)]
 pub struct ResultsCache {
     entries: Mutex<HashMap<i32, (i64, Arc<WaveResults>)>>,

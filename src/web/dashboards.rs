@@ -13,6 +13,7 @@ use super::pages::{language, remember_language, LangQuery};
 use super::session::TypedSession;
 use super::AppState;
 use crate::accounts::{Account, Role};
+use crate::aggregation::guard::SteppedCount;
 use crate::aggregation::{stats, Certainty, GroupResult, WaveResults, Zone};
 use crate::db::schema::{action_plans, invitation_codes, responses, waves, workplaces};
 use crate::i18n::Lang;
@@ -92,16 +93,20 @@ struct WaveRow {
     open: bool,
     opened_on: String,
     closed_on: Option<String>,
-    responses: i64,
+    /// A closed wave's total; an open wave's in steps of k ("10–14").
+    responses: String,
 }
 
 #[derive(Serialize)]
 struct Participation {
     code: String,
     name: String,
-    responses: i64,
+    /// In steps of k while the wave is open ("5–9"): one answer never shows.
+    responses: String,
     issued: i64,
     headcount: Option<i32>,
+    /// Even the top of the step is below half the codes issued.
+    remind: bool,
 }
 
 async fn load_waves(state: &web::Data<AppState>) -> Result<Vec<(Wave, i64)>, AppError> {
@@ -135,11 +140,18 @@ async fn hr_page(
         .filter(|(w, _)| w.is_open())
         .map(|(w, _)| w.id)
         .collect();
-    // Response counts per workplace while a wave is open are HR's alone (rule 7).
+    // Response counts per workplace while a wave is open are HR's alone (rule 7), and in
+    // steps of the wave's k.
     let participation = match open_ids.last().copied() {
         Some(wave_id) => {
+            let k = waves
+                .iter()
+                .find(|(w, _)| w.id == wave_id)
+                .map_or(1, |(w, _)| w.min_group_size);
             state
-                .with_conn(move |conn| participation(conn, wave_id).map_err(AppError::unavailable))
+                .with_conn(move |conn| {
+                    participation(conn, wave_id, k).map_err(AppError::unavailable)
+                })
                 .await?
         }
         None => Vec::new(),
@@ -152,7 +164,11 @@ async fn hr_page(
             open: wave.is_open(),
             opened_on: wave.opened_on.clone(),
             closed_on: wave.closed_on.clone(),
-            responses: *count,
+            responses: if wave.is_open() {
+                stepped(*count, wave.min_group_size).range()
+            } else {
+                count.to_string()
+            },
         })
         .collect();
     let mut context = dashboard_context(state, session, lang);
@@ -168,7 +184,18 @@ async fn hr_page(
         .html(StatusCode::OK, "dashboard_hr.html", &context))
 }
 
-fn participation(conn: &mut SqliteConnection, wave_id: i32) -> QueryResult<Vec<Participation>> {
+fn stepped(count: i64, k: i32) -> SteppedCount {
+    SteppedCount::new(
+        u64::try_from(count).unwrap_or(0),
+        u32::try_from(k).unwrap_or(1),
+    )
+}
+
+fn participation(
+    conn: &mut SqliteConnection,
+    wave_id: i32,
+    k: i32,
+) -> QueryResult<Vec<Participation>> {
     let issued: Vec<(i32, i64)> = invitation_codes::table
         .filter(invitation_codes::wave_id.eq(wave_id))
         .group_by(invitation_codes::workplace_id)
@@ -193,15 +220,20 @@ fn participation(conn: &mut SqliteConnection, wave_id: i32) -> QueryResult<Vec<P
         .into_iter()
         .filter_map(|(id, code, name, headcount)| {
             let issued = issued.iter().find(|(w, _)| *w == id).map_or(0, |(_, n)| *n);
-            (issued > 0).then(|| Participation {
-                code,
-                name,
-                responses: answered
+            (issued > 0).then(|| {
+                let answered = answered
                     .iter()
                     .find(|(w, _)| *w == id)
-                    .map_or(0, |(_, n)| *n),
-                issued,
-                headcount,
+                    .map_or(0, |(_, n)| *n);
+                let step = stepped(answered, k);
+                Participation {
+                    code,
+                    name,
+                    responses: step.range(),
+                    issued,
+                    headcount,
+                    remind: step.needs_reminder(u64::try_from(issued).unwrap_or(0)),
+                }
             })
         })
         .collect())
@@ -229,7 +261,7 @@ struct TeamView {
     code: String,
     name: String,
     suppressed: bool,
-    /// Responses in the wave shown, where the guard shows the count (headcount ≥ k2).
+    /// Responses in the wave shown, wherever the guard shows the team.
     responses: Option<u32>,
     zone: Option<&'static str>,
     zone_text: Option<String>,

@@ -230,26 +230,25 @@ async fn repeated_wrong_passwords_are_throttled() {
     assert_eq!(status, 429);
 }
 
+/// Rule 9 through the API: a closed wave's JSON, cached or not, is the same byte for byte
+/// after HR merge units; the merge shows in later waves only.
 #[actix_web::test]
-async fn cached_results_follow_changes_to_the_organisation() {
+async fn a_closed_waves_api_results_ignore_later_merges() {
     let app = spawn_app().await;
     let wave = closed_wave(&app).await;
     let hr = Browser::sign_in(&app, "hr1").await;
-    let units = |body: &str| -> usize {
-        let json: serde_json::Value = serde_json::from_str(body).expect("json");
-        json["groups"]
-            .as_array()
-            .expect("groups")
-            .iter()
-            .filter(|g| g["level"] == "reporting_unit")
-            .count()
-    };
-    let (_, before) = hr.get(&format!("/api/waves/{wave}/results")).await;
-    assert_eq!(units(&before), 0);
+    let (status, before) = hr.get(&format!("/api/waves/{wave}/results")).await;
+    assert_eq!(status, 200);
     let workplaces = ["T1".to_string(), "T2".to_string()];
     anshin::org::add_unit(&mut app.conn(), "U1", "職員・人事係", &workplaces).expect("merged");
     let (_, after) = hr.get(&format!("/api/waves/{wave}/results")).await;
-    assert_eq!(units(&after), 1, "the cached results were recomputed");
+    assert_eq!(after, before, "frozen at closing");
+    let json: serde_json::Value = serde_json::from_str(&after).expect("json");
+    assert!(json["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .all(|g| g["level"] != "reporting_unit"));
 }
 
 #[actix_web::test]
@@ -437,4 +436,46 @@ async fn a_manager_reads_only_their_own_teams_comments() {
         }
     }
     assert!(!json.to_string().contains("T2への意見"));
+}
+
+/// Route 6 of issue 11: HR's count of an open wave moved from 5 / 6 to 6 / 6 the moment a
+/// known person answered. Counts now move in steps of k, on the page and in `wave list`,
+/// and a workplace far behind is flagged for a reminder.
+#[actix_web::test]
+async fn open_wave_counts_move_in_steps_of_k_and_flag_reminders() {
+    let app = spawn_app().await;
+    app.seed_org();
+    add_account(&app, "hr1", "hr", &[]);
+    let wave = app.open_wave();
+    let codes = app.issue_codes(wave, "T1", 6);
+    let far_behind = app.issue_codes(wave, "T2", 20);
+    let hr = Browser::sign_in(&app, "hr1").await;
+    let submit = |code: &anshin::codes::InvitationCode| {
+        let path = format!("/s/{}", code.display_form());
+        let body = form_body(&complete_answers(4));
+        let app = &app;
+        async move {
+            let (status, _, _) = app.post_form(&path, &body).await;
+            assert_eq!(status, 303);
+        }
+    };
+    for code in &codes[..5] {
+        submit(code).await;
+    }
+    submit(&far_behind[0]).await;
+    let (_, five) = hr.get("/dashboard").await;
+    assert!(five.contains("5–9 / 6"), "{five}");
+    assert!(five.contains("0–4 / 20"));
+    assert!(five.contains("リマインド推奨"), "T2: at most 4 of 20");
+    let db = app.db_path.to_str().expect("path");
+    let list = |db: &str| {
+        crate::helpers::stdout(&crate::helpers::anshin(&["--db", db, "wave", "list"], None))
+    };
+    let listed = list(db);
+    assert!(listed.contains("5–9 responses"), "{listed}");
+
+    submit(&codes[5]).await;
+    let (_, six) = hr.get("/dashboard").await;
+    assert_eq!(six, five, "the sixth answer does not show");
+    assert_eq!(list(db), listed);
 }

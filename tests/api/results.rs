@@ -417,3 +417,205 @@ async fn answer(app: &TestApp, wave: i32, teams: &[(&str, u8)], per_team: usize)
         }
     }
 }
+
+/// `anshin results` of a closed wave in both formats, as bytes.
+fn read_both(db: &str, wave: i32) -> (Vec<u8>, Vec<u8>) {
+    let read = |format: &str| {
+        let output = anshin(
+            &[
+                "--db",
+                db,
+                "results",
+                "--wave",
+                &wave.to_string(),
+                "--format",
+                format,
+            ],
+            None,
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        output.stdout
+    };
+    (read("json"), read("csv"))
+}
+
+/// Rule 9, route 3 of issue 11 (after `org merge` or a move, old minus new figures gave a
+/// hidden team's mean): a closed wave's results are frozen at closing. Moving a workplace, merging and
+/// unmerging units afterwards change nothing in its JSON or CSV (not a byte), so no two reads
+/// of one wave can be subtracted; a later wave is cut under the new organisation and compares
+/// with the frozen figures.
+#[actix_web::test]
+async fn a_closed_wave_is_identical_after_an_org_import_a_merge_and_an_unmerge() {
+    let app = spawn_app().await;
+    let db = app.db_path.to_str().expect("path");
+    let rows = anshin::org::parse_csv(
+        "D1,総務部,,\nT1,職員係,D1,12\nT2,人事係,D1,9\nD2,市民部,,\nT3,市民係,D2,12\n".as_bytes(),
+    )
+    .expect("org");
+    anshin::org::import(&mut app.conn(), &rows).expect("imported");
+    let first = app.open_wave();
+    answer(&app, first, &[("T1", 4), ("T2", 2), ("T3", 3)], 6).await;
+    answer(&app, first, &[("T2", 3), ("T3", 5)], 1).await;
+    close(&app, first);
+    let before = read_both(db, first);
+    let frozen: serde_json::Value = serde_json::from_slice(&before.0).expect("json");
+    let d2_before = group_of(&frozen, "D2")["scores"]["engagement"]["mean"]
+        .as_f64()
+        .expect("D2 shown");
+
+    let file = app.db_path.with_file_name("move.csv");
+    std::fs::write(&file, "T2,人事係,D2,9\n").expect("write");
+    let moved = anshin(
+        &["--db", db, "org", "import", file.to_str().expect("path")],
+        None,
+    );
+    assert!(moved.status.success(), "{}", stderr(&moved));
+    assert!(
+        read_both(db, first) == before,
+        "unchanged by moving T2 to D2"
+    );
+
+    let merged = anshin(
+        &[
+            "--db",
+            db,
+            "org",
+            "merge",
+            "--code",
+            "U1",
+            "--name",
+            "人事・市民係",
+            "--workplace",
+            "T2",
+            "--workplace",
+            "T3",
+        ],
+        None,
+    );
+    assert!(merged.status.success(), "{}", stderr(&merged));
+    assert!(read_both(db, first) == before, "unchanged by a merge");
+    let unmerged = anshin(&["--db", db, "org", "unmerge", "--code", "U1"], None);
+    assert!(unmerged.status.success(), "{}", stderr(&unmerged));
+    assert!(read_both(db, first) == before, "unchanged by an unmerge");
+
+    // The next wave is cut under today's organisation (T2 now in D2) and its change compares
+    // with the first wave's frozen D2 (T3 alone then), not with a recomputation.
+    let second = app.open_wave();
+    answer(&app, second, &[("T1", 4), ("T2", 4), ("T3", 4)], 6).await;
+    close(&app, second);
+    let json = results_json(db, second);
+    assert_eq!(group_of(&json, "T2")["parent"], "D2");
+    assert_eq!(group_of(&frozen, "T2")["parent"], "D1");
+    let change = &group_of(&json, "D2")["scores"]["engagement"]["change"];
+    assert_eq!(
+        change["previous_mean"].as_f64(),
+        Some(d2_before),
+        "{change}"
+    );
+    assert_eq!(json["previous_wave"], first);
+    assert!(
+        read_both(db, first) == before,
+        "closing a later wave changes nothing"
+    );
+    // Both waves, as stored on the SQLite file, pass the disclosure audit.
+    for wave in [first, second] {
+        let audit = anshin(&["--db", db, "audit", "--wave", &wave.to_string()], None);
+        assert!(audit.status.success(), "{}", crate::helpers::stdout(&audit));
+    }
+}
+
+/// Waves closed before results were frozen are frozen by the upgrade step that runs with the
+/// migrations, and never recomputed afterwards.
+#[actix_web::test]
+async fn a_wave_closed_before_freezing_existed_is_frozen_by_the_upgrade_step() {
+    use diesel::prelude::*;
+    let app = spawn_app().await;
+    let db = app.db_path.to_str().expect("path");
+    app.seed_org();
+    let wave = app.open_wave();
+    answer(&app, wave, &[("T1", 4), ("T2", 2)], 5).await;
+    close(&app, wave);
+    // As a database from before the migration: closed, nothing stored.
+    diesel::sql_query("DELETE FROM frozen_results")
+        .execute(&mut app.conn())
+        .expect("deleted");
+    assert_eq!(
+        anshin::db::migrate(&app.db_path).expect("migrated"),
+        0,
+        "no migration pending"
+    );
+    let stored: i64 = diesel::sql_query("SELECT count(*) AS n FROM frozen_results")
+        .get_result::<Count>(&mut app.conn())
+        .expect("count")
+        .n;
+    assert_eq!(stored, 1, "the upgrade step froze the closed wave");
+    let before = read_both(db, wave);
+    let file = app.db_path.with_file_name("move.csv");
+    std::fs::write(&file, "D2,市民部,,\nT2,人事係,D2,9\n").expect("write");
+    assert!(anshin(
+        &["--db", db, "org", "import", file.to_str().expect("path")],
+        None
+    )
+    .status
+    .success());
+    assert!(read_both(db, wave) == before);
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// `anshin audit --wave ID` passes a guarded wave (Japanese verdict by default, English with
+/// `--lang en`) and exits 1 once a published figure gives a small team away — here a stored
+/// result tampered to show a hidden team's n, which its parent minus its sibling confirms.
+#[actix_web::test]
+async fn anshin_audit_passes_a_guarded_wave_and_fails_a_leaking_one() {
+    use diesel::prelude::*;
+    let app = spawn_app().await;
+    let wave = wave_with_a_small_team(&app).await;
+    close(&app, wave);
+    add_account(&app, "m1", "manager", &["T1"]);
+    let db = app.db_path.to_str().expect("path");
+    let audit = |lang: &str| {
+        anshin(
+            &[
+                "--db",
+                db,
+                "audit",
+                "--wave",
+                &wave.to_string(),
+                "--lang",
+                lang,
+            ],
+            None,
+        )
+    };
+    let output = audit("ja");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let verdict = crate::helpers::stdout(&output);
+    assert!(verdict.contains("判定: 合格"), "{verdict}");
+    assert!(verdict.contains("管理職 m1"), "{verdict}");
+    let output = audit("en");
+    assert!(crate::helpers::stdout(&output).contains("Verdict: passed"));
+
+    // Show T1 (8 of D1's 12): D1 − T1 gives T2's four.
+    let mut json = results_json(db, wave);
+    for group in json["groups"].as_array_mut().expect("groups") {
+        if group["workplace"] == "T1" && group["job_level"].is_null() {
+            group["suppressed"] = serde_json::json!(false);
+            group["n"] = serde_json::json!(8);
+        }
+    }
+    diesel::sql_query("UPDATE frozen_results SET results_json = ? WHERE wave_id = ?")
+        .bind::<diesel::sql_types::Text, _>(json.to_string())
+        .bind::<diesel::sql_types::Integer, _>(wave)
+        .execute(&mut app.conn())
+        .expect("tampered");
+    let output = audit("en");
+    assert_eq!(output.status.code(), Some(1));
+    let verdict = crate::helpers::stdout(&output);
+    assert!(verdict.contains("Verdict: FAILED"), "{verdict}");
+    assert!(verdict.contains("(4 responses)"), "{verdict}");
+}
