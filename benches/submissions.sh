@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Submissions per second of one or more `anshin` binaries, interleaved in one session so that
+# the machine's drift hits them alike (docs/performance.md). Each run gets a fresh database.
+#
+#   benches/submissions.sh ROUNDS SUBMISSIONS BINARY...
+#   e.g. benches/submissions.sh 3 20000 /tmp/anshin-before target/release/anshin
+set -euo pipefail
+rounds=$1 submissions=$2
+shift 2
+port=18190
+for round in $(seq "$rounds"); do
+  for binary in "$@"; do
+    dir=$(mktemp -d)
+    "$binary" --db "$dir/bench.db" migrate >/dev/null
+    "$binary" --db "$dir/bench.db" serve --bind "127.0.0.1:$port" >"$dir/server.log" 2>&1 &
+    server=$!
+    for _ in $(seq 100); do
+      curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
+      sleep 0.1
+    done
+    echo "round $round, $binary"
+    "$binary" --db "$dir/bench.db" loadgen --url "http://127.0.0.1:$port" --clients 32 \
+      --submissions "$submissions" | tail -n 4
+    kill "$server"
+    wait "$server" 2>/dev/null || true
+    rm -rf "$dir"
+    port=$((port + 1))
+  done
+done
