@@ -21,6 +21,10 @@ use diesel::prelude::*;
 use super::slots;
 use crate::db::schema::{comments, responses, workplaces};
 
+fn random_id() -> Vec<u8> {
+    uuid::Uuid::new_v4().as_bytes().to_vec()
+}
+
 /// One stored response as the generalisation sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredRow {
@@ -137,21 +141,31 @@ pub fn seal(conn: &mut SqliteConnection, wave_id: i32, k: usize, k2: usize) -> Q
         if row.workplace == *workplace && row.job_level.as_deref() == was {
             continue;
         }
+        // Slot numbers count per workplace: a row that moves takes a fresh random id.
+        let new_id = if row.workplace == *workplace {
+            id.clone()
+        } else {
+            random_id()
+        };
         diesel::update(responses::table.find((wave_id, *workplace, id)))
             .set((
                 responses::workplace_id.eq(row.workplace),
+                responses::id.eq(new_id),
                 responses::job_level.eq(row.job_level.clone().unwrap_or_default()),
             ))
             .execute(conn)?;
     }
     for (from, to) in moved_to {
-        diesel::update(
-            comments::table
-                .filter(comments::wave_id.eq(wave_id))
-                .filter(comments::workplace_id.eq(from)),
-        )
-        .set(comments::workplace_id.eq(to))
-        .execute(conn)?;
+        let ids: Vec<Vec<u8>> = comments::table
+            .filter(comments::wave_id.eq(wave_id))
+            .filter(comments::workplace_id.eq(from))
+            .select(comments::id)
+            .load(conn)?;
+        for id in ids {
+            diesel::update(comments::table.find((wave_id, from, id)))
+                .set((comments::workplace_id.eq(to), comments::id.eq(random_id())))
+                .execute(conn)?;
+        }
     }
     Ok(())
 }

@@ -52,7 +52,7 @@ fn group_of(json: &serde_json::Value, code: &str) -> serde_json::Value {
         .iter()
         .find(|g| g["workplace"] == code && g["job_level"].is_null())
         .cloned()
-        .expect("group listed")
+        .unwrap_or_else(|| panic!("group {code} not listed in {json}"))
 }
 
 fn close(app: &TestApp, wave: i32) {
