@@ -551,11 +551,11 @@ impl Tree {
             ));
             if columns > 1 {
                 for c in 0..columns {
-                    let level = self.level_name(c);
+                    let (level_ja, level_en) = self.level_names(c);
                     sets.push((
                         members.iter().map(|&w| self.atom(w, c)).collect(),
-                        format!("{name}から表示された下位集団を除いた残りの{level}"),
-                        format!("{name} minus its shown sub-units, {level}"),
+                        format!("{name}から表示された下位集団を除いた残りの{level_ja}"),
+                        format!("{name} minus its shown sub-units, {level_en}"),
                     ));
                 }
             }
@@ -570,19 +570,19 @@ impl Tree {
                 ));
             }
             for c in 0..columns {
-                let level = self.level_name(c);
+                let (level_ja, level_en) = self.level_names(c);
                 if self.own[w] && columns > 1 {
                     sets.push((
                         vec![self.atom(w, c)],
-                        format!("{name}の自所属・{level}"),
-                        format!("{name}'s own responses, {level}"),
+                        format!("{name}の自所属・{level_ja}"),
+                        format!("{name}'s own responses, {level_en}"),
                     ));
                 }
                 if columns > 1 {
                     sets.push((
                         self.subtree_atoms(w, &[c]),
-                        format!("{name}の{level}"),
-                        format!("{name}, {level}"),
+                        format!("{name}の{level_ja}"),
+                        format!("{name}, {level_en}"),
                     ));
                 }
             }
@@ -602,11 +602,11 @@ impl Tree {
                     .filter(|&w| self.own[w] && !covered.iter().any(|&t| self.within(w, t)))
                     .map(|w| self.atom(w, c))
                     .collect();
-                let level = self.level_name(c);
+                let (level_ja, level_en) = self.level_names(c);
                 sets.push((
                     atoms,
-                    format!("部門別の職層集計の外にいる{level}"),
-                    format!("{level} outside the published department cuts"),
+                    format!("部門別の職層集計の外にいる{level_ja}"),
+                    format!("{level_en} outside the published department cuts"),
                 ));
             }
             for (g, group) in results.groups.iter().enumerate() {
@@ -638,11 +638,12 @@ impl Tree {
         sets
     }
 
-    fn level_name(&self, column: usize) -> String {
-        self.levels
-            .get(column)
-            .cloned()
-            .unwrap_or_else(|| "職層なし・無回答 (no level)".to_string())
+    /// A column's name in Japanese and English: the level's id, or the remainder column.
+    fn level_names(&self, column: usize) -> (String, String) {
+        match self.levels.get(column) {
+            Some(level) => (level.clone(), level.clone()),
+            None => ("職層なし・無回答".to_string(), "no level".to_string()),
+        }
     }
 
     /// Whether a set splits some workplace by job level, and whether it lies within a single
