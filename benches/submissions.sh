@@ -20,7 +20,7 @@ for round in $(seq "$rounds"); do
     done
     echo "round $round, $binary"
     "$binary" --db "$dir/bench.db" loadgen --url "http://127.0.0.1:$port" --clients 32 \
-      --submissions "$submissions" | tail -n 4
+      --submissions "$submissions" 2>/dev/null | grep -v "^loadgen: "
     kill "$server"
     wait "$server" 2>/dev/null || true
     rm -rf "$dir"

@@ -34,6 +34,11 @@ pub struct LoadgenArgs {
     /// The server's secret file (default: the database path + ".secret").
     #[arg(long, env = "ANSHIN_SECRET_FILE")]
     pub secret_file: Option<PathBuf>,
+    /// Skip the anchor: a bare actix-web server in this process that only parses the same
+    /// forms and answers 303, loaded the same way first, so that Anshin's speed is stated as
+    /// a ratio to it (the machine's speed drifts).
+    #[arg(long)]
+    pub no_anchor: bool,
 }
 
 const LOAD_WORKPLACE: &str = "LOADGEN";
@@ -142,6 +147,11 @@ pub fn run(db_path: &Path, args: LoadgenArgs) -> anyhow::Result<()> {
         "loadgen: wave {} with {} codes in {teams} teams of up to {LOAD_TEAM_SIZE}; {} clients against {}",
         wave.id, args.submissions, args.clients, args.url
     );
+    let anchor = if args.no_anchor {
+        None
+    } else {
+        Some(anchor::measure(&bodies, args.clients)?)
+    };
     let mut report = actix_web::rt::System::new().block_on(fire(bodies, args.clients));
 
     let stored: i64 = responses::table
@@ -156,7 +166,19 @@ pub fn run(db_path: &Path, args: LoadgenArgs) -> anyhow::Result<()> {
         .get_result(&mut conn)?;
     waves::close(&mut conn, wave.id)?;
 
-    report.print();
+    if let Some(mut anchor) = anchor {
+        print!("anchor (bare actix-web, same forms, same clients): ");
+        anchor.print();
+        print!("anshin: ");
+        report.print();
+        println!(
+            "ratio to the anchor: {:.2} of its submissions/s, {:.1}× its p99",
+            report.per_second() / anchor.per_second().max(1e-9),
+            report.percentile(0.99) / anchor.percentile(0.99).max(1e-9),
+        );
+    } else {
+        report.print();
+    }
     let acknowledged = report.see_other as i64;
     println!(
         "loss check: {acknowledged} acknowledged (303), {stored} stored, {redeemed} codes redeemed"
@@ -191,27 +213,86 @@ struct Report {
 }
 
 impl Report {
+    fn per_second(&self) -> f64 {
+        self.see_other as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// Latency at `p` (0–1) in milliseconds; the latencies must be sorted.
+    fn percentile(&self, p: f64) -> f64 {
+        let index = ((self.latencies.len() as f64 * p).ceil() as usize).saturating_sub(1);
+        self.latencies
+            .get(index)
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    }
+
     fn print(&mut self) {
         self.latencies.sort();
-        let percentile = |p: f64| {
-            let index = ((self.latencies.len() as f64 * p).ceil() as usize).saturating_sub(1);
-            self.latencies
-                .get(index)
-                .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-        };
         let total = self.latencies.len();
         println!(
             "{total} requests in {:.2} s: {:.0} submissions/s; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
             self.elapsed.as_secs_f64(),
-            self.see_other as f64 / self.elapsed.as_secs_f64().max(1e-9),
-            percentile(0.50),
-            percentile(0.99),
-            percentile(1.0),
+            self.per_second(),
+            self.percentile(0.50),
+            self.percentile(0.99),
+            self.percentile(1.0),
         );
         println!(
             "statuses: {} × 303, {} other, {} transport failures",
             self.see_other, self.other_status, self.failed
         );
+    }
+}
+
+/// The anchor: what actix-web itself does with the same load, measured in the same run.
+mod anchor {
+    use actix_web::{web, App, HttpResponse, HttpServer};
+
+    use super::{fire, Report};
+
+    /// Parses the survey form as any actix-web handler would, and answers like Anshin.
+    async fn submit(form: web::Form<Vec<(String, String)>>) -> HttpResponse {
+        std::hint::black_box(form.into_inner());
+        HttpResponse::SeeOther()
+            .insert_header(("location", "/thanks?lang=ja"))
+            .finish()
+    }
+
+    /// Starts the bare server on its own threads (one worker per core, as `anshin serve`),
+    /// fires the same bodies at it, stops it and returns its report.
+    pub fn measure(bodies: &[(String, String)], clients: usize) -> anyhow::Result<Report> {
+        let (ready, started) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server =
+                    HttpServer::new(|| App::new().route("/s/{code}", web::post().to(submit)))
+                        .bind(("127.0.0.1", 0));
+                let server = match server {
+                    Ok(server) => server,
+                    Err(error) => {
+                        let _ = ready.send(Err(error));
+                        return;
+                    }
+                };
+                let port = server.addrs().first().map_or(0, |a| a.port());
+                let running = server.disable_signals().run();
+                let _ = ready.send(Ok((port, running.handle())));
+                let _ = running.await;
+            });
+        });
+        let (port, handle) = started
+            .recv()
+            .map_err(|_| anyhow::anyhow!("the anchor server did not start"))??;
+        let anchor_bodies: Vec<(String, String)> = bodies
+            .iter()
+            .map(|(url, body)| {
+                let path = url.find("/s/").map_or("/s/x", |at| &url[at..]);
+                (format!("http://127.0.0.1:{port}{path}"), body.clone())
+            })
+            .collect();
+        let report = actix_web::rt::System::new().block_on(fire(anchor_bodies, clients));
+        actix_web::rt::System::new().block_on(handle.stop(true));
+        let _ = thread.join();
+        Ok(report)
     }
 }
 
