@@ -72,7 +72,9 @@ pub fn lookup_code(
             invitation_codes::used,
             waves::status,
         ))
-        .first(conn)
+        // Not `.first()`: its bound LIMIT makes SQLite prepare the statement again on every
+        // run; the key is the primary key, so there is at most one row anyway.
+        .get_result(conn)
         .optional()?;
     Ok(row.map(|(wave_id, workplace_id, used, status)| CodeStatus {
         wave_id,
