@@ -15,7 +15,6 @@ use super::pages::{AppError, Pages, PagesError};
 use super::{config, security, AppState};
 use crate::collection::writer::SubmissionWriter;
 use crate::db::{self, DbError};
-use crate::i18n::Lang;
 use crate::secret::{SecretError, ServerSecret};
 use crate::settings::Settings;
 
@@ -113,11 +112,10 @@ impl Application {
 }
 
 async fn not_found(state: web::Data<AppState>, req: HttpRequest) -> actix_web::HttpResponse {
-    let lang = req
-        .headers()
-        .get(actix_web::http::header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(Lang::from_accept_language)
-        .unwrap_or_default();
+    // `?lang=`, else the remembered choice, else the browser's languages.
+    let explicit = web::Query::<super::pages::LangQuery>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.into_inner().lang);
+    let lang = super::pages::language(&req, explicit.as_deref());
     state.pages.error(lang, &AppError::NotFound)
 }

@@ -405,3 +405,83 @@ async fn cross_site_posts_are_refused_and_same_origin_ones_pass() {
     let same_host = vec![("origin", format!("http://{host}"))];
     assert_eq!(post_with_headers(&app, &codes[1], &same_host).await, 303);
 }
+
+/// English chosen on the form holds through the thank-you page and every refusal, and staff
+/// pages say what happened in words, never with a status number.
+#[actix_web::test]
+async fn the_chosen_language_holds_through_thanks_and_errors_in_words() {
+    let (app, _, codes) = ready_app().await;
+    let code = codes[0].display_form();
+    // The switch re-renders the form in English, carrying the language on.
+    let mut pairs = vec![
+        ("code".to_string(), code.clone()),
+        ("step".to_string(), "answers".to_string()),
+        ("switch_lang".to_string(), "en".to_string()),
+    ];
+    let (status, _, body) = app.post_form("/s", &form_body(&pairs)).await;
+    assert_eq!(status, 200);
+    assert!(body.contains(r#"<input type="hidden" name="lang" value="en">"#));
+    // What that English form posts next: its answers and the hidden fields.
+    pairs.pop();
+    pairs.push(("lang".into(), "en".into()));
+    pairs.extend(complete_answers(3));
+    let (status, location, _) = app.post_form("/s", &form_body(&pairs)).await;
+    assert_eq!(status, 303);
+    assert_eq!(location.as_deref(), Some("/thanks?lang=en"));
+    let (_, thanks) = app.get("/thanks?lang=en").await;
+    assert!(thanks.contains("lang=\"en\"") && thanks.contains("Thank you"));
+    // The same form again: used, in English, in words.
+    let (status, _, used) = app.post_form("/s", &form_body(&pairs)).await;
+    assert_eq!(status, 409);
+    assert!(used.contains("This code has already been used"), "{used}");
+    assert!(used.contains("href=\"/?lang=en\">Back to the start page"));
+    for page in [&used, &thanks] {
+        assert!(!page.contains("Error 4") && !page.contains("409"), "{page}");
+    }
+    // An unknown address in English after `?lang=en`, and a Japanese one by default.
+    let (status, body) = app.get("/nowhere?lang=en").await;
+    assert_eq!(status, 404);
+    assert!(
+        body.contains("Page not found") && !body.contains("404"),
+        "{body}"
+    );
+    let (_, body) = app.get("/nowhere").await;
+    assert!(body.contains("ページが見つかりません") && !body.contains("エラー"));
+    // Too many wrong codes: 429, in the language the form carried, in words.
+    let mut last = (0, String::new());
+    for i in 0..25 {
+        let wrong = [
+            ("code".to_string(), format!("ZZZZ-ZZZZ-ZZZZ-{i:04}")),
+            ("step".to_string(), "answers".to_string()),
+            ("lang".to_string(), "en".to_string()),
+        ];
+        let (status, _, body) = app.post_form("/s", &form_body(&wrong)).await;
+        last = (status, body);
+    }
+    assert_eq!(last.0, 429);
+    assert!(last.1.contains("Too many attempts") && !last.1.contains("429"));
+}
+
+/// An incomplete submission comes back with the focus on the first item to answer.
+#[actix_web::test]
+async fn an_incomplete_submission_focuses_the_first_missing_item() {
+    let (app, _, codes) = ready_app().await;
+    let path = format!("/s/{}", codes[0].display_form());
+    let pairs = complete_answers(4);
+    // The first three items left out: the first of them takes the focus, and only it.
+    let (status, _, body) = app.post_form(&path, &form_body(&pairs[3..])).await;
+    assert_eq!(status, 400);
+    assert_eq!(body.matches("autofocus").count(), 1);
+    let first = &pairs[0].0;
+    assert!(
+        body.contains(&format!(
+            r#"id="{first}-1" name="{first}" value="1" required aria-invalid="true" autofocus>"#
+        )),
+        "{body}"
+    );
+    // Nothing answered at all: the same first item.
+    let (status, _, body) = app.post_form(&path, "").await;
+    assert_eq!(status, 400);
+    assert!(body.contains(&format!(r#"id="{first}-1""#)));
+    assert_eq!(body.matches("autofocus").count(), 1);
+}
