@@ -46,6 +46,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     );
     cfg.service(web::resource("/thanks").route(web::get().to(thanks)));
     cfg.service(web::resource("/static/app.css").route(web::get().to(stylesheet)));
+    cfg.service(web::resource("/static/survey.js").route(web::get().to(script)));
     cfg.service(web::resource("/healthz").route(web::get().to(healthz)));
 }
 
@@ -94,6 +95,12 @@ async fn stylesheet(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
         .body(state.pages.css().to_string())
+}
+
+async fn script(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .body(state.pages.script().to_string())
 }
 
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
