@@ -8,7 +8,7 @@ use actix_session::storage::CookieSessionStore;
 use actix_session::SessionMiddleware;
 use actix_web::cookie::SameSite;
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, App, HttpRequest, HttpServer};
 
 use super::pages::{AppError, Pages, PagesError};
@@ -65,6 +65,9 @@ impl Application {
                 .wrap(from_fn(security::body_deadline))
                 .wrap(from_fn(security::same_origin_posts))
                 .wrap(security::headers())
+                // gzip when the client accepts it (the survey page is ~90 KB of repetitive
+                // HTML); only gzip is built in, to keep the build small.
+                .wrap(Compress::default())
                 .wrap(security::access_log())
                 .wrap(
                     SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())

@@ -495,3 +495,44 @@ async fn an_incomplete_submission_focuses_the_first_missing_item() {
     assert!(body.contains(&format!(r#"id="{first}-1""#)));
     assert_eq!(body.matches("autofocus").count(), 1);
 }
+
+/// Pages go out gzip-compressed to a client that accepts it, and as they are to one that
+/// does not (load tools, old clients).
+#[actix_web::test]
+async fn pages_are_compressed_when_the_client_accepts_gzip() {
+    let (app, _, codes) = ready_app().await;
+    let url = app.url(&format!("/s/{}", codes[0].display_form()));
+    let client = awc::Client::new();
+    let mut plain = client
+        .get(&url)
+        .insert_header(("Accept-Encoding", "identity"))
+        .send()
+        .await
+        .expect("plain");
+    assert_eq!(plain.status(), 200);
+    assert!(plain.headers().get("content-encoding").is_none());
+    let raw = plain.body().limit(1 << 20).await.expect("body").len();
+    let mut packed = client
+        .get(&url)
+        .insert_header(("Accept-Encoding", "gzip"))
+        .send()
+        .await
+        .expect("gzip");
+    assert_eq!(
+        packed
+            .headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
+        Some("gzip")
+    );
+    let wire = packed.body().limit(1 << 20).await.expect("body").len();
+    assert!(wire * 4 < raw, "{raw} bytes go out as {wire}");
+    // The security headers are still there.
+    assert_eq!(
+        packed
+            .headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+}
