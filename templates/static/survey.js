@@ -321,8 +321,16 @@
       goToItem(target.closest(".item") || target);
     });
 
+    // Which button sent the form, for browsers without SubmitEvent.submitter (Safari < 15.4).
+    var lastSubmitter = null;
+    form.addEventListener("click", function (event) {
+      var button = event.target.closest ? event.target.closest('button[type="submit"]') : null;
+      if (button) lastSubmitter = button;
+    });
+
     form.addEventListener("submit", function (event) {
-      var submitter = event.submitter;
+      var submitter = event.submitter || lastSubmitter;
+      lastSubmitter = null;
       if (submitter && submitter.name === "switch_lang") {
         save(); // the page comes back in the other language, at this step
         return;
