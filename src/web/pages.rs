@@ -13,6 +13,8 @@ pub struct Pages {
     tera: Tera,
     catalog: Catalog,
     css: String,
+    /// The staff pages' progressive enhancement (`templates/static/survey.js`).
+    script: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -132,16 +134,29 @@ impl Pages {
                 source,
             })?;
         let catalog = Catalog::load(&templates_dir.join("messages.toml"))?;
-        let css_path = templates_dir.join("static/app.css");
-        let css = std::fs::read_to_string(&css_path).map_err(|source| PagesError::Static {
-            path: css_path.display().to_string(),
-            source,
-        })?;
-        Ok(Pages { tera, catalog, css })
+        let read_static = |name: &str| {
+            let path = templates_dir.join("static").join(name);
+            std::fs::read_to_string(&path).map_err(|source| PagesError::Static {
+                path: path.display().to_string(),
+                source,
+            })
+        };
+        let css = read_static("app.css")?;
+        let script = read_static("survey.js")?;
+        Ok(Pages {
+            tera,
+            catalog,
+            css,
+            script,
+        })
     }
 
     pub fn css(&self) -> &str {
         &self.css
+    }
+
+    pub fn script(&self) -> &str {
+        &self.script
     }
 
     pub fn message<'a>(&'a self, lang: Lang, key: &'a str) -> &'a str {

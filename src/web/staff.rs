@@ -46,6 +46,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     );
     cfg.service(web::resource("/thanks").route(web::get().to(thanks)));
     cfg.service(web::resource("/static/app.css").route(web::get().to(stylesheet)));
+    cfg.service(web::resource("/static/survey.js").route(web::get().to(script)));
     cfg.service(web::resource("/healthz").route(web::get().to(healthz)));
 }
 
@@ -84,13 +85,22 @@ async fn thanks(
         "lang_switch_href",
         &format!("/thanks?lang={}", lang.other().code()),
     );
-    state.pages.html(StatusCode::OK, "thanks.html", &context)
+    remember_language(
+        state.pages.html(StatusCode::OK, "thanks.html", &context),
+        query.lang.as_deref(),
+    )
 }
 
 async fn stylesheet(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
         .body(state.pages.css().to_string())
+}
+
+async fn script(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .body(state.pages.script().to_string())
 }
 
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
@@ -130,7 +140,7 @@ async fn open_link(
         ))
     }
     .await;
-    respond(&state, lang, result)
+    remember_language(respond(&state, lang, result), query.lang.as_deref())
 }
 
 /// `POST /s/{code}`: a submission addressed by the link itself (the stable interface).
@@ -200,14 +210,10 @@ async fn handle_form(
         let definition = &form.definition;
         let entered = first_values(pairs);
         if starting || switch_to.is_some() {
-            return Ok(render_survey(
-                state,
-                lang,
-                &form,
-                &code,
-                &entered,
-                Feedback::None,
-            ));
+            let page = render_survey(state, lang, &form, &code, &entered, Feedback::None);
+            // A switch is remembered, so that pages reached without the form (an oversized
+            // body's page, an unknown address) speak the chosen language too.
+            return Ok(remember_language(page, switch_to));
         }
         match form::parse(definition, pairs, CONTROL_FIELDS) {
             Err(rejection) => Ok(render_survey(
@@ -489,6 +495,24 @@ fn render_survey(
         form_errors.push(pages.message(lang, "error_unknown_fields").to_string());
     }
     let error_count = rejection.map_or(0, |r| r.problems.len()) + form_errors.len();
+    // The first item to correct, in the page's order: it takes the focus (and so the view).
+    let first_error = parts
+        .iter()
+        .flat_map(|part| part.items.iter())
+        .find(|item| item.error.is_some())
+        .map(|item| item.id.as_str())
+        .or_else(|| {
+            job_level
+                .as_ref()
+                .filter(|j| j.error.is_some())
+                .map(|_| JOB_LEVEL_FIELD)
+        })
+        .or_else(|| {
+            comment
+                .as_ref()
+                .filter(|c| c.error.is_some())
+                .map(|_| COMMENT_FIELD)
+        });
 
     let mut context = pages.context(lang);
     context.insert("code", &code.display_form());
@@ -503,6 +527,7 @@ fn render_survey(
     context.insert("comment", &comment);
     context.insert("form_errors", &form_errors);
     context.insert("error_count", &error_count);
+    context.insert("first_error", &first_error);
     context.insert("not_saved", &(status == StatusCode::SERVICE_UNAVAILABLE));
     let mut response = pages.html(status, "survey.html", &context);
     if status == StatusCode::SERVICE_UNAVAILABLE {

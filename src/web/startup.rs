@@ -8,14 +8,13 @@ use actix_session::storage::CookieSessionStore;
 use actix_session::SessionMiddleware;
 use actix_web::cookie::SameSite;
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, App, HttpRequest, HttpServer};
 
 use super::pages::{AppError, Pages, PagesError};
 use super::{config, security, AppState};
 use crate::collection::writer::SubmissionWriter;
 use crate::db::{self, DbError};
-use crate::i18n::Lang;
 use crate::secret::{SecretError, ServerSecret};
 use crate::settings::Settings;
 
@@ -66,6 +65,9 @@ impl Application {
                 .wrap(from_fn(security::body_deadline))
                 .wrap(from_fn(security::same_origin_posts))
                 .wrap(security::headers())
+                // gzip when the client accepts it (the survey page is ~90 KB of repetitive
+                // HTML); only gzip is built in, to keep the build small.
+                .wrap(Compress::default())
                 .wrap(security::access_log())
                 .wrap(
                     SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
@@ -113,11 +115,10 @@ impl Application {
 }
 
 async fn not_found(state: web::Data<AppState>, req: HttpRequest) -> actix_web::HttpResponse {
-    let lang = req
-        .headers()
-        .get(actix_web::http::header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(Lang::from_accept_language)
-        .unwrap_or_default();
+    // `?lang=`, else the remembered choice, else the browser's languages.
+    let explicit = web::Query::<super::pages::LangQuery>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.into_inner().lang);
+    let lang = super::pages::language(&req, explicit.as_deref());
     state.pages.error(lang, &AppError::NotFound)
 }

@@ -353,7 +353,17 @@ async fn every_page_carries_the_security_headers() {
     }
     // Pages have no inline script or style for the policy to allow.
     let (_, body) = app.get(&format!("/s/{}", codes[0].display_form())).await;
-    assert!(!body.contains("<script") && !body.contains("style="));
+    assert!(!body.contains("style="));
+    // Its one script is a file of our own origin, with nothing between the tags.
+    let scripts: Vec<&str> = body
+        .match_indices("<script")
+        .map(|(i, _)| &body[i..])
+        .collect();
+    assert_eq!(scripts.len(), 1);
+    assert!(scripts[0].starts_with(r#"<script src="/static/survey.js" defer></script>"#));
+    let (status, script) = app.get("/static/survey.js").await;
+    assert_eq!(status, 200);
+    assert!(script.contains("localStorage"));
 }
 
 /// POSTs a complete survey for `code` with the given extra headers; returns the status.
@@ -404,4 +414,125 @@ async fn cross_site_posts_are_refused_and_same_origin_ones_pass() {
     assert_eq!(post_with_headers(&app, &codes[0], &browser).await, 303);
     let same_host = vec![("origin", format!("http://{host}"))];
     assert_eq!(post_with_headers(&app, &codes[1], &same_host).await, 303);
+}
+
+/// English chosen on the form holds through the thank-you page and every refusal, and staff
+/// pages say what happened in words, never with a status number.
+#[actix_web::test]
+async fn the_chosen_language_holds_through_thanks_and_errors_in_words() {
+    let (app, _, codes) = ready_app().await;
+    let code = codes[0].display_form();
+    // The switch re-renders the form in English, carrying the language on.
+    let mut pairs = vec![
+        ("code".to_string(), code.clone()),
+        ("step".to_string(), "answers".to_string()),
+        ("switch_lang".to_string(), "en".to_string()),
+    ];
+    let (status, _, body) = app.post_form("/s", &form_body(&pairs)).await;
+    assert_eq!(status, 200);
+    assert!(body.contains(r#"<input type="hidden" name="lang" value="en">"#));
+    // What that English form posts next: its answers and the hidden fields.
+    pairs.pop();
+    pairs.push(("lang".into(), "en".into()));
+    pairs.extend(complete_answers(3));
+    let (status, location, _) = app.post_form("/s", &form_body(&pairs)).await;
+    assert_eq!(status, 303);
+    assert_eq!(location.as_deref(), Some("/thanks?lang=en"));
+    let (_, thanks) = app.get("/thanks?lang=en").await;
+    assert!(thanks.contains("lang=\"en\"") && thanks.contains("Thank you"));
+    // The same form again: used, in English, in words.
+    let (status, _, used) = app.post_form("/s", &form_body(&pairs)).await;
+    assert_eq!(status, 409);
+    assert!(used.contains("This code has already been used"), "{used}");
+    assert!(used.contains("href=\"/?lang=en\">Back to the start page"));
+    for page in [&used, &thanks] {
+        assert!(!page.contains("Error 4") && !page.contains("409"), "{page}");
+    }
+    // An unknown address in English after `?lang=en`, and a Japanese one by default.
+    let (status, body) = app.get("/nowhere?lang=en").await;
+    assert_eq!(status, 404);
+    assert!(
+        body.contains("Page not found") && !body.contains("404"),
+        "{body}"
+    );
+    let (_, body) = app.get("/nowhere").await;
+    assert!(body.contains("ページが見つかりません") && !body.contains("エラー"));
+    // Too many wrong codes: 429, in the language the form carried, in words.
+    let mut last = (0, String::new());
+    for i in 0..25 {
+        let wrong = [
+            ("code".to_string(), format!("ZZZZ-ZZZZ-ZZZZ-{i:04}")),
+            ("step".to_string(), "answers".to_string()),
+            ("lang".to_string(), "en".to_string()),
+        ];
+        let (status, _, body) = app.post_form("/s", &form_body(&wrong)).await;
+        last = (status, body);
+    }
+    assert_eq!(last.0, 429);
+    assert!(last.1.contains("Too many attempts") && !last.1.contains("429"));
+}
+
+/// An incomplete submission comes back with the focus on the first item to answer.
+#[actix_web::test]
+async fn an_incomplete_submission_focuses_the_first_missing_item() {
+    let (app, _, codes) = ready_app().await;
+    let path = format!("/s/{}", codes[0].display_form());
+    let pairs = complete_answers(4);
+    // The first three items left out: the first of them takes the focus, and only it.
+    let (status, _, body) = app.post_form(&path, &form_body(&pairs[3..])).await;
+    assert_eq!(status, 400);
+    assert_eq!(body.matches("autofocus").count(), 1);
+    let first = &pairs[0].0;
+    assert!(
+        body.contains(&format!(
+            r#"id="{first}-1" name="{first}" value="1" required aria-invalid="true" autofocus>"#
+        )),
+        "{body}"
+    );
+    // Nothing answered at all: the same first item.
+    let (status, _, body) = app.post_form(&path, "").await;
+    assert_eq!(status, 400);
+    assert!(body.contains(&format!(r#"id="{first}-1""#)));
+    assert_eq!(body.matches("autofocus").count(), 1);
+}
+
+/// Pages go out gzip-compressed to a client that accepts it, and as they are to one that
+/// does not (load tools, old clients).
+#[actix_web::test]
+async fn pages_are_compressed_when_the_client_accepts_gzip() {
+    let (app, _, codes) = ready_app().await;
+    let url = app.url(&format!("/s/{}", codes[0].display_form()));
+    let client = awc::Client::new();
+    let mut plain = client
+        .get(&url)
+        .insert_header(("Accept-Encoding", "identity"))
+        .send()
+        .await
+        .expect("plain");
+    assert_eq!(plain.status(), 200);
+    assert!(plain.headers().get("content-encoding").is_none());
+    let raw = plain.body().limit(1 << 20).await.expect("body").len();
+    let mut packed = client
+        .get(&url)
+        .insert_header(("Accept-Encoding", "gzip"))
+        .send()
+        .await
+        .expect("gzip");
+    assert_eq!(
+        packed
+            .headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
+        Some("gzip")
+    );
+    let wire = packed.body().limit(1 << 20).await.expect("body").len();
+    assert!(wire * 4 < raw, "{raw} bytes go out as {wire}");
+    // The security headers are still there.
+    assert_eq!(
+        packed
+            .headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
 }

@@ -65,6 +65,40 @@ fn driver() -> Option<Driver> {
 /// A headless Chromium session with a phone-sized (or desktop) window; downloads go to
 /// `target/e2e/downloads`.
 async fn browser(driver: &Driver, width: u32, height: u32) -> Client {
+    browser_with(driver, width, height, true).await
+}
+
+/// The same; with `javascript` false the survey's script is blocked from loading (through
+/// chromedriver's DevTools endpoint), the path of a browser without it. Switching JavaScript
+/// off in the profile instead stalls chromedriver's own clicks.
+async fn browser_with(driver: &Driver, width: u32, height: u32, javascript: bool) -> Client {
+    let client = plain_browser(driver, width, height).await;
+    if !javascript {
+        let session = client
+            .session_id()
+            .await
+            .expect("session id")
+            .expect("a session");
+        let endpoint = format!("{}/session/{session}/goog/cdp/execute", driver.url);
+        for (cmd, params) in [
+            ("Network.enable", serde_json::json!({})),
+            (
+                "Network.setBlockedURLs",
+                serde_json::json!({ "urls": ["*/static/survey.js"] }),
+            ),
+        ] {
+            let response = awc::Client::new()
+                .post(&endpoint)
+                .send_json(&serde_json::json!({ "cmd": cmd, "params": params }))
+                .await
+                .expect("DevTools command");
+            assert!(response.status().is_success(), "{cmd}");
+        }
+    }
+    client
+}
+
+async fn plain_browser(driver: &Driver, width: u32, height: u32) -> Client {
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".to_string(),
@@ -199,13 +233,14 @@ async fn submit_survey(client: &Client) {
 }
 
 #[actix_web::test]
-async fn a_staff_member_answers_on_a_phone_fixes_an_error_and_cannot_answer_twice() {
+async fn without_javascript_a_staff_member_answers_the_whole_form_fixes_an_error_and_cannot_answer_twice(
+) {
     let Some(driver) = driver() else { return };
     let app = spawn_app().await;
     app.seed_org();
     let wave = app.open_wave();
     let code = app.issue_codes(wave, "T1", 1).remove(0);
-    let client = browser(&driver, 360, 740).await;
+    let client = browser_with(&driver, 360, 740, false).await;
 
     client
         .goto(&app.url(&format!("/s/{}", code.display_form())))
@@ -216,6 +251,17 @@ async fn a_staff_member_answers_on_a_phone_fixes_an_error_and_cannot_answer_twic
         page_text(&client).await.contains("保存されるもの"),
         "the page says what is stored"
     );
+    // Without the script: no steps, no bar, no saving on the device; every item on the page.
+    for hidden in ["stepper-bar", "step-nav", "saved-on-device", "review"] {
+        let shown = client
+            .find(Locator::Id(hidden))
+            .await
+            .expect(hidden)
+            .is_displayed()
+            .await
+            .expect("displayed");
+        assert!(!shown, "{hidden} stays hidden without JavaScript");
+    }
 
     // Everything but one required item: the browser's own check holds the form back ...
     answer_all(&client, "4", &["ps3"]).await;
@@ -253,6 +299,19 @@ async fn a_staff_member_answers_on_a_phone_fixes_an_error_and_cannot_answer_twic
         text.contains("この質問に回答してください"),
         "the error sits beside the item"
     );
+    // The page opens on the missing item: focused, its question in view.
+    let landing = client
+        .execute(
+            "const el = document.activeElement;
+             const box = el && el.closest('.item');
+             const legend = box && box.querySelector('legend').getBoundingClientRect();
+             return [el ? el.name : null, legend ? legend.top >= 0 && legend.bottom <= innerHeight : false]",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(landing, serde_json::json!(["ps3", true]), "lands on ps3");
+    axe_check(&client, "survey-400").await;
     let kept = client
         .find(Locator::Css("input[name=\"eng1\"][value=\"4\"]"))
         .await
@@ -266,6 +325,9 @@ async fn a_staff_member_answers_on_a_phone_fixes_an_error_and_cannot_answer_twic
     submit_survey(&client).await;
     wait_for_path(&client, "/thanks").await;
     screenshot(&client, "staff-4-thanks").await;
+    assert!(page_text(&client)
+        .await
+        .contains("ご回答ありがとうございました"));
     assert!(!client
         .current_url()
         .await
@@ -489,4 +551,470 @@ async fn hr_opens_a_wave_and_issues_slips_and_a_manager_saves_a_plan() {
         .await
         .contains("朝会で一人ひと言、困りごとを話す"));
     manager.close().await.expect("close");
+}
+
+/// axe-core's browser bundle, installed by `.ci/run` (`npm install axe-core` under `target/`).
+fn axe_source() -> Option<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/e2e-node/node_modules/axe-core/axe.min.js");
+    match std::fs::read_to_string(&path) {
+        Ok(source) => Some(source),
+        Err(_) => {
+            let required = std::env::var("ANSHIN_E2E").is_ok_and(|v| v == "required");
+            assert!(
+                !required,
+                "ANSHIN_E2E=required but {} is missing",
+                path.display()
+            );
+            eprintln!("axe checks skipped: run the npm install of .ci/run");
+            None
+        }
+    }
+}
+
+/// Runs axe-core in the page (injected by WebDriver, so the page's CSP is not loosened) and
+/// fails on any serious or critical violation.
+async fn axe_check(client: &Client, page: &str) {
+    let Some(source) = axe_source() else { return };
+    client.execute(&source, vec![]).await.expect("axe injected");
+    let found = client
+        .execute_async(
+            "const done = arguments[0];
+             axe.run(document).then(result => done(result.violations
+               .filter(v => v.impact === 'serious' || v.impact === 'critical')
+               .map(v => v.impact + ' ' + v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
+             .catch(error => done(['axe failed: ' + error]));",
+            vec![],
+        )
+        .await
+        .expect("axe ran");
+    assert_eq!(
+        found,
+        serde_json::json!([]),
+        "{page}: serious or critical accessibility violations"
+    );
+}
+
+/// The step on screen: its index (from 1), the number of screens, and the answered count.
+async fn step_state(client: &Client) -> (u64, u64, u64, u64) {
+    let state = client
+        .execute(
+            "const steps = [...document.querySelectorAll('section.part, section.review')];
+             const bar = document.getElementById('answered-progress');
+             return [steps.findIndex(s => !s.hidden) + 1, steps.length, bar.value, bar.max];",
+            vec![],
+        )
+        .await
+        .expect("script");
+    let n = |i: usize| state[i].as_u64().expect("number");
+    (n(0), n(1), n(2), n(3))
+}
+
+/// Answers every question of the step on screen by tapping its label (4 on a 1–5 scale, 8
+/// on 0–10, the first option otherwise), leaving out the items named in `skip`.
+async fn answer_this_step(client: &Client, skip: &[&str]) -> Vec<String> {
+    let groups = client
+        .execute(
+            "return [...document.querySelectorAll('section.part:not([hidden]) fieldset.item')]
+               .map(f => [...f.querySelectorAll('input[type=radio]')])
+               .map(r => [r[0].name, r.map(x => x.value)]);",
+            vec![],
+        )
+        .await
+        .expect("script");
+    let mut answered = Vec::new();
+    for group in groups.as_array().expect("groups") {
+        let name = group[0].as_str().expect("name");
+        if skip.contains(&name) {
+            continue;
+        }
+        let values: Vec<&str> = group[1]
+            .as_array()
+            .expect("values")
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        let chosen = if values.contains(&"10") {
+            "8"
+        } else if values.contains(&"4") {
+            "4"
+        } else {
+            values[0]
+        };
+        let radio = client
+            .find(Locator::Css(&format!(
+                "input[name=\"{name}\"][value=\"{chosen}\"]"
+            )))
+            .await
+            .expect("radio");
+        let id = radio.attr("id").await.expect("id").expect("radio id");
+        let label = client
+            .find(Locator::Css(&format!("label[for=\"{id}\"]")))
+            .await
+            .expect("label");
+        // A thumb taps what is in the middle of the screen (WebDriver would scroll the label
+        // to the very top, under the sticky bar).
+        client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'})",
+                vec![serde_json::to_value(&label).expect("element")],
+            )
+            .await
+            .expect("scroll");
+        label.click().await.expect("tap");
+        answered.push(name.to_string());
+    }
+    answered
+}
+
+async fn click_id(client: &Client, id: &str) {
+    client
+        .find(Locator::Id(id))
+        .await
+        .expect(id)
+        .click()
+        .await
+        .expect("click");
+}
+
+async fn is_checked(client: &Client, name: &str) -> bool {
+    client
+        .execute(
+            &format!("return document.querySelector('input[name=\"{name}\"]:checked') !== null"),
+            vec![],
+        )
+        .await
+        .expect("script")
+        == serde_json::Value::Bool(true)
+}
+
+/// The issue's walk on a 360 × 740 phone: step by step, a reload half-way, Back, a switch to
+/// English, the review of what is missing, submit, and the English thank-you page; the saved
+/// answers are gone afterwards. Screens and time go to `target/e2e/walk.txt`.
+#[actix_web::test]
+async fn a_staff_member_walks_the_survey_in_steps_on_a_phone_and_nothing_is_lost() {
+    let Some(driver) = driver() else { return };
+    let app = spawn_app().await;
+    app.seed_org();
+    let wave = app.open_wave();
+    let code = app.issue_codes(wave, "T1", 1).remove(0);
+    let client = browser(&driver, 360, 740).await;
+    let started = std::time::Instant::now();
+
+    client
+        .goto(&app.url(&format!("/s/{}", code.display_form())))
+        .await
+        .expect("open link");
+    // The script has taken over: a bar, one section, Back / Next.
+    for _ in 0..50 {
+        if step_state(&client).await.0 == 1 {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (step, screens, answered, total) = step_state(&client).await;
+    assert_eq!((step, answered), (1, 0));
+    assert!(screens >= 10, "one screen per section plus the review");
+    screenshot(&client, "walk-01").await;
+    axe_check(&client, "survey step 1").await;
+
+    let mut all_answered: Vec<String> = Vec::new();
+    let half = screens / 2;
+    // One required item left for the review to find.
+    let skipped = "ps3";
+    let mut visited = 1;
+    loop {
+        let (step, _, _, _) = step_state(&client).await;
+        if step == screens {
+            break;
+        }
+        all_answered.extend(answer_this_step(&client, &[skipped]).await);
+        // The bar stays on screen however far down the section one has scrolled.
+        let bar_top = client
+            .execute(
+                "const bar = document.getElementById('stepper-bar').getBoundingClientRect();
+                 return bar.top >= 0 && bar.bottom <= innerHeight ? 0 : bar.top",
+                vec![],
+            )
+            .await
+            .expect("script");
+        assert!(
+            bar_top.as_f64().is_some_and(|top| top.abs() < 1.0),
+            "sticky bar: {bar_top}"
+        );
+        let (_, _, answered, _) = step_state(&client).await;
+        assert_eq!(
+            answered as usize,
+            all_answered.len(),
+            "the bar counts answers"
+        );
+        screenshot(&client, &format!("walk-{step:02}-answered")).await;
+
+        if step == half {
+            // Interrupted: a reload finds the same screen and every answer.
+            client.refresh().await.expect("reload");
+            actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+            let (again, _, answered, _) = step_state(&client).await;
+            assert_eq!(again, step, "the reload opens the same screen");
+            assert_eq!(
+                answered as usize,
+                all_answered.len(),
+                "and finds the answers"
+            );
+            for name in &all_answered {
+                assert!(
+                    is_checked(&client, name).await,
+                    "{name} kept over the reload"
+                );
+            }
+            screenshot(&client, "walk-reloaded").await;
+            // Back one screen: its answers are there; Next again.
+            click_id(&client, "step-back").await;
+            assert_eq!(step_state(&client).await.0, step - 1);
+            let earlier = client
+                .execute(
+                    "return [...document.querySelectorAll('section.part:not([hidden]) input:checked')].length",
+                    vec![],
+                )
+                .await
+                .expect("script");
+            assert!(
+                earlier.as_u64().is_some_and(|n| n > 0),
+                "the earlier screen's answers"
+            );
+            screenshot(&client, "walk-back").await;
+            click_id(&client, "step-next").await;
+            assert_eq!(step_state(&client).await.0, step);
+        }
+        if step == half + 1 {
+            // Switching to English: the same screen, the same answers, in English.
+            client
+                .find(Locator::Css("button[name=\"switch_lang\"]"))
+                .await
+                .expect("language switch")
+                .click()
+                .await
+                .expect("switch");
+            wait_for_path(&client, "/s").await;
+            actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+            let lang = client
+                .find(Locator::Css("html"))
+                .await
+                .expect("html")
+                .attr("lang")
+                .await
+                .expect("lang");
+            assert_eq!(lang.as_deref(), Some("en"));
+            let (again, _, answered, _) = step_state(&client).await;
+            assert_eq!((again, answered as usize), (step, all_answered.len()));
+            assert!(page_text(&client).await.contains("Answered"));
+            screenshot(&client, "walk-english").await;
+            axe_check(&client, "survey in English").await;
+        }
+        click_id(&client, "step-next").await;
+        visited += 1;
+    }
+
+    // The review lists the one item left, and will not send without it.
+    screenshot(&client, "walk-review").await;
+    let review = client
+        .find(Locator::Id("review-list"))
+        .await
+        .expect("review")
+        .text()
+        .await
+        .expect("text");
+    let links = client
+        .find_all(Locator::Css("#review-list .review-link"))
+        .await
+        .expect("links");
+    assert_eq!(links.len(), 1, "only the skipped item is missing: {review}");
+    axe_check(&client, "review").await;
+    submit_survey(&client).await;
+    let refused = client
+        .find(Locator::Id("review-required"))
+        .await
+        .expect("message")
+        .is_displayed()
+        .await
+        .expect("displayed");
+    assert!(refused, "a required item stops the submission");
+    // The link leads to the item, with its question in view.
+    links[0].click().await.expect("go to item");
+    let in_view = client
+        .execute(
+            "const box = document.getElementById('q-ps3').getBoundingClientRect();
+             return box.top >= 0 && box.top < innerHeight;",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(in_view, serde_json::Value::Bool(true));
+    answer_this_step(&client, &[]).await;
+    screenshot(&client, "walk-fixed").await;
+    while step_state(&client).await.0 < screens {
+        click_id(&client, "step-next").await;
+    }
+    let (_, _, answered, total_now) = step_state(&client).await;
+    assert_eq!(answered, total_now, "everything answered");
+    assert_eq!(total_now, total);
+    submit_survey(&client).await;
+    wait_for_path(&client, "/thanks").await;
+    let walk = started.elapsed();
+    screenshot(&client, "walk-thanks").await;
+    let text = page_text(&client).await;
+    assert!(text.contains("Thank you for your answers"), "{text}");
+    assert!(client
+        .current_url()
+        .await
+        .expect("url")
+        .query()
+        .is_some_and(|q| q == "lang=en"));
+    axe_check(&client, "thanks").await;
+    // Nothing of the survey is left in this browser.
+    let kept = client
+        .execute(
+            "return Object.keys(localStorage).filter(k => k.startsWith('anshin-answers'))",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(kept, serde_json::json!([]), "saved answers forgotten");
+    {
+        use diesel::prelude::*;
+        let stored: i64 = anshin::db::schema::responses::table
+            .filter(anshin::db::schema::responses::filled.eq(true))
+            .count()
+            .get_result(&mut app.conn())
+            .expect("count");
+        assert_eq!(stored, 1, "one response stored");
+    }
+    let record = format!(
+        "screens: {screens}\nscreens visited (with one Back): {visited}\nwalk: {:.1} s\n",
+        walk.as_secs_f64()
+    );
+    std::fs::write(screenshot_dir().join("walk.txt"), &record).expect("walk.txt");
+    eprintln!("{record}");
+    client.close().await.expect("close browser");
+}
+
+/// The forget button clears this device's copy and every choice; a reload then starts empty.
+#[actix_web::test]
+async fn the_forget_button_clears_the_answers_kept_on_this_device() {
+    let Some(driver) = driver() else { return };
+    let app = spawn_app().await;
+    app.seed_org();
+    let wave = app.open_wave();
+    let code = app.issue_codes(wave, "T1", 1).remove(0);
+    let client = browser(&driver, 360, 740).await;
+    let link = app.url(&format!("/s/{}", code.display_form()));
+    client.goto(&link).await.expect("open link");
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    let answered = answer_this_step(&client, &[]).await;
+    assert!(!answered.is_empty());
+    let stored = client
+        .execute("return JSON.stringify(localStorage)", vec![])
+        .await
+        .expect("script");
+    let stored = stored.as_str().expect("text").to_string();
+    assert!(stored.contains("anshin-answers-v1:"), "{stored}");
+    assert!(
+        !stored.contains(&code.display_form())
+            && !stored.contains(&code.display_form().replace('-', "")),
+        "the key is a hash, not the code"
+    );
+    // Opening the link again later (a new visit) finds them.
+    client.goto(&app.url("/")).await.expect("away");
+    client.goto(&link).await.expect("back to the link");
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        is_checked(&client, &answered[0]).await,
+        "kept across visits"
+    );
+    click_id(&client, "forget-answers").await;
+    screenshot(&client, "forget").await;
+    assert!(!is_checked(&client, &answered[0]).await);
+    assert!(page_text(&client).await.contains("選択をすべて外しました"));
+    let left = client
+        .execute(
+            "return Object.keys(localStorage).filter(k => k.startsWith('anshin-answers')).length",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(left, serde_json::json!(0));
+    client.refresh().await.expect("reload");
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(step_state(&client).await.2, 0, "nothing comes back");
+    client.close().await.expect("close");
+}
+
+/// Every staff page passes axe-core: the start page, the pages of refusals (unknown code,
+/// used code, closed wave, too many attempts, an unknown address), in both languages.
+#[actix_web::test]
+async fn every_staff_page_passes_axe() {
+    let Some(driver) = driver() else { return };
+    let app = spawn_app().await;
+    app.seed_org();
+    let wave = app.open_wave();
+    let mut codes = app.issue_codes(wave, "T1", 2);
+    let used = codes.remove(0);
+    let body = crate::helpers::form_body(&crate::helpers::complete_answers(3));
+    let (status, _, _) = app
+        .post_form(&format!("/s/{}", used.display_form()), &body)
+        .await;
+    assert_eq!(status, 303);
+    let client = browser(&driver, 360, 740).await;
+    // Japanese by default; once English is chosen (`?lang=en`), it is remembered.
+    for (path, name, words) in [
+        ("/".to_string(), "start", "回答コード"),
+        (format!("/s/{}", used.display_form()), "used", "使用済み"),
+        (
+            "/nowhere".to_string(),
+            "not-found",
+            "ページが見つかりません",
+        ),
+        ("/thanks".to_string(), "thanks", "ありがとう"),
+        ("/?lang=en".to_string(), "start-en", "Your code"),
+        ("/nowhere".to_string(), "not-found-en", "Page not found"),
+        (
+            format!("/s/{}", used.display_form()),
+            "used-en",
+            "already been used",
+        ),
+        (
+            format!("/s/{}", codes[0].display_form()),
+            "survey-en",
+            "Answered",
+        ),
+    ] {
+        client.goto(&app.url(&path)).await.expect("page");
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+        let text = page_text(&client).await;
+        assert!(text.contains(words), "{name}: {text}");
+        assert!(
+            !text.contains("エラー 4") && !text.contains("Error 4"),
+            "{name} in words"
+        );
+        screenshot(&client, &format!("axe-{name}")).await;
+        axe_check(&client, name).await;
+    }
+    anshin::waves::close(&mut app.conn(), wave).expect("closed");
+    client
+        .goto(&app.url(&format!("/s/{}", codes[0].display_form())))
+        .await
+        .expect("closed wave");
+    assert!(page_text(&client).await.contains("This survey has closed"));
+    axe_check(&client, "closed").await;
+    for i in 0..25 {
+        client
+            .goto(&app.url(&format!("/s/ZZZZ-ZZZZ-ZZZZ-{i:04}")))
+            .await
+            .expect("wrong code");
+    }
+    let text = page_text(&client).await;
+    assert!(text.contains("Too many attempts"), "{text}");
+    screenshot(&client, "axe-throttled").await;
+    axe_check(&client, "throttled").await;
+    client.close().await.expect("close");
 }
