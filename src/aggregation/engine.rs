@@ -618,9 +618,11 @@ pub fn compute(
             let y = result.scores.get(&definition.dimensions[quadrant.y].id);
             if let (Some(x), Some(y)) = (x, y) {
                 result.zone = Some(Zone::from_position(x.mean, y.mean, cut.x, cut.y));
+                let x_scale = definition.scale_of_dimension(quadrant.x);
+                let y_scale = definition.scale_of_dimension(quadrant.y);
                 result.certainty = Some(AxisCertainty {
-                    x: certainty(x, cut.x),
-                    y: certainty(y, cut.y),
+                    x: certainty(x, cut.x, (x_scale.min, x_scale.max)),
+                    y: certainty(y, cut.y, (y_scale.min, y_scale.max)),
                 });
             }
         }
@@ -754,14 +756,18 @@ fn protect_cuts(layout: &Layout, groups: &[GuardGroup], shown: &mut [bool], thre
     guard::protect_cut_table(&table, groups, shown, threshold);
 }
 
-fn certainty(score: &DimensionScore, cut: f64) -> Certainty {
-    let interval = score
-        .sd
-        .and_then(|sd| stats::confidence_interval(score.mean, sd, score.n as usize, 0.90));
-    match interval {
-        Some((low, high)) if low > cut || high < cut => Certainty::Certain,
-        _ => Certainty::Borderline,
-    }
+/// One axis's certainty: the zone interval the quadrant draws excludes the cut.
+fn certainty(score: &DimensionScore, cut: f64, (min, max): (u8, u8)) -> Certainty {
+    Certainty::of(
+        stats::zone_interval(
+            score.mean,
+            score.sd,
+            score.n as usize,
+            f64::from(min),
+            f64::from(max),
+        ),
+        cut,
+    )
 }
 
 fn dimension_score(
@@ -1095,6 +1101,62 @@ threshold = { rule = "fixed", value = 3.5 }
         assert!(d1.items.is_some());
         for cut in results.groups.iter().filter(|g| g.job_level.is_some()) {
             assert!(cut.suppressed, "{cut:?}");
+        }
+    }
+
+    #[test]
+    fn a_small_team_that_answers_alike_is_not_certain() {
+        // T1: five identical answers, ps = hs = 4.0, SD 0. The old rule (90% interval, no
+        // floor) called this certain; with the SD floored at 0.5 the interval is
+        // 4 ± t(0.975; 4) · 0.5/√5 = 4 ± 0.6208, which crosses the cut 3.5.
+        let mut rows = vec![(1, None, [4, 2, 4]); 5];
+        // T2: five at 5.0: 5 − 0.6208 > 3.5 on both axes, so certain.
+        rows.extend(vec![(2, None, [5, 1, 5]); 5]);
+        let results = compute(&data(&rows), None, None).expect("computed");
+        let t1 = group(&results, Some("T1"));
+        assert_eq!(t1.scores["ps"].sd, Some(0.0));
+        let certainty = t1.certainty.expect("zone");
+        assert_eq!(certainty.x, Certainty::Borderline);
+        assert_eq!(certainty.zone(), Certainty::Borderline);
+        let t2 = group(&results, Some("T2"));
+        assert_eq!(t2.certainty.map(|c| c.zone()), Some(Certainty::Certain));
+        // The page's recomputation agrees with the engine's.
+        for g in &results.groups {
+            assert_eq!(g.certainty, results.certainty_of(g), "{}", g.name);
+        }
+    }
+
+    #[test]
+    fn a_certain_zone_means_both_drawn_intervals_clear_their_cuts() {
+        for seed in 0..20 {
+            let results = compute(&random_wave(seed, false), None, None).expect("computed");
+            let (x_axis, y_axis) = (results.axis("x").expect("x"), results.axis("y").expect("y"));
+            for g in &results.groups {
+                assert_eq!(
+                    g.certainty,
+                    results.certainty_of(g),
+                    "seed {seed}: {}",
+                    g.name
+                );
+                let Some(certainty) = g.certainty else {
+                    continue;
+                };
+                let x = x_axis.zone_interval(&g.scores[&x_axis.id]);
+                let y = y_axis.zone_interval(&g.scores[&y_axis.id]);
+                let clears = |interval: Option<(f64, f64)>, cut: f64| {
+                    interval.is_some_and(|(low, high)| low > cut || high < cut)
+                };
+                assert_eq!(
+                    certainty.zone() == Certainty::Certain,
+                    clears(x, results.cut.x) && clears(y, results.cut.y),
+                    "seed {seed}: {}",
+                    g.name
+                );
+                // The published 95% interval is never wider than the drawn one.
+                if let (Some((low, high)), Some((zl, zh))) = (g.scores[&x_axis.id].ci95, x) {
+                    assert!(zl <= low + 1e-12 && zh >= high - 1e-12);
+                }
+            }
         }
     }
 

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::stats;
+
 /// The four zones of the policy's quadrant (第4章 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -44,16 +46,53 @@ impl Zone {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Certainty {
-    /// The 90% confidence interval excludes the cut.
+    /// The axis's zone interval (the 95% interval the quadrant draws, SD floored;
+    /// [`stats::zone_interval`]) excludes the cut.
     Certain,
-    /// The interval includes the cut: the zone may differ with other respondents.
+    /// The interval includes the cut (or is undefined): the zone may differ with other
+    /// respondents.
     Borderline,
+}
+
+impl Certainty {
+    /// `Certain` when `interval` lies entirely on one side of `cut`.
+    pub fn of(interval: Option<(f64, f64)>, cut: f64) -> Certainty {
+        match interval {
+            Some((low, high)) if low > cut || high < cut => Certainty::Certain,
+            _ => Certainty::Borderline,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct AxisCertainty {
     pub x: Certainty,
     pub y: Certainty,
+}
+
+impl AxisCertainty {
+    /// The zone is certain only when both axes are: an intersection–union test, so the chance
+    /// of calling a group certainly in a zone it is not in stays at most 2.5% without a
+    /// Bonferroni correction (docs/methodology.md §4).
+    pub fn zone(self) -> Certainty {
+        if self.x == Certainty::Certain && self.y == Certainty::Certain {
+            Certainty::Certain
+        } else {
+            Certainty::Borderline
+        }
+    }
+
+    /// Both axes' certainty from their scores, scales and cuts.
+    pub fn of(
+        x: (&DimensionScore, &DimensionMeta),
+        y: (&DimensionScore, &DimensionMeta),
+        cut: QuadrantCut,
+    ) -> AxisCertainty {
+        AxisCertainty {
+            x: Certainty::of(x.1.zone_interval(x.0), cut.x),
+            y: Certainty::of(y.1.zone_interval(y.0), cut.y),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,6 +132,20 @@ pub struct DimensionMeta {
     pub scale_max: u8,
     /// "x" or "y" for the quadrant's axes.
     pub quadrant_axis: Option<String>,
+}
+
+impl DimensionMeta {
+    /// The interval that places a score in a zone and that the quadrant draws
+    /// ([`stats::zone_interval`] on this dimension's scale).
+    pub fn zone_interval(&self, score: &DimensionScore) -> Option<(f64, f64)> {
+        stats::zone_interval(
+            score.mean,
+            score.sd,
+            score.n as usize,
+            f64::from(self.scale_min),
+            f64::from(self.scale_max),
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,6 +188,23 @@ pub struct GroupResult {
 }
 
 impl WaveResults {
+    /// The quadrant's axis dimension `"x"` or `"y"`.
+    pub fn axis(&self, name: &str) -> Option<&DimensionMeta> {
+        self.dimensions
+            .iter()
+            .find(|d| d.quadrant_axis.as_deref() == Some(name))
+    }
+
+    /// A group's certainty by the current rule, from its published axis scores. Pages use
+    /// this rather than the stored `certainty`, which results frozen by an older version
+    /// computed by an older rule, so that the page always agrees with the drawn interval.
+    pub fn certainty_of(&self, group: &GroupResult) -> Option<AxisCertainty> {
+        let (x_axis, y_axis) = (self.axis("x")?, self.axis("y")?);
+        let x = group.scores.get(&x_axis.id)?;
+        let y = group.scores.get(&y_axis.id)?;
+        Some(AxisCertainty::of((x, x_axis), (y, y_axis), self.cut))
+    }
+
     /// What one role sees: everything for HR (`may_see` = `None`); for a manager the
     /// organisation's overall figures without its comments, and the workplaces and reporting
     /// units `may_see` admits — no other workplace, no job-level cut, no reliability figures.

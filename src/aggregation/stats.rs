@@ -47,6 +47,31 @@ pub fn confidence_interval(mean: f64, sd: f64, n: usize, level: f64) -> Option<(
     Some((mean - half_width, mean + half_width))
 }
 
+/// The SD floor of a zone interval, as a share of the scale's range: one eighth, i.e. 0.5 on
+/// a 1–5 scale — the SD of answers split evenly between two adjacent points, the least
+/// disagreement a real team can be assumed to have when a small sample shows none.
+pub const ZONE_SD_FLOOR_SHARE: f64 = 0.125;
+
+/// The 95% interval of a group mean used to place it in a quadrant zone and drawn on the
+/// quadrant: m ± t(0.975; n − 1) · max(s, floor)/√n with floor = (max − min)/8
+/// ([`ZONE_SD_FLOOR_SHARE`]). The floor keeps a small group whose answers happen to agree
+/// (s = 0 in a team of 5) from looking exact. `None` when n < 2, `sd` is missing, negative
+/// or not finite, or the scale is empty.
+pub fn zone_interval(
+    mean: f64,
+    sd: Option<f64>,
+    n: usize,
+    scale_min: f64,
+    scale_max: f64,
+) -> Option<(f64, f64)> {
+    let sd = sd.filter(|s| s.is_finite() && *s >= 0.0)?;
+    if scale_max.partial_cmp(&scale_min) != Some(std::cmp::Ordering::Greater) {
+        return None;
+    }
+    let floor = (scale_max - scale_min) * ZONE_SD_FLOOR_SHARE;
+    confidence_interval(mean, sd.max(floor), n, 0.95)
+}
+
 /// A respondent's scale score: the mean of the items they answered, provided they
 /// answered at least ⌈2/3 · J⌉ of the J items; otherwise `None` (too incomplete to
 /// stand for the scale). `None` also for J = 0.
@@ -695,6 +720,28 @@ mod tests {
             .and_then(|s| s.ci95)
             .expect("defined");
         close_pair(via_summary, ci95, EPS);
+    }
+
+    #[test]
+    fn zone_interval_floors_the_sd_at_an_eighth_of_the_scale() {
+        // SD 0 in a team of 5 on 1–5: floor 0.5, half-width t(0.975; 4) · 0.5/√5 with
+        // t(0.975; 4) = 2.776445 (NIST/SEMATECH e-Handbook, Table of t critical values).
+        let (low, high) = zone_interval(4.0, Some(0.0), 5, 1.0, 5.0).expect("defined");
+        close_pair((low, high), (4.0 - 0.620832, 4.0 + 0.620832), TABLE_EPS);
+        // Above the floor it is the ordinary 95% interval.
+        let sd = 0.9;
+        close_pair(
+            zone_interval(3.0, Some(sd), 12, 1.0, 5.0).expect("defined"),
+            confidence_interval(3.0, sd, 12, 0.95).expect("defined"),
+            EPS,
+        );
+        // 0–10 scale: floor 1.25.
+        let (low, _) = zone_interval(7.0, Some(0.2), 10, 0.0, 10.0).expect("defined");
+        let expected = 7.0 - 2.262157 * 1.25 / 10f64.sqrt();
+        assert!((low - expected).abs() < TABLE_EPS, "{low}");
+        assert_eq!(zone_interval(3.0, None, 5, 1.0, 5.0), None);
+        assert_eq!(zone_interval(3.0, Some(0.5), 1, 1.0, 5.0), None);
+        assert_eq!(zone_interval(3.0, Some(0.5), 5, 5.0, 5.0), None);
     }
 
     #[test]

@@ -528,7 +528,8 @@ impl Quadrant<'_> {
         Ok(())
     }
 
-    /// Thin lines across each axis's 95% interval, kept within the scale.
+    /// Thin lines across each axis's zone interval (the 95% interval with the SD floored,
+    /// the one that decides certainty: `DimensionMeta::zone_interval`), kept within the scale.
     fn draw_whiskers(
         &self,
         root: &Root<'_>,
@@ -538,7 +539,7 @@ impl Quadrant<'_> {
         y_range: (f64, f64),
     ) -> DrawResult {
         let style = marker.role.fill().mix(0.6).stroke_width(1);
-        if let Some((low, high)) = marker.x.ci95 {
+        if let Some((low, high)) = self.x_axis.zone_interval(marker.x) {
             root.draw(&PathElement::new(
                 vec![
                     to_pixel(low.max(x_range.0), marker.y.mean),
@@ -547,7 +548,7 @@ impl Quadrant<'_> {
                 style,
             ))?;
         }
-        if let Some((low, high)) = marker.y.ci95 {
+        if let Some((low, high)) = self.y_axis.zone_interval(marker.y) {
             root.draw(&PathElement::new(
                 vec![
                     to_pixel(marker.x.mean, low.max(y_range.0)),
@@ -625,9 +626,9 @@ impl Quadrant<'_> {
             }
         };
         add(
-            self.markers
-                .iter()
-                .any(|m| m.x.ci95.is_some() || m.y.ci95.is_some()),
+            self.markers.iter().any(|m| {
+                self.x_axis.zone_interval(m.x).is_some() || self.y_axis.zone_interval(m.y).is_some()
+            }),
             "細線は95%信頼区間",
             "thin lines: 95% confidence intervals",
         );

@@ -504,9 +504,9 @@ fn team_view(
         previous_zone: group.previous_zone.map(|z| z.as_str()),
         zone_label: group.zone.map(|z| zone_label(state, lang, z)),
         previous_zone_label: group.previous_zone.map(|z| zone_label(state, lang, z)),
-        borderline: group
-            .certainty
-            .is_some_and(|c| c.x == Certainty::Borderline || c.y == Certainty::Borderline),
+        borderline: results
+            .certainty_of(group)
+            .is_some_and(|c| c.zone() == Certainty::Borderline),
         scores,
         behaviours,
         prompts: prompts_for(group.zone),
