@@ -28,7 +28,7 @@ const MIN_PROMOTER_GROUP: u32 = 30;
 const LOW_ALPHA: f64 = 0.70;
 const LOW_ITEM_TOTAL: f64 = 0.30;
 const SPLIT_RWG: f64 = 0.50;
-const REAL_CHANGE_Q: f64 = 0.10;
+const REAL_CHANGE_Q: f64 = 0.05;
 const REAL_CHANGE_DELTA: f64 = 0.3;
 
 /// A workplace as aggregation sees it; `parent` indexes the same list.
@@ -855,14 +855,14 @@ fn item_results(
         .collect()
 }
 
-/// Change since the previous wave, for cells shown in both; BH across the wave's groups per
-/// dimension.
+/// Change since the previous wave, for cells shown in both; one BH family across every
+/// dimension and group of the wave (docs/methodology.md §5).
 fn add_changes(groups: &mut [GroupResult], previous: &WaveResults, definition: &SurveyDefinition) {
     let earlier: std::collections::HashMap<(Option<&str>, Option<&str>), &GroupResult> =
         previous.groups.iter().map(|g| (g.key(), g)).collect();
+    let mut tests: Vec<(usize, &str, stats::Welch, f64)> = Vec::new();
+    let mut untestable: Vec<(usize, &str, f64)> = Vec::new();
     for dimension in &definition.dimensions {
-        let mut tests: Vec<(usize, stats::Welch, f64)> = Vec::new();
-        let mut untestable: Vec<(usize, f64)> = Vec::new();
         for (index, group) in groups.iter().enumerate() {
             let Some(now) = group.scores.get(&dimension.id) else {
                 continue;
@@ -874,37 +874,37 @@ fn add_changes(groups: &mut [GroupResult], previous: &WaveResults, definition: &
                 continue;
             };
             match stats::welch(&summary_of(now), &summary_of(before)) {
-                Some(welch) => tests.push((index, welch, before.mean)),
-                None => untestable.push((index, before.mean)),
+                Some(welch) => tests.push((index, &dimension.id, welch, before.mean)),
+                None => untestable.push((index, &dimension.id, before.mean)),
             }
         }
-        let q_values =
-            stats::benjamini_hochberg(&tests.iter().map(|(_, w, _)| w.p).collect::<Vec<_>>());
-        for ((index, welch, previous_mean), q) in tests.into_iter().zip(q_values) {
-            if let Some(score) = groups[index].scores.get_mut(&dimension.id) {
-                score.change = Some(Change {
-                    previous_mean,
-                    delta: welch.diff,
-                    ci95: Some(welch.ci95),
-                    p: Some(welch.p),
-                    q: Some(q),
-                    real: q < REAL_CHANGE_Q && welch.diff.abs() >= REAL_CHANGE_DELTA,
-                });
-            }
+    }
+    let q_values =
+        stats::benjamini_hochberg(&tests.iter().map(|(_, _, w, _)| w.p).collect::<Vec<_>>());
+    for ((index, dimension, welch, previous_mean), q) in tests.into_iter().zip(q_values) {
+        if let Some(score) = groups[index].scores.get_mut(dimension) {
+            score.change = Some(Change {
+                previous_mean,
+                delta: welch.diff,
+                ci95: Some(welch.ci95),
+                p: Some(welch.p),
+                q: Some(q),
+                real: q < REAL_CHANGE_Q && welch.diff.abs() >= REAL_CHANGE_DELTA,
+            });
         }
-        // Where the test is undefined the move is still a fact (the trajectory shows it),
-        // just not one that can be called real.
-        for (index, previous_mean) in untestable {
-            if let Some(score) = groups[index].scores.get_mut(&dimension.id) {
-                score.change = Some(Change {
-                    previous_mean,
-                    delta: score.mean - previous_mean,
-                    ci95: None,
-                    p: None,
-                    q: None,
-                    real: false,
-                });
-            }
+    }
+    // Where the test is undefined the move is still a fact (the trajectory shows it), just
+    // not one that can be called real.
+    for (index, dimension, previous_mean) in untestable {
+        if let Some(score) = groups[index].scores.get_mut(dimension) {
+            score.change = Some(Change {
+                previous_mean,
+                delta: score.mean - previous_mean,
+                ci95: None,
+                p: None,
+                q: None,
+                real: false,
+            });
         }
     }
     for group in groups.iter_mut() {

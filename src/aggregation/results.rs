@@ -300,9 +300,10 @@ pub struct Change {
     /// Welch 95% interval of the difference.
     pub ci95: Option<(f64, f64)>,
     pub p: Option<f64>,
-    /// Benjamini–Hochberg q across the wave's groups for this dimension.
+    /// Benjamini–Hochberg q in one family across every dimension and group of the wave
+    /// (waves closed before this version: per dimension).
     pub q: Option<f64>,
-    /// q < .10 and |Δ| ≥ 0.3.
+    /// q < .05 and |Δ| ≥ 0.3 (waves closed before this version: q < .10).
     pub real: bool,
 }
 
