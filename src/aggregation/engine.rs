@@ -607,9 +607,13 @@ pub fn compute(
             result.n = Some(acc.n[g]);
             for (d, dimension) in definition.dimensions.iter().enumerate() {
                 if cell_shown[d][g] {
-                    if let Some(score) =
+                    if let Some(mut score) =
                         dimension_score(definition, &acc, g, d, &dimension_items[d])
                     {
+                        if matches!(level, GroupLevel::Workplace | GroupLevel::ReportingUnit) {
+                            score.reliability =
+                                icc[d].and_then(|icc| stats::mean_reliability(icc.icc1, score.n));
+                        }
                         result.scores.insert(dimension.id.clone(), score);
                     }
                 }
@@ -820,6 +824,7 @@ fn dimension_score(
         views_split: rwg.is_some_and(|r| r < SPLIT_RWG),
         promoter_score,
         change: None,
+        reliability: None,
     })
 }
 
@@ -1158,6 +1163,33 @@ threshold = { rule = "fixed", value = 3.5 }
                 }
             }
         }
+    }
+
+    #[test]
+    fn each_workplace_mean_carries_its_spearman_brown_reliability() {
+        let mut with_reliability = 0;
+        for seed in 0..20 {
+            let results = compute(&random_wave(seed, false), None, None).expect("computed");
+            for g in &results.groups {
+                for (dimension, score) in &g.scores {
+                    let icc1 = results
+                        .reliability
+                        .iter()
+                        .find(|r| &r.dimension == dimension)
+                        .and_then(|r| r.icc1);
+                    let expected = match g.level {
+                        GroupLevel::Workplace | GroupLevel::ReportingUnit => {
+                            icc1.and_then(|icc1| stats::mean_reliability(icc1, score.n))
+                        }
+                        _ => None,
+                    };
+                    // From the published ICC(1) and n only: nothing a reader could not compute.
+                    assert_eq!(score.reliability, expected, "seed {seed}: {}", g.name);
+                    with_reliability += usize::from(score.reliability.is_some());
+                }
+            }
+        }
+        assert!(with_reliability > 0);
     }
 
     #[test]

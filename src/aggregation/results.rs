@@ -289,7 +289,17 @@ pub struct DimensionScore {
     /// Promoters minus detractors (percentage points), for 0–10 items in groups of n ≥ 30.
     pub promoter_score: Option<f64>,
     pub change: Option<Change>,
+    /// Reliability of this mean as the workplace's own (Spearman–Brown from the
+    /// organisation's ICC(1) of shown cells and this cell's n), for workplaces and reporting
+    /// units; `None` elsewhere, where ICC(1) is undefined, and in results frozen before it
+    /// existed.
+    #[serde(default)]
+    pub reliability: Option<f64>,
 }
+
+/// Below this reliability a workplace mean is flagged as mostly chance (the usual .70 for
+/// reliability; Nunnally & Bernstein 1994).
+pub const LOW_MEAN_RELIABILITY: f64 = 0.70;
 
 /// Change since the previous wave. The test is missing (and `real` false) where Welch's test
 /// is undefined: both waves without any spread, or a group of one.

@@ -215,6 +215,9 @@ pub struct Icc {
     pub f: f64,
     pub df_between: usize,
     pub df_within: usize,
+    /// k0 = (N − Σ n_g² / N) / (G − 1), the group size the coefficients assume for unequal
+    /// groups (Snedecor & Cochran); multilevel's `ICC1` uses N / G instead.
+    pub k0: f64,
 }
 
 /// ICC(1) and ICC(2) after Bliese (2000), "Within-group agreement, non-independence,
@@ -261,7 +264,10 @@ pub fn icc_from_moments(groups: &[Moments]) -> Option<Icc> {
     let df_within = total_n as usize - group_count;
     let ms_between = ss_between / df_between as f64;
     let ms_within = ss_within / df_within as f64;
-    if ms_between == 0.0 {
+    // Equal group means that are not whole numbers (3.33…) leave rounding dust in SSB; treat
+    // anything below the sums' rounding error as no between-group variance at all.
+    let sum_of_squares: f64 = groups.iter().map(|g| g.sum * g.sum / g.n as f64).sum();
+    if ss_between <= sum_of_squares * 1e-12 {
         return None;
     }
     let sum_sq_sizes: f64 = groups.iter().map(|g| (g.n as f64).powi(2)).sum();
@@ -272,7 +278,25 @@ pub fn icc_from_moments(groups: &[Moments]) -> Option<Icc> {
         f: ms_between / ms_within,
         df_between,
         df_within,
+        k0,
     })
+}
+
+/// Reliability of one group's mean from the organisation's ICC(1) and the group's size n:
+/// the Spearman–Brown formula n·ICC(1) / (1 + (n − 1)·ICC(1)) (Bliese 2000, eq. 7; the
+/// ICC(2) of a group of n). It says how far the mean of n members stands for the group
+/// rather than for who happened to answer. An ICC(1) at or below 0 (groups differ no more
+/// than chance predicts) gives 0: the mean carries no group-specific signal. `None` when
+/// n = 0 or ICC(1) is not finite or above 1.
+pub fn mean_reliability(icc1: f64, n: u32) -> Option<f64> {
+    if n == 0 || !icc1.is_finite() || icc1 > 1.0 {
+        return None;
+    }
+    if icc1 <= 0.0 {
+        return Some(0.0);
+    }
+    let n = f64::from(n);
+    Some(n * icc1 / (1.0 + (n - 1.0) * icc1))
 }
 
 /// Within-group agreement r*wg(J) of Lindell, Brandt & Whitney (1999), Applied
@@ -742,6 +766,60 @@ mod tests {
         assert_eq!(zone_interval(3.0, None, 5, 1.0, 5.0), None);
         assert_eq!(zone_interval(3.0, Some(0.5), 1, 1.0, 5.0), None);
         assert_eq!(zone_interval(3.0, Some(0.5), 5, 5.0, 5.0), None);
+    }
+
+    #[test]
+    fn mean_reliability_is_spearman_brown() {
+        // Issue 15's figure: ICC(1) = .10, a team of 5 → 0.5 / 1.4 = .357.
+        assert!((mean_reliability(0.10, 5).expect("defined") - 0.5 / 1.4).abs() < EPS);
+        // Bliese (2000), p. 360: with ICC(1) = .10, groups of 25 give a reliable mean (ICC(2)
+        // ≈ .74): 2.5 / 3.4.
+        assert!((mean_reliability(0.10, 25).expect("defined") - 2.5 / 3.4).abs() < EPS);
+        assert_eq!(mean_reliability(0.10, 1), Some(0.10));
+        assert_eq!(mean_reliability(-0.05, 8), Some(0.0));
+        assert_eq!(mean_reliability(0.10, 0), None);
+        assert_eq!(mean_reliability(f64::NAN, 5), None);
+    }
+
+    #[test]
+    fn equal_fractional_group_means_have_no_icc() {
+        // Means of 10/3 in every group: SSB is rounding dust, not between-group variance.
+        let groups: Vec<Moments> = (0..3)
+            .map(|_| {
+                let mut m = Moments::default();
+                for v in [3.0, 4.0, 3.0] {
+                    m.push(v);
+                }
+                m
+            })
+            .collect();
+        assert_eq!(icc_from_moments(&groups), None);
+    }
+
+    #[test]
+    fn icc2_is_spearman_brown_of_icc1_at_k0() {
+        // The identity that ties the per-group figure to the organisation's ICC(2): the ICC(2)
+        // of the ANOVA equals the Spearman–Brown reliability at the average group size k0.
+        let groups: Vec<Moments> = [
+            vec![3.0, 4.0, 4.0, 5.0],
+            vec![2.0, 2.0, 3.0, 3.0, 4.0, 2.0],
+            vec![4.0, 5.0, 5.0],
+        ]
+        .iter()
+        .map(|values| {
+            let mut m = Moments::default();
+            for &v in values {
+                m.push(v);
+            }
+            m
+        })
+        .collect();
+        let icc = icc_from_moments(&groups).expect("defined");
+        // k0 = (13 − (16 + 36 + 9)/13) / 2
+        assert!((icc.k0 - (13.0 - 61.0 / 13.0) / 2.0).abs() < EPS);
+        let n = icc.k0;
+        let sb = n * icc.icc1 / (1.0 + (n - 1.0) * icc.icc1);
+        assert!((sb - icc.icc2).abs() < EPS, "{sb} vs {}", icc.icc2);
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub fn score(mean: f64) -> DimensionScore {
         views_split: false,
         promoter_score: None,
         change: None,
+        reliability: None,
     }
 }
 
