@@ -802,10 +802,13 @@ fn dimension_score(
         }
         item_variances.push(moments.variance());
     }
-    let rwg = item_variances
-        .into_iter()
-        .collect::<Option<Vec<f64>>>()
-        .and_then(|variances| stats::rwg_j_from_variances(&variances, points));
+    let variances = item_variances.into_iter().collect::<Option<Vec<f64>>>();
+    let rwg = variances
+        .as_ref()
+        .and_then(|variances| stats::rwg_j_from_variances(variances, points));
+    let rwg_slight_skew = variances
+        .as_ref()
+        .and_then(|variances| stats::rwg_j_slight_skew(variances, points));
     let promoter_score =
         (min == 0 && max == 10 && members.len() == 1 && summary.n as u32 >= MIN_PROMOTER_GROUP)
             .then(|| {
@@ -822,6 +825,7 @@ fn dimension_score(
         display: stats::display_score(summary.mean, f64::from(min), f64::from(max)),
         rwg,
         views_split: rwg.is_some_and(|r| r < SPLIT_RWG),
+        rwg_slight_skew,
         promoter_score,
         change: None,
         reliability: None,

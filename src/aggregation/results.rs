@@ -286,6 +286,11 @@ pub struct DimensionScore {
     pub rwg: Option<f64>,
     /// r*wg(J) below .50: the team's views are split, so the mean hides disagreement.
     pub views_split: bool,
+    /// r*wg(J) against the slight-skew null (variance 1.34; 5-point scales only): agreement
+    /// beyond what a mild response bias would give. `None` on other scales and in results
+    /// frozen before it existed.
+    #[serde(default)]
+    pub rwg_slight_skew: Option<f64>,
     /// Promoters minus detractors (percentage points), for 0–10 items in groups of n ≥ 30.
     pub promoter_score: Option<f64>,
     pub change: Option<Change>,

@@ -334,6 +334,46 @@ pub fn rwg_j_from_variances(item_variances: &[f64], scale_points: usize) -> Opti
     Some(1.0 - mean_item_variance / uniform_variance)
 }
 
+/// The slight-skew null of James, Demaree & Wolf (1984, J. Appl. Psychol. 69:85–98) for a
+/// 5-point scale, as tabled by LeBreton & Senter (2008, Organizational Research Methods
+/// 11:815–852, Table 3): answers 1–5 with probabilities .05, .15, .20, .35, .25 (a mild lean
+/// towards agreeing). Its variance is 1.34 — close to the triangular "central tendency"
+/// null (1.32), so it also stands for answers clustering at the midpoint.
+pub const SLIGHT_SKEW_5: [f64; 5] = [0.05, 0.15, 0.20, 0.35, 0.25];
+
+/// Variance of a null response distribution given as probabilities of consecutive points.
+/// `None` for an empty distribution or probabilities that do not sum to 1.
+pub fn null_variance(probabilities: &[f64]) -> Option<f64> {
+    let total: f64 = probabilities.iter().sum();
+    if probabilities.is_empty() || (total - 1.0).abs() > 1e-9 {
+        return None;
+    }
+    let mean: f64 = probabilities
+        .iter()
+        .enumerate()
+        .map(|(i, p)| i as f64 * p)
+        .sum();
+    Some(
+        probabilities
+            .iter()
+            .enumerate()
+            .map(|(i, p)| p * (i as f64 - mean).powi(2))
+            .sum(),
+    )
+}
+
+/// r*wg(J) against the slight-skew null ([`SLIGHT_SKEW_5`]): 1 − mean item variance / 1.34.
+/// Defined for 5-point scales only (no published skewed null for other lengths is used);
+/// lower than the uniform-null figure, so a group that looks in agreement against random
+/// answering may not against a mild response bias (LeBreton & Senter 2008, Q7).
+pub fn rwg_j_slight_skew(item_variances: &[f64], scale_points: usize) -> Option<f64> {
+    if item_variances.is_empty() || scale_points != SLIGHT_SKEW_5.len() {
+        return None;
+    }
+    let mean_item_variance = item_variances.iter().sum::<f64>() / item_variances.len() as f64;
+    Some(1.0 - mean_item_variance / null_variance(&SLIGHT_SKEW_5)?)
+}
+
 /// Result of Welch's unequal-variance t-test between two waves.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Welch {
@@ -782,6 +822,30 @@ mod tests {
     }
 
     #[test]
+    fn k0_is_n_over_g_for_equal_groups_and_smaller_otherwise() {
+        let moments = |sizes: &[usize]| -> Vec<Moments> {
+            sizes
+                .iter()
+                .enumerate()
+                .map(|(g, &size)| {
+                    let mut m = Moments::default();
+                    for i in 0..size {
+                        m.push(1.0 + ((i + g) % 5) as f64);
+                    }
+                    m
+                })
+                .collect()
+        };
+        let equal = icc_from_moments(&moments(&[6, 6, 6])).expect("defined");
+        assert!((equal.k0 - 6.0).abs() < EPS);
+        // Unequal sizes: k0 = (18 − (4 + 36 + 100)/18) / 2 = 5.111 < N/G = 6, so ICC(1) with
+        // k0 exceeds the R package multilevel's ICC1 (which uses N/G) when MSB > MSW.
+        let unequal = icc_from_moments(&moments(&[2, 6, 10])).expect("defined");
+        assert!((unequal.k0 - (18.0 - 140.0 / 18.0) / 2.0).abs() < EPS);
+        assert!(unequal.k0 < 6.0);
+    }
+
+    #[test]
     fn equal_fractional_group_means_have_no_icc() {
         // Means of 10/3 in every group: SSB is rounding dust, not between-group variance.
         let groups: Vec<Moments> = (0..3)
@@ -820,6 +884,37 @@ mod tests {
         let n = icc.k0;
         let sb = n * icc.icc1 / (1.0 + (n - 1.0) * icc.icc1);
         assert!((sb - icc.icc2).abs() < EPS, "{sb} vs {}", icc.icc2);
+    }
+
+    #[test]
+    fn null_variances_match_lebreton_and_senter_table_3() {
+        // LeBreton & Senter (2008), Table 3, 5-point scale (from James, Demaree & Wolf 1984):
+        // uniform 2.00, slight skew 1.34, moderate skew 0.90, heavy skew 0.44,
+        // triangular 1.32, normal 1.04.
+        let close = |p: &[f64], v: f64| {
+            let got = null_variance(p).expect("defined");
+            assert!((got - v).abs() < 0.005, "{p:?}: {got} vs {v}");
+        };
+        close(&[0.2; 5], 2.00);
+        close(&SLIGHT_SKEW_5, 1.34);
+        close(&[0.0, 0.10, 0.15, 0.40, 0.35], 0.90);
+        close(&[0.0, 0.0, 0.10, 0.40, 0.50], 0.44);
+        close(&[0.11, 0.22, 0.34, 0.22, 0.11], 1.32);
+        close(&[0.07, 0.24, 0.38, 0.24, 0.07], 1.04);
+        assert_eq!(null_variance(&[0.5, 0.4]), None);
+        assert_eq!(null_variance(&[]), None);
+    }
+
+    #[test]
+    fn rwg_against_slight_skew_is_stricter_than_against_uniform() {
+        // Mean item variance 0.67: uniform 1 − 0.67/2 = .665; slight skew 1 − 0.67/1.34 = .50.
+        let variances = [0.60, 0.74];
+        let uniform = rwg_j_from_variances(&variances, 5).expect("defined");
+        let skew = rwg_j_slight_skew(&variances, 5).expect("defined");
+        assert!((uniform - 0.665).abs() < EPS, "{uniform}");
+        assert!((skew - 0.5).abs() < EPS, "{skew}");
+        assert_eq!(rwg_j_slight_skew(&variances, 11), None);
+        assert_eq!(rwg_j_slight_skew(&[], 5), None);
     }
 
     #[test]
