@@ -66,12 +66,14 @@ const DEMO_WAVES: [(&str, bool); 3] = [
 ];
 
 /// Where each team's climate sits in each demo wave: (psychological safety, high standards)
-/// on 1–5. Chosen so that teams fall in all four zones and some move between waves.
+/// on 1–5. Chosen so that teams fall in all four zones and some move between waves, yet
+/// close enough together (against the spread between people in `synthetic_response`) that
+/// the ICC(1) is realistic, about .05–.15 (`tests::the_demo_city_has_a_realistic_icc`).
 fn climate(index: usize) -> [(f64, f64); 3] {
-    const LEARNING: (f64, f64) = (4.1, 4.0);
-    const COMFORT: (f64, f64) = (4.0, 2.9);
-    const ANXIETY: (f64, f64) = (2.8, 4.0);
-    const APATHY: (f64, f64) = (2.7, 2.7);
+    const LEARNING: (f64, f64) = (3.8, 3.75);
+    const COMFORT: (f64, f64) = (3.75, 3.15);
+    const ANXIETY: (f64, f64) = (3.1, 3.75);
+    const APATHY: (f64, f64) = (3.05, 3.05);
     match index % 6 {
         0 => [LEARNING, LEARNING, LEARNING],
         1 => [ANXIETY, ANXIETY, LEARNING],
@@ -415,7 +417,8 @@ pub fn synthetic_response(
     standards: f64,
     rng: &mut impl Rng,
 ) -> (Vec<Option<u8>>, Option<String>, Option<String>) {
-    let personal = Normal::new(0.0, 0.45).expect("constant, positive deviation");
+    // People differ far more within a team than teams differ (ICC(1) ≈ .1).
+    let personal = Normal::new(0.0, 0.75).expect("constant, positive deviation");
     let item_noise = Normal::new(0.0, 0.6).expect("constant, positive deviation");
     let shift: f64 = personal.sample(rng);
     let levels: Vec<f64> = definition
@@ -558,6 +561,42 @@ mod tests {
             alarms += usize::from(flagged);
         }
         alarms as f64 / waves as f64
+    }
+
+    /// ICC(1) of the quadrant's two axes in one demo wave, as the engine reports it.
+    fn demo_icc(seed: u64, wave_index: usize) -> Vec<(String, f64)> {
+        let definition = definition();
+        let thresholds = Thresholds::new(5, 10).expect("valid");
+        let mut rng = StdRng::seed_from_u64(seed);
+        let data = sample_wave_data(definition, wave_index, 0.85, thresholds, &mut rng);
+        let results = compute(&data, None, None).expect("computed");
+        results
+            .reliability
+            .iter()
+            .filter_map(|r| r.icc1.map(|icc| (r.dimension.clone(), icc)))
+            .collect()
+    }
+
+    #[test]
+    fn the_demo_city_has_a_realistic_icc() {
+        // Real staff surveys show ICC(1) of about .05–.15 (Bliese 2000; James 1982): teams
+        // differ, but most of the variance is between people. The axes of every demo wave,
+        // averaged over 20 seeded draws, must sit in that band.
+        for wave in 0..3 {
+            for axis in ["psychological_safety", "high_standards"] {
+                let draws: Vec<f64> = (0..20)
+                    .filter_map(|seed| {
+                        demo_icc(seed, wave)
+                            .into_iter()
+                            .find(|(d, _)| d == axis)
+                            .map(|(_, icc)| icc)
+                    })
+                    .collect();
+                let mean = draws.iter().sum::<f64>() / draws.len() as f64;
+                eprintln!("wave {wave} {axis}: mean ICC(1) {mean:.3}");
+                assert!((0.05..=0.15).contains(&mean), "wave {wave} {axis}: {mean}");
+            }
+        }
     }
 
     #[test]
