@@ -607,4 +607,97 @@ mod tests {
         eprintln!("false-alarm rate per wave: {rate:.4}");
         assert!(rate <= 0.05, "{rate}");
     }
+
+    /// Measurement, not a rule: would empirical-Bayes shrinkage of a team's axis means toward
+    /// the organisation's (weight = the mean's Spearman–Brown reliability) place teams of
+    /// 5–10 respondents in their true zone more often than the raw means do? Run with
+    /// `cargo test --lib shrinkage -- --ignored --nocapture`; docs/methodology.md §4 gives the
+    /// result.
+    #[test]
+    #[ignore]
+    fn shrinkage_zone_accuracy_for_small_teams() {
+        use crate::aggregation::{GroupLevel, Zone};
+        let definition = definition();
+        let thresholds = Thresholds::new(5, 10).expect("valid");
+        let mut rng = StdRng::seed_from_u64(20_261_131);
+        let (mut raw_hits, mut shrunk_hits, mut parent_hits, mut teams) = (0, 0, 0, 0usize);
+        let true_climates: Vec<(String, (f64, f64))> = ORGANISATION
+            .iter()
+            .filter(|(.., headcount)| headcount.is_some())
+            .enumerate()
+            .map(|(index, (code, ..))| (code.to_string(), climate(index)[0]))
+            .collect();
+        for _ in 0..300 {
+            let data = sample_wave_data(definition.clone(), 0, 0.85, thresholds, &mut rng);
+            let results = compute(&data, None, None).expect("computed");
+            let (Some(x), Some(y)) = (results.axis("x"), results.axis("y")) else {
+                continue;
+            };
+            let Some(organisation) = results
+                .groups
+                .iter()
+                .find(|g| g.level == GroupLevel::Organisation)
+            else {
+                continue;
+            };
+            let (Some(ox), Some(oy)) = (
+                organisation.scores.get(&x.id),
+                organisation.scores.get(&y.id),
+            ) else {
+                continue;
+            };
+            for group in &results.groups {
+                let Some((_, (tx, ty))) = true_climates
+                    .iter()
+                    .find(|(code, _)| group.workplace.as_deref() == Some(code))
+                else {
+                    continue;
+                };
+                let (Some(gx), Some(gy)) = (group.scores.get(&x.id), group.scores.get(&y.id))
+                else {
+                    continue;
+                };
+                if !(5..=10).contains(&gx.n) {
+                    continue;
+                }
+                let truth = Zone::from_position(*tx, *ty, results.cut.x, results.cut.y);
+                let raw = Zone::from_position(gx.mean, gy.mean, results.cut.x, results.cut.y);
+                let shrink = |score: &crate::aggregation::DimensionScore, parent: f64| {
+                    let weight = score.reliability.unwrap_or(1.0);
+                    weight * score.mean + (1.0 - weight) * parent
+                };
+                let shrunk = Zone::from_position(
+                    shrink(gx, ox.mean),
+                    shrink(gy, oy.mean),
+                    results.cut.x,
+                    results.cut.y,
+                );
+                // The same toward the parent unit (課), where it is shown.
+                let parent = results
+                    .groups
+                    .iter()
+                    .find(|p| p.job_level.is_none() && p.workplace == group.parent)
+                    .and_then(|p| Some((p.scores.get(&x.id)?.mean, p.scores.get(&y.id)?.mean)))
+                    .unwrap_or((ox.mean, oy.mean));
+                let to_parent = Zone::from_position(
+                    shrink(gx, parent.0),
+                    shrink(gy, parent.1),
+                    results.cut.x,
+                    results.cut.y,
+                );
+                teams += 1;
+                raw_hits += usize::from(raw == truth);
+                shrunk_hits += usize::from(shrunk == truth);
+                parent_hits += usize::from(to_parent == truth);
+            }
+        }
+        eprintln!(
+            "teams of 5–10: {teams}; zone correct: raw {:.3}, shrunk to the organisation {:.3}, \
+             to the parent {:.3}",
+            raw_hits as f64 / teams as f64,
+            shrunk_hits as f64 / teams as f64,
+            parent_hits as f64 / teams as f64
+        );
+        assert!(teams > 0);
+    }
 }
