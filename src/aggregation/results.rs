@@ -355,3 +355,69 @@ pub struct ItemTotal {
     /// Corrected item–total correlation below .30.
     pub low: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn score(mean: f64, sd: f64, n: u32) -> DimensionScore {
+        DimensionScore {
+            n,
+            mean,
+            sd: Some(sd),
+            ci95: None,
+            favourable: None,
+            display: 0.0,
+            rwg: None,
+            views_split: false,
+            rwg_slight_skew: Some(0.4),
+            promoter_score: None,
+            change: None,
+            reliability: Some(0.36),
+        }
+    }
+
+    #[test]
+    fn a_score_frozen_before_issue_15_still_reads() {
+        // A stored score from an older version has neither `rwg_slight_skew` nor
+        // `reliability`: it must deserialise, with both missing.
+        let mut value = serde_json::to_value(score(3.2, 0.8, 6)).expect("serialises");
+        let object = value.as_object_mut().expect("an object");
+        object.remove("rwg_slight_skew");
+        object.remove("reliability");
+        let old: DimensionScore = serde_json::from_value(value).expect("old results read");
+        assert_eq!((old.rwg_slight_skew, old.reliability), (None, None));
+        assert!((old.mean - 3.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_zone_is_certain_only_when_both_axes_are() {
+        let axis = |name: &str| DimensionMeta {
+            id: name.into(),
+            name_ja: name.into(),
+            name_en: name.into(),
+            higher_is_better: true,
+            scale_min: 1,
+            scale_max: 5,
+            quadrant_axis: Some(name.into()),
+        };
+        let (x_axis, y_axis) = (axis("x"), axis("y"));
+        let cut = QuadrantCut { x: 3.5, y: 3.5 };
+        // x far above the cut, y at 3.9 with SD 0 in a team of 5: the floor makes y's
+        // interval 3.9 ± 0.62, across the cut.
+        let far = score(4.6, 0.5, 30);
+        let close = score(3.9, 0.0, 5);
+        let certainty = AxisCertainty::of((&far, &x_axis), (&close, &y_axis), cut);
+        assert_eq!(certainty.x, Certainty::Certain);
+        assert_eq!(certainty.y, Certainty::Borderline);
+        assert_eq!(certainty.zone(), Certainty::Borderline);
+        let both = AxisCertainty::of((&far, &x_axis), (&far, &y_axis), cut);
+        assert_eq!(both.zone(), Certainty::Certain);
+        // An undefined interval (n = 1) is never certain.
+        let single = score(4.9, 0.0, 1);
+        assert_eq!(
+            Certainty::of(x_axis.zone_interval(&single), cut.x),
+            Certainty::Borderline
+        );
+    }
+}
