@@ -781,6 +781,33 @@ mod tests {
     }
 
     #[test]
+    fn a_team_that_answered_alike_still_gets_the_whiskers_that_decide_its_certainty() {
+        // SD 0 everywhere: the published interval would be a dot, but the zone interval (SD
+        // floored at 0.5) is what decides certainty, so it is what the chart draws.
+        let mut results = wave();
+        for group in &mut results.groups {
+            for score in group.scores.values_mut() {
+                score.sd = Some(0.0);
+                score.n = 5;
+                score.ci95 = Some((score.mean, score.mean));
+            }
+        }
+        let svg = quadrant(&results, &QuadrantOptions::default());
+        let document = parse(&svg);
+        let stroke = hex(POINT_FILL);
+        let whiskers: Vec<&str> = document
+            .descendants()
+            .filter(|n| n.has_tag_name("polyline") && n.attribute("stroke") == Some(&stroke))
+            .filter_map(|n| n.attribute("points"))
+            .collect();
+        assert_eq!(whiskers.len(), 8, "{svg}");
+        for points in whiskers {
+            let ends: Vec<&str> = points.split_whitespace().collect();
+            assert!(ends.len() == 2 && ends[0] != ends[1], "{points}");
+        }
+    }
+
+    #[test]
     fn a_move_since_the_previous_wave_is_an_arrow() {
         let document_svg = quadrant(&wave(), &QuadrantOptions::default());
         let document = parse(&document_svg);
