@@ -28,7 +28,7 @@ const MIN_PROMOTER_GROUP: u32 = 30;
 const LOW_ALPHA: f64 = 0.70;
 const LOW_ITEM_TOTAL: f64 = 0.30;
 const SPLIT_RWG: f64 = 0.50;
-const REAL_CHANGE_Q: f64 = 0.10;
+const REAL_CHANGE_Q: f64 = 0.05;
 const REAL_CHANGE_DELTA: f64 = 0.3;
 
 /// A workplace as aggregation sees it; `parent` indexes the same list.
@@ -607,9 +607,13 @@ pub fn compute(
             result.n = Some(acc.n[g]);
             for (d, dimension) in definition.dimensions.iter().enumerate() {
                 if cell_shown[d][g] {
-                    if let Some(score) =
+                    if let Some(mut score) =
                         dimension_score(definition, &acc, g, d, &dimension_items[d])
                     {
+                        if matches!(level, GroupLevel::Workplace | GroupLevel::ReportingUnit) {
+                            score.reliability =
+                                icc[d].and_then(|icc| stats::mean_reliability(icc.icc1, score.n));
+                        }
                         result.scores.insert(dimension.id.clone(), score);
                     }
                 }
@@ -618,9 +622,11 @@ pub fn compute(
             let y = result.scores.get(&definition.dimensions[quadrant.y].id);
             if let (Some(x), Some(y)) = (x, y) {
                 result.zone = Some(Zone::from_position(x.mean, y.mean, cut.x, cut.y));
+                let x_scale = definition.scale_of_dimension(quadrant.x);
+                let y_scale = definition.scale_of_dimension(quadrant.y);
                 result.certainty = Some(AxisCertainty {
-                    x: certainty(x, cut.x),
-                    y: certainty(y, cut.y),
+                    x: certainty(x, cut.x, (x_scale.min, x_scale.max)),
+                    y: certainty(y, cut.y, (y_scale.min, y_scale.max)),
                 });
             }
         }
@@ -754,14 +760,18 @@ fn protect_cuts(layout: &Layout, groups: &[GuardGroup], shown: &mut [bool], thre
     guard::protect_cut_table(&table, groups, shown, threshold);
 }
 
-fn certainty(score: &DimensionScore, cut: f64) -> Certainty {
-    let interval = score
-        .sd
-        .and_then(|sd| stats::confidence_interval(score.mean, sd, score.n as usize, 0.90));
-    match interval {
-        Some((low, high)) if low > cut || high < cut => Certainty::Certain,
-        _ => Certainty::Borderline,
-    }
+/// One axis's certainty: the zone interval the quadrant draws excludes the cut.
+fn certainty(score: &DimensionScore, cut: f64, (min, max): (u8, u8)) -> Certainty {
+    Certainty::of(
+        stats::zone_interval(
+            score.mean,
+            score.sd,
+            score.n as usize,
+            f64::from(min),
+            f64::from(max),
+        ),
+        cut,
+    )
 }
 
 fn dimension_score(
@@ -792,10 +802,13 @@ fn dimension_score(
         }
         item_variances.push(moments.variance());
     }
-    let rwg = item_variances
-        .into_iter()
-        .collect::<Option<Vec<f64>>>()
-        .and_then(|variances| stats::rwg_j_from_variances(&variances, points));
+    let variances = item_variances.into_iter().collect::<Option<Vec<f64>>>();
+    let rwg = variances
+        .as_ref()
+        .and_then(|variances| stats::rwg_j_from_variances(variances, points));
+    let rwg_slight_skew = variances
+        .as_ref()
+        .and_then(|variances| stats::rwg_j_slight_skew(variances, points));
     let promoter_score =
         (min == 0 && max == 10 && members.len() == 1 && summary.n as u32 >= MIN_PROMOTER_GROUP)
             .then(|| {
@@ -812,8 +825,10 @@ fn dimension_score(
         display: stats::display_score(summary.mean, f64::from(min), f64::from(max)),
         rwg,
         views_split: rwg.is_some_and(|r| r < SPLIT_RWG),
+        rwg_slight_skew,
         promoter_score,
         change: None,
+        reliability: None,
     })
 }
 
@@ -849,14 +864,14 @@ fn item_results(
         .collect()
 }
 
-/// Change since the previous wave, for cells shown in both; BH across the wave's groups per
-/// dimension.
+/// Change since the previous wave, for cells shown in both; one BH family across every
+/// dimension and group of the wave (docs/methodology.md §5).
 fn add_changes(groups: &mut [GroupResult], previous: &WaveResults, definition: &SurveyDefinition) {
     let earlier: std::collections::HashMap<(Option<&str>, Option<&str>), &GroupResult> =
         previous.groups.iter().map(|g| (g.key(), g)).collect();
+    let mut tests: Vec<(usize, &str, stats::Welch, f64)> = Vec::new();
+    let mut untestable: Vec<(usize, &str, f64)> = Vec::new();
     for dimension in &definition.dimensions {
-        let mut tests: Vec<(usize, stats::Welch, f64)> = Vec::new();
-        let mut untestable: Vec<(usize, f64)> = Vec::new();
         for (index, group) in groups.iter().enumerate() {
             let Some(now) = group.scores.get(&dimension.id) else {
                 continue;
@@ -868,37 +883,37 @@ fn add_changes(groups: &mut [GroupResult], previous: &WaveResults, definition: &
                 continue;
             };
             match stats::welch(&summary_of(now), &summary_of(before)) {
-                Some(welch) => tests.push((index, welch, before.mean)),
-                None => untestable.push((index, before.mean)),
+                Some(welch) => tests.push((index, &dimension.id, welch, before.mean)),
+                None => untestable.push((index, &dimension.id, before.mean)),
             }
         }
-        let q_values =
-            stats::benjamini_hochberg(&tests.iter().map(|(_, w, _)| w.p).collect::<Vec<_>>());
-        for ((index, welch, previous_mean), q) in tests.into_iter().zip(q_values) {
-            if let Some(score) = groups[index].scores.get_mut(&dimension.id) {
-                score.change = Some(Change {
-                    previous_mean,
-                    delta: welch.diff,
-                    ci95: Some(welch.ci95),
-                    p: Some(welch.p),
-                    q: Some(q),
-                    real: q < REAL_CHANGE_Q && welch.diff.abs() >= REAL_CHANGE_DELTA,
-                });
-            }
+    }
+    let q_values =
+        stats::benjamini_hochberg(&tests.iter().map(|(_, _, w, _)| w.p).collect::<Vec<_>>());
+    for ((index, dimension, welch, previous_mean), q) in tests.into_iter().zip(q_values) {
+        if let Some(score) = groups[index].scores.get_mut(dimension) {
+            score.change = Some(Change {
+                previous_mean,
+                delta: welch.diff,
+                ci95: Some(welch.ci95),
+                p: Some(welch.p),
+                q: Some(q),
+                real: q < REAL_CHANGE_Q && welch.diff.abs() >= REAL_CHANGE_DELTA,
+            });
         }
-        // Where the test is undefined the move is still a fact (the trajectory shows it),
-        // just not one that can be called real.
-        for (index, previous_mean) in untestable {
-            if let Some(score) = groups[index].scores.get_mut(&dimension.id) {
-                score.change = Some(Change {
-                    previous_mean,
-                    delta: score.mean - previous_mean,
-                    ci95: None,
-                    p: None,
-                    q: None,
-                    real: false,
-                });
-            }
+    }
+    // Where the test is undefined the move is still a fact (the trajectory shows it), just
+    // not one that can be called real.
+    for (index, dimension, previous_mean) in untestable {
+        if let Some(score) = groups[index].scores.get_mut(dimension) {
+            score.change = Some(Change {
+                previous_mean,
+                delta: score.mean - previous_mean,
+                ci95: None,
+                p: None,
+                q: None,
+                real: false,
+            });
         }
     }
     for group in groups.iter_mut() {
@@ -1096,6 +1111,89 @@ threshold = { rule = "fixed", value = 3.5 }
         for cut in results.groups.iter().filter(|g| g.job_level.is_some()) {
             assert!(cut.suppressed, "{cut:?}");
         }
+    }
+
+    #[test]
+    fn a_small_team_that_answers_alike_is_not_certain() {
+        // T1: five identical answers, ps = hs = 4.0, SD 0. The old rule (90% interval, no
+        // floor) called this certain; with the SD floored at 0.5 the interval is
+        // 4 ± t(0.975; 4) · 0.5/√5 = 4 ± 0.6208, which crosses the cut 3.5.
+        let mut rows = vec![(1, None, [4, 2, 4]); 5];
+        // T2: five at 5.0: 5 − 0.6208 > 3.5 on both axes, so certain.
+        rows.extend(vec![(2, None, [5, 1, 5]); 5]);
+        let results = compute(&data(&rows), None, None).expect("computed");
+        let t1 = group(&results, Some("T1"));
+        assert_eq!(t1.scores["ps"].sd, Some(0.0));
+        let certainty = t1.certainty.expect("zone");
+        assert_eq!(certainty.x, Certainty::Borderline);
+        assert_eq!(certainty.zone(), Certainty::Borderline);
+        let t2 = group(&results, Some("T2"));
+        assert_eq!(t2.certainty.map(|c| c.zone()), Some(Certainty::Certain));
+        // The page's recomputation agrees with the engine's.
+        for g in &results.groups {
+            assert_eq!(g.certainty, results.certainty_of(g), "{}", g.name);
+        }
+    }
+
+    #[test]
+    fn a_certain_zone_means_both_drawn_intervals_clear_their_cuts() {
+        for seed in 0..20 {
+            let results = compute(&random_wave(seed, false), None, None).expect("computed");
+            let (x_axis, y_axis) = (results.axis("x").expect("x"), results.axis("y").expect("y"));
+            for g in &results.groups {
+                assert_eq!(
+                    g.certainty,
+                    results.certainty_of(g),
+                    "seed {seed}: {}",
+                    g.name
+                );
+                let Some(certainty) = g.certainty else {
+                    continue;
+                };
+                let x = x_axis.zone_interval(&g.scores[&x_axis.id]);
+                let y = y_axis.zone_interval(&g.scores[&y_axis.id]);
+                let clears = |interval: Option<(f64, f64)>, cut: f64| {
+                    interval.is_some_and(|(low, high)| low > cut || high < cut)
+                };
+                assert_eq!(
+                    certainty.zone() == Certainty::Certain,
+                    clears(x, results.cut.x) && clears(y, results.cut.y),
+                    "seed {seed}: {}",
+                    g.name
+                );
+                // The published 95% interval is never wider than the drawn one.
+                if let (Some((low, high)), Some((zl, zh))) = (g.scores[&x_axis.id].ci95, x) {
+                    assert!(zl <= low + 1e-12 && zh >= high - 1e-12);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn each_workplace_mean_carries_its_spearman_brown_reliability() {
+        let mut with_reliability = 0;
+        for seed in 0..20 {
+            let results = compute(&random_wave(seed, false), None, None).expect("computed");
+            for g in &results.groups {
+                for (dimension, score) in &g.scores {
+                    let icc1 = results
+                        .reliability
+                        .iter()
+                        .find(|r| &r.dimension == dimension)
+                        .and_then(|r| r.icc1);
+                    let expected = match g.level {
+                        GroupLevel::Workplace | GroupLevel::ReportingUnit => {
+                            icc1.and_then(|icc1| stats::mean_reliability(icc1, score.n))
+                        }
+                        _ => None,
+                    };
+                    // From the published ICC(1) and n only: nothing a reader could not compute.
+                    assert_eq!(score.reliability, expected, "seed {seed}: {}", g.name);
+                    with_reliability += usize::from(score.reliability.is_some());
+                }
+            }
+        }
+        assert!(with_reliability > 0);
     }
 
     #[test]

@@ -61,17 +61,18 @@ pub fn write_csv(results: &WaveResults, out: &mut impl Write) -> std::io::Result
             group.suppressed.to_string(),
             opt(group.n),
         ];
+        // The current rule, recomputed from the published scores, so that results frozen by
+        // an older version agree with the chart's interval too.
+        let certainty = group.certainty.and_then(|_| results.certainty_of(group));
         let zone = [
             group
                 .zone
                 .map(|z| z.as_str().to_string())
                 .unwrap_or_default(),
-            group
-                .certainty
+            certainty
                 .map(|c| certainty_name(c.x).to_string())
                 .unwrap_or_default(),
-            group
-                .certainty
+            certainty
                 .map(|c| certainty_name(c.y).to_string())
                 .unwrap_or_default(),
             group

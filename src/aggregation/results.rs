@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::stats;
+
 /// The four zones of the policy's quadrant (第4章 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -44,16 +46,53 @@ impl Zone {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Certainty {
-    /// The 90% confidence interval excludes the cut.
+    /// The axis's zone interval (the 95% interval the quadrant draws, SD floored;
+    /// [`stats::zone_interval`]) excludes the cut.
     Certain,
-    /// The interval includes the cut: the zone may differ with other respondents.
+    /// The interval includes the cut (or is undefined): the zone may differ with other
+    /// respondents.
     Borderline,
+}
+
+impl Certainty {
+    /// `Certain` when `interval` lies entirely on one side of `cut`.
+    pub fn of(interval: Option<(f64, f64)>, cut: f64) -> Certainty {
+        match interval {
+            Some((low, high)) if low > cut || high < cut => Certainty::Certain,
+            _ => Certainty::Borderline,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct AxisCertainty {
     pub x: Certainty,
     pub y: Certainty,
+}
+
+impl AxisCertainty {
+    /// The zone is certain only when both axes are: an intersection–union test, so the chance
+    /// of calling a group certainly in a zone it is not in stays at most 2.5% without a
+    /// Bonferroni correction (docs/methodology.md §4).
+    pub fn zone(self) -> Certainty {
+        if self.x == Certainty::Certain && self.y == Certainty::Certain {
+            Certainty::Certain
+        } else {
+            Certainty::Borderline
+        }
+    }
+
+    /// Both axes' certainty from their scores, scales and cuts.
+    pub fn of(
+        x: (&DimensionScore, &DimensionMeta),
+        y: (&DimensionScore, &DimensionMeta),
+        cut: QuadrantCut,
+    ) -> AxisCertainty {
+        AxisCertainty {
+            x: Certainty::of(x.1.zone_interval(x.0), cut.x),
+            y: Certainty::of(y.1.zone_interval(y.0), cut.y),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,6 +132,20 @@ pub struct DimensionMeta {
     pub scale_max: u8,
     /// "x" or "y" for the quadrant's axes.
     pub quadrant_axis: Option<String>,
+}
+
+impl DimensionMeta {
+    /// The interval that places a score in a zone and that the quadrant draws
+    /// ([`stats::zone_interval`] on this dimension's scale).
+    pub fn zone_interval(&self, score: &DimensionScore) -> Option<(f64, f64)> {
+        stats::zone_interval(
+            score.mean,
+            score.sd,
+            score.n as usize,
+            f64::from(self.scale_min),
+            f64::from(self.scale_max),
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,6 +188,23 @@ pub struct GroupResult {
 }
 
 impl WaveResults {
+    /// The quadrant's axis dimension `"x"` or `"y"`.
+    pub fn axis(&self, name: &str) -> Option<&DimensionMeta> {
+        self.dimensions
+            .iter()
+            .find(|d| d.quadrant_axis.as_deref() == Some(name))
+    }
+
+    /// A group's certainty by the current rule, from its published axis scores. Pages use
+    /// this rather than the stored `certainty`, which results frozen by an older version
+    /// computed by an older rule, so that the page always agrees with the drawn interval.
+    pub fn certainty_of(&self, group: &GroupResult) -> Option<AxisCertainty> {
+        let (x_axis, y_axis) = (self.axis("x")?, self.axis("y")?);
+        let x = group.scores.get(&x_axis.id)?;
+        let y = group.scores.get(&y_axis.id)?;
+        Some(AxisCertainty::of((x, x_axis), (y, y_axis), self.cut))
+    }
+
     /// What one role sees: everything for HR (`may_see` = `None`); for a manager the
     /// organisation's overall figures without its comments, and the workplaces and reporting
     /// units `may_see` admits — no other workplace, no job-level cut, no reliability figures.
@@ -216,10 +286,25 @@ pub struct DimensionScore {
     pub rwg: Option<f64>,
     /// r*wg(J) below .50: the team's views are split, so the mean hides disagreement.
     pub views_split: bool,
+    /// r*wg(J) against the slight-skew null (variance 1.34; 5-point scales only): agreement
+    /// beyond what a mild response bias would give. `None` on other scales and in results
+    /// frozen before it existed.
+    #[serde(default)]
+    pub rwg_slight_skew: Option<f64>,
     /// Promoters minus detractors (percentage points), for 0–10 items in groups of n ≥ 30.
     pub promoter_score: Option<f64>,
     pub change: Option<Change>,
+    /// Reliability of this mean as the workplace's own (Spearman–Brown from the
+    /// organisation's ICC(1) of shown cells and this cell's n), for workplaces and reporting
+    /// units; `None` elsewhere, where ICC(1) is undefined, and in results frozen before it
+    /// existed.
+    #[serde(default)]
+    pub reliability: Option<f64>,
 }
+
+/// Below this reliability a workplace mean is flagged as mostly chance (the usual .70 for
+/// reliability; Nunnally & Bernstein 1994).
+pub const LOW_MEAN_RELIABILITY: f64 = 0.70;
 
 /// Change since the previous wave. The test is missing (and `real` false) where Welch's test
 /// is undefined: both waves without any spread, or a group of one.
@@ -230,9 +315,10 @@ pub struct Change {
     /// Welch 95% interval of the difference.
     pub ci95: Option<(f64, f64)>,
     pub p: Option<f64>,
-    /// Benjamini–Hochberg q across the wave's groups for this dimension.
+    /// Benjamini–Hochberg q in one family across every dimension and group of the wave
+    /// (waves closed before this version: per dimension).
     pub q: Option<f64>,
-    /// q < .10 and |Δ| ≥ 0.3.
+    /// q < .05 and |Δ| ≥ 0.3 (waves closed before this version: q < .10).
     pub real: bool,
 }
 
@@ -268,4 +354,70 @@ pub struct ItemTotal {
     pub r: Option<f64>,
     /// Corrected item–total correlation below .30.
     pub low: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn score(mean: f64, sd: f64, n: u32) -> DimensionScore {
+        DimensionScore {
+            n,
+            mean,
+            sd: Some(sd),
+            ci95: None,
+            favourable: None,
+            display: 0.0,
+            rwg: None,
+            views_split: false,
+            rwg_slight_skew: Some(0.4),
+            promoter_score: None,
+            change: None,
+            reliability: Some(0.36),
+        }
+    }
+
+    #[test]
+    fn a_score_frozen_before_issue_15_still_reads() {
+        // A stored score from an older version has neither `rwg_slight_skew` nor
+        // `reliability`: it must deserialise, with both missing.
+        let mut value = serde_json::to_value(score(3.2, 0.8, 6)).expect("serialises");
+        let object = value.as_object_mut().expect("an object");
+        object.remove("rwg_slight_skew");
+        object.remove("reliability");
+        let old: DimensionScore = serde_json::from_value(value).expect("old results read");
+        assert_eq!((old.rwg_slight_skew, old.reliability), (None, None));
+        assert!((old.mean - 3.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_zone_is_certain_only_when_both_axes_are() {
+        let axis = |name: &str| DimensionMeta {
+            id: name.into(),
+            name_ja: name.into(),
+            name_en: name.into(),
+            higher_is_better: true,
+            scale_min: 1,
+            scale_max: 5,
+            quadrant_axis: Some(name.into()),
+        };
+        let (x_axis, y_axis) = (axis("x"), axis("y"));
+        let cut = QuadrantCut { x: 3.5, y: 3.5 };
+        // x far above the cut, y at 3.9 with SD 0 in a team of 5: the floor makes y's
+        // interval 3.9 ± 0.62, across the cut.
+        let far = score(4.6, 0.5, 30);
+        let close = score(3.9, 0.0, 5);
+        let certainty = AxisCertainty::of((&far, &x_axis), (&close, &y_axis), cut);
+        assert_eq!(certainty.x, Certainty::Certain);
+        assert_eq!(certainty.y, Certainty::Borderline);
+        assert_eq!(certainty.zone(), Certainty::Borderline);
+        let both = AxisCertainty::of((&far, &x_axis), (&far, &y_axis), cut);
+        assert_eq!(both.zone(), Certainty::Certain);
+        // An undefined interval (n = 1) is never certain.
+        let single = score(4.9, 0.0, 1);
+        assert_eq!(
+            Certainty::of(x_axis.zone_interval(&single), cut.x),
+            Certainty::Borderline
+        );
+    }
 }

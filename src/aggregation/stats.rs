@@ -47,6 +47,31 @@ pub fn confidence_interval(mean: f64, sd: f64, n: usize, level: f64) -> Option<(
     Some((mean - half_width, mean + half_width))
 }
 
+/// The SD floor of a zone interval, as a share of the scale's range: one eighth, i.e. 0.5 on
+/// a 1–5 scale — the SD of answers split evenly between two adjacent points, the least
+/// disagreement a real team can be assumed to have when a small sample shows none.
+pub const ZONE_SD_FLOOR_SHARE: f64 = 0.125;
+
+/// The 95% interval of a group mean used to place it in a quadrant zone and drawn on the
+/// quadrant: m ± t(0.975; n − 1) · max(s, floor)/√n with floor = (max − min)/8
+/// ([`ZONE_SD_FLOOR_SHARE`]). The floor keeps a small group whose answers happen to agree
+/// (s = 0 in a team of 5) from looking exact. `None` when n < 2, `sd` is missing, negative
+/// or not finite, or the scale is empty.
+pub fn zone_interval(
+    mean: f64,
+    sd: Option<f64>,
+    n: usize,
+    scale_min: f64,
+    scale_max: f64,
+) -> Option<(f64, f64)> {
+    let sd = sd.filter(|s| s.is_finite() && *s >= 0.0)?;
+    if scale_max.partial_cmp(&scale_min) != Some(std::cmp::Ordering::Greater) {
+        return None;
+    }
+    let floor = (scale_max - scale_min) * ZONE_SD_FLOOR_SHARE;
+    confidence_interval(mean, sd.max(floor), n, 0.95)
+}
+
 /// A respondent's scale score: the mean of the items they answered, provided they
 /// answered at least ⌈2/3 · J⌉ of the J items; otherwise `None` (too incomplete to
 /// stand for the scale). `None` also for J = 0.
@@ -190,6 +215,9 @@ pub struct Icc {
     pub f: f64,
     pub df_between: usize,
     pub df_within: usize,
+    /// k0 = (N − Σ n_g² / N) / (G − 1), the group size the coefficients assume for unequal
+    /// groups (Snedecor & Cochran); multilevel's `ICC1` uses N / G instead.
+    pub k0: f64,
 }
 
 /// ICC(1) and ICC(2) after Bliese (2000), "Within-group agreement, non-independence,
@@ -236,7 +264,10 @@ pub fn icc_from_moments(groups: &[Moments]) -> Option<Icc> {
     let df_within = total_n as usize - group_count;
     let ms_between = ss_between / df_between as f64;
     let ms_within = ss_within / df_within as f64;
-    if ms_between == 0.0 {
+    // Equal group means that are not whole numbers (3.33…) leave rounding dust in SSB; treat
+    // anything below the sums' rounding error as no between-group variance at all.
+    let sum_of_squares: f64 = groups.iter().map(|g| g.sum * g.sum / g.n as f64).sum();
+    if ss_between <= sum_of_squares * 1e-12 {
         return None;
     }
     let sum_sq_sizes: f64 = groups.iter().map(|g| (g.n as f64).powi(2)).sum();
@@ -247,7 +278,25 @@ pub fn icc_from_moments(groups: &[Moments]) -> Option<Icc> {
         f: ms_between / ms_within,
         df_between,
         df_within,
+        k0,
     })
+}
+
+/// Reliability of one group's mean from the organisation's ICC(1) and the group's size n:
+/// the Spearman–Brown formula n·ICC(1) / (1 + (n − 1)·ICC(1)) (Bliese 2000, eq. 7; the
+/// ICC(2) of a group of n). It says how far the mean of n members stands for the group
+/// rather than for who happened to answer. An ICC(1) at or below 0 (groups differ no more
+/// than chance predicts) gives 0: the mean carries no group-specific signal. `None` when
+/// n = 0 or ICC(1) is not finite or above 1.
+pub fn mean_reliability(icc1: f64, n: u32) -> Option<f64> {
+    if n == 0 || !icc1.is_finite() || icc1 > 1.0 {
+        return None;
+    }
+    if icc1 <= 0.0 {
+        return Some(0.0);
+    }
+    let n = f64::from(n);
+    Some(n * icc1 / (1.0 + (n - 1.0) * icc1))
 }
 
 /// Within-group agreement r*wg(J) of Lindell, Brandt & Whitney (1999), Applied
@@ -283,6 +332,46 @@ pub fn rwg_j_from_variances(item_variances: &[f64], scale_points: usize) -> Opti
     let a = scale_points as f64;
     let uniform_variance = (a * a - 1.0) / 12.0;
     Some(1.0 - mean_item_variance / uniform_variance)
+}
+
+/// The slight-skew null of James, Demaree & Wolf (1984, J. Appl. Psychol. 69:85–98) for a
+/// 5-point scale, as tabled by LeBreton & Senter (2008, Organizational Research Methods
+/// 11:815–852, Table 3): answers 1–5 with probabilities .05, .15, .20, .35, .25 (a mild lean
+/// towards agreeing). Its variance is 1.34 — close to the triangular "central tendency"
+/// null (1.32), so it also stands for answers clustering at the midpoint.
+pub const SLIGHT_SKEW_5: [f64; 5] = [0.05, 0.15, 0.20, 0.35, 0.25];
+
+/// Variance of a null response distribution given as probabilities of consecutive points.
+/// `None` for an empty distribution or probabilities that do not sum to 1.
+pub fn null_variance(probabilities: &[f64]) -> Option<f64> {
+    let total: f64 = probabilities.iter().sum();
+    if probabilities.is_empty() || (total - 1.0).abs() > 1e-9 {
+        return None;
+    }
+    let mean: f64 = probabilities
+        .iter()
+        .enumerate()
+        .map(|(i, p)| i as f64 * p)
+        .sum();
+    Some(
+        probabilities
+            .iter()
+            .enumerate()
+            .map(|(i, p)| p * (i as f64 - mean).powi(2))
+            .sum(),
+    )
+}
+
+/// r*wg(J) against the slight-skew null ([`SLIGHT_SKEW_5`]): 1 − mean item variance / 1.34.
+/// Defined for 5-point scales only (no published skewed null for other lengths is used);
+/// lower than the uniform-null figure, so a group that looks in agreement against random
+/// answering may not against a mild response bias (LeBreton & Senter 2008, Q7).
+pub fn rwg_j_slight_skew(item_variances: &[f64], scale_points: usize) -> Option<f64> {
+    if item_variances.is_empty() || scale_points != SLIGHT_SKEW_5.len() {
+        return None;
+    }
+    let mean_item_variance = item_variances.iter().sum::<f64>() / item_variances.len() as f64;
+    Some(1.0 - mean_item_variance / null_variance(&SLIGHT_SKEW_5)?)
 }
 
 /// Result of Welch's unequal-variance t-test between two waves.
@@ -695,6 +784,137 @@ mod tests {
             .and_then(|s| s.ci95)
             .expect("defined");
         close_pair(via_summary, ci95, EPS);
+    }
+
+    #[test]
+    fn zone_interval_floors_the_sd_at_an_eighth_of_the_scale() {
+        // SD 0 in a team of 5 on 1–5: floor 0.5, half-width t(0.975; 4) · 0.5/√5 with
+        // t(0.975; 4) = 2.776445 (NIST/SEMATECH e-Handbook, Table of t critical values).
+        let (low, high) = zone_interval(4.0, Some(0.0), 5, 1.0, 5.0).expect("defined");
+        close_pair((low, high), (4.0 - 0.620832, 4.0 + 0.620832), TABLE_EPS);
+        // Above the floor it is the ordinary 95% interval.
+        let sd = 0.9;
+        close_pair(
+            zone_interval(3.0, Some(sd), 12, 1.0, 5.0).expect("defined"),
+            confidence_interval(3.0, sd, 12, 0.95).expect("defined"),
+            EPS,
+        );
+        // 0–10 scale: floor 1.25.
+        let (low, _) = zone_interval(7.0, Some(0.2), 10, 0.0, 10.0).expect("defined");
+        let expected = 7.0 - 2.262157 * 1.25 / 10f64.sqrt();
+        assert!((low - expected).abs() < TABLE_EPS, "{low}");
+        assert_eq!(zone_interval(3.0, None, 5, 1.0, 5.0), None);
+        assert_eq!(zone_interval(3.0, Some(0.5), 1, 1.0, 5.0), None);
+        assert_eq!(zone_interval(3.0, Some(0.5), 5, 5.0, 5.0), None);
+    }
+
+    #[test]
+    fn mean_reliability_is_spearman_brown() {
+        // Issue 15's figure: ICC(1) = .10, a team of 5 → 0.5 / 1.4 = .357.
+        assert!((mean_reliability(0.10, 5).expect("defined") - 0.5 / 1.4).abs() < EPS);
+        // Bliese (2000), p. 360: with ICC(1) = .10, groups of 25 give a reliable mean (ICC(2)
+        // ≈ .74): 2.5 / 3.4.
+        assert!((mean_reliability(0.10, 25).expect("defined") - 2.5 / 3.4).abs() < EPS);
+        assert_eq!(mean_reliability(0.10, 1), Some(0.10));
+        assert_eq!(mean_reliability(-0.05, 8), Some(0.0));
+        assert_eq!(mean_reliability(0.10, 0), None);
+        assert_eq!(mean_reliability(f64::NAN, 5), None);
+    }
+
+    #[test]
+    fn k0_is_n_over_g_for_equal_groups_and_smaller_otherwise() {
+        let moments = |sizes: &[usize]| -> Vec<Moments> {
+            sizes
+                .iter()
+                .enumerate()
+                .map(|(g, &size)| {
+                    let mut m = Moments::default();
+                    for i in 0..size {
+                        m.push(1.0 + ((i + g) % 5) as f64);
+                    }
+                    m
+                })
+                .collect()
+        };
+        let equal = icc_from_moments(&moments(&[6, 6, 6])).expect("defined");
+        assert!((equal.k0 - 6.0).abs() < EPS);
+        // Unequal sizes: k0 = (18 − (4 + 36 + 100)/18) / 2 = 5.111 < N/G = 6, so ICC(1) with
+        // k0 exceeds the R package multilevel's ICC1 (which uses N/G) when MSB > MSW.
+        let unequal = icc_from_moments(&moments(&[2, 6, 10])).expect("defined");
+        assert!((unequal.k0 - (18.0 - 140.0 / 18.0) / 2.0).abs() < EPS);
+        assert!(unequal.k0 < 6.0);
+    }
+
+    #[test]
+    fn equal_fractional_group_means_have_no_icc() {
+        // Means of 10/3 in every group: SSB is rounding dust, not between-group variance.
+        let groups: Vec<Moments> = (0..3)
+            .map(|_| {
+                let mut m = Moments::default();
+                for v in [3.0, 4.0, 3.0] {
+                    m.push(v);
+                }
+                m
+            })
+            .collect();
+        assert_eq!(icc_from_moments(&groups), None);
+    }
+
+    #[test]
+    fn icc2_is_spearman_brown_of_icc1_at_k0() {
+        // The identity that ties the per-group figure to the organisation's ICC(2): the ICC(2)
+        // of the ANOVA equals the Spearman–Brown reliability at the average group size k0.
+        let groups: Vec<Moments> = [
+            vec![3.0, 4.0, 4.0, 5.0],
+            vec![2.0, 2.0, 3.0, 3.0, 4.0, 2.0],
+            vec![4.0, 5.0, 5.0],
+        ]
+        .iter()
+        .map(|values| {
+            let mut m = Moments::default();
+            for &v in values {
+                m.push(v);
+            }
+            m
+        })
+        .collect();
+        let icc = icc_from_moments(&groups).expect("defined");
+        // k0 = (13 − (16 + 36 + 9)/13) / 2
+        assert!((icc.k0 - (13.0 - 61.0 / 13.0) / 2.0).abs() < EPS);
+        let n = icc.k0;
+        let sb = n * icc.icc1 / (1.0 + (n - 1.0) * icc.icc1);
+        assert!((sb - icc.icc2).abs() < EPS, "{sb} vs {}", icc.icc2);
+    }
+
+    #[test]
+    fn null_variances_match_lebreton_and_senter_table_3() {
+        // LeBreton & Senter (2008), Table 3, 5-point scale (from James, Demaree & Wolf 1984):
+        // uniform 2.00, slight skew 1.34, moderate skew 0.90, heavy skew 0.44,
+        // triangular 1.32, normal 1.04.
+        let close = |p: &[f64], v: f64| {
+            let got = null_variance(p).expect("defined");
+            assert!((got - v).abs() < 0.005, "{p:?}: {got} vs {v}");
+        };
+        close(&[0.2; 5], 2.00);
+        close(&SLIGHT_SKEW_5, 1.34);
+        close(&[0.0, 0.10, 0.15, 0.40, 0.35], 0.90);
+        close(&[0.0, 0.0, 0.10, 0.40, 0.50], 0.44);
+        close(&[0.11, 0.22, 0.34, 0.22, 0.11], 1.32);
+        close(&[0.07, 0.24, 0.38, 0.24, 0.07], 1.04);
+        assert_eq!(null_variance(&[0.5, 0.4]), None);
+        assert_eq!(null_variance(&[]), None);
+    }
+
+    #[test]
+    fn rwg_against_slight_skew_is_stricter_than_against_uniform() {
+        // Mean item variance 0.67: uniform 1 − 0.67/2 = .665; slight skew 1 − 0.67/1.34 = .50.
+        let variances = [0.60, 0.74];
+        let uniform = rwg_j_from_variances(&variances, 5).expect("defined");
+        let skew = rwg_j_slight_skew(&variances, 5).expect("defined");
+        assert!((uniform - 0.665).abs() < EPS, "{uniform}");
+        assert!((skew - 0.5).abs() < EPS, "{skew}");
+        assert_eq!(rwg_j_slight_skew(&variances, 11), None);
+        assert_eq!(rwg_j_slight_skew(&[], 5), None);
     }
 
     #[test]

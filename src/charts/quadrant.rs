@@ -528,7 +528,8 @@ impl Quadrant<'_> {
         Ok(())
     }
 
-    /// Thin lines across each axis's 95% interval, kept within the scale.
+    /// Thin lines across each axis's zone interval (the 95% interval with the SD floored,
+    /// the one that decides certainty: `DimensionMeta::zone_interval`), kept within the scale.
     fn draw_whiskers(
         &self,
         root: &Root<'_>,
@@ -538,7 +539,7 @@ impl Quadrant<'_> {
         y_range: (f64, f64),
     ) -> DrawResult {
         let style = marker.role.fill().mix(0.6).stroke_width(1);
-        if let Some((low, high)) = marker.x.ci95 {
+        if let Some((low, high)) = self.x_axis.zone_interval(marker.x) {
             root.draw(&PathElement::new(
                 vec![
                     to_pixel(low.max(x_range.0), marker.y.mean),
@@ -547,7 +548,7 @@ impl Quadrant<'_> {
                 style,
             ))?;
         }
-        if let Some((low, high)) = marker.y.ci95 {
+        if let Some((low, high)) = self.y_axis.zone_interval(marker.y) {
             root.draw(&PathElement::new(
                 vec![
                     to_pixel(marker.x.mean, low.max(y_range.0)),
@@ -625,9 +626,9 @@ impl Quadrant<'_> {
             }
         };
         add(
-            self.markers
-                .iter()
-                .any(|m| m.x.ci95.is_some() || m.y.ci95.is_some()),
+            self.markers.iter().any(|m| {
+                self.x_axis.zone_interval(m.x).is_some() || self.y_axis.zone_interval(m.y).is_some()
+            }),
             "細線は95%信頼区間",
             "thin lines: 95% confidence intervals",
         );
@@ -777,6 +778,33 @@ mod tests {
         }
         assert!(!has_text(&document, SUPPRESSED_NAME));
         assert!(!has_text(&document, CUT_NAME));
+    }
+
+    #[test]
+    fn a_team_that_answered_alike_still_gets_the_whiskers_that_decide_its_certainty() {
+        // SD 0 everywhere: the published interval would be a dot, but the zone interval (SD
+        // floored at 0.5) is what decides certainty, so it is what the chart draws.
+        let mut results = wave();
+        for group in &mut results.groups {
+            for score in group.scores.values_mut() {
+                score.sd = Some(0.0);
+                score.n = 5;
+                score.ci95 = Some((score.mean, score.mean));
+            }
+        }
+        let svg = quadrant(&results, &QuadrantOptions::default());
+        let document = parse(&svg);
+        let stroke = hex(POINT_FILL);
+        let whiskers: Vec<&str> = document
+            .descendants()
+            .filter(|n| n.has_tag_name("polyline") && n.attribute("stroke") == Some(&stroke))
+            .filter_map(|n| n.attribute("points"))
+            .collect();
+        assert_eq!(whiskers.len(), 8, "{svg}");
+        for points in whiskers {
+            let ends: Vec<&str> = points.split_whitespace().collect();
+            assert!(ends.len() == 2 && ends[0] != ends[1], "{points}");
+        }
     }
 
     #[test]

@@ -49,8 +49,10 @@ pub fn score(mean: f64) -> DimensionScore {
         display: (mean - 1.0) / 4.0 * 100.0,
         rwg: None,
         views_split: false,
+        rwg_slight_skew: None,
         promoter_score: None,
         change: None,
+        reliability: None,
     }
 }
 

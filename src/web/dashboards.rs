@@ -14,7 +14,7 @@ use super::session::TypedSession;
 use super::AppState;
 use crate::accounts::{Account, Role};
 use crate::aggregation::guard::SteppedCount;
-use crate::aggregation::{stats, Certainty, GroupResult, WaveResults, Zone};
+use crate::aggregation::{stats, Certainty, GroupResult, WaveResults, Zone, LOW_MEAN_RELIABILITY};
 use crate::db::schema::{action_plans, invitation_codes, responses, waves, workplaces};
 use crate::i18n::Lang;
 use crate::survey::AvoidedBehaviour;
@@ -246,6 +246,10 @@ struct ScoreRow {
     organisation: Option<String>,
     change: Option<String>,
     real_change: bool,
+    /// Reliability of the team's mean (Spearman–Brown), two decimals.
+    reliability: Option<String>,
+    /// Below [`LOW_MEAN_RELIABILITY`]: the page says the mean is mostly chance.
+    reliability_low: bool,
 }
 
 #[derive(Serialize)]
@@ -447,6 +451,10 @@ fn team_view(
                     None => format!("{:+.2}", c.delta),
                 }),
                 real_change: team.and_then(|s| s.change).is_some_and(|c| c.real),
+                reliability: team.and_then(|s| s.reliability).map(|r| format!("{r:.2}")),
+                reliability_low: team
+                    .and_then(|s| s.reliability)
+                    .is_some_and(|r| r < LOW_MEAN_RELIABILITY),
             }
         })
         .collect();
@@ -504,9 +512,9 @@ fn team_view(
         previous_zone: group.previous_zone.map(|z| z.as_str()),
         zone_label: group.zone.map(|z| zone_label(state, lang, z)),
         previous_zone_label: group.previous_zone.map(|z| zone_label(state, lang, z)),
-        borderline: group
-            .certainty
-            .is_some_and(|c| c.x == Certainty::Borderline || c.y == Certainty::Borderline),
+        borderline: results
+            .certainty_of(group)
+            .is_some_and(|c| c.zone() == Certainty::Borderline),
         scores,
         behaviours,
         prompts: prompts_for(group.zone),

@@ -103,6 +103,16 @@ async fn a_manager_sees_only_their_own_workplaces() {
     // Every item answered 4: the two reverse-coded safety items pull psychological safety
     // to 3.33, below the cut, with high standards at 4 — the anxiety zone.
     assert!(page.contains("zone-anxiety"));
+    // Eight identical answers (SD 0): the SD floor keeps the zone from looking exact, so the
+    // page calls it borderline (3.33 + t(0.975; 7) · 0.5/√8 = 3.75 crosses the cut 3.5).
+    assert!(
+        page.contains("境界付近"),
+        "a uniform team of 8 is not certain"
+    );
+    // The reliability column is there; with no differences between teams ICC(1) is
+    // undefined, so no figure and no warning.
+    assert!(page.contains("平均の信頼性"));
+    assert!(!page.contains("偶然の揺れが大きい"));
     assert!(
         page.contains("○○さんはどう思う"),
         "a listening prompt for an anxious team"
