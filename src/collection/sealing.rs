@@ -14,7 +14,7 @@
 //! The empty slots of the wave are deleted, and the file is rebuilt afterwards
 //! ([`crate::db::compact`]), so neither the moves nor the deletions leave a trace.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 
@@ -43,59 +43,66 @@ pub fn generalise(
 ) -> HashMap<i32, i32> {
     let mut moved_to: HashMap<i32, i32> = HashMap::new();
     loop {
-        let mut changed = false;
-        // Job levels, workplace by workplace.
-        let mut by_workplace: BTreeMap<i32, BTreeMap<Option<String>, usize>> = BTreeMap::new();
+        // One count of every (workplace, job level) cell and every workplace per round.
+        let mut cells: HashMap<(i32, Option<&str>), usize> = HashMap::new();
+        let mut totals: HashMap<i32, usize> = HashMap::new();
         for row in rows.iter() {
-            *by_workplace
-                .entry(row.workplace)
-                .or_default()
-                .entry(row.job_level.clone())
+            *cells
+                .entry((row.workplace, row.job_level.as_deref()))
                 .or_default() += 1;
-        }
-        for (workplace, cells) in &by_workplace {
-            let total: usize = cells.values().sum();
-            let kept: usize = cells
-                .iter()
-                .filter(|(level, &n)| level.is_some() && n >= k2)
-                .map(|(_, &n)| n)
-                .sum();
-            let remainder = total - kept;
-            let keep_none = remainder > 0 && remainder < k;
-            for row in rows.iter_mut().filter(|r| r.workplace == *workplace) {
-                let Some(level) = &row.job_level else {
-                    continue;
-                };
-                if keep_none || cells.get(&Some(level.clone())).copied().unwrap_or(0) < k2 {
-                    row.job_level = None;
-                    changed = true;
-                }
-            }
-        }
-        // Workplaces too small to stand alone hand their rows to the parent.
-        let mut totals: BTreeMap<i32, usize> = BTreeMap::new();
-        for row in rows.iter() {
             *totals.entry(row.workplace).or_default() += 1;
         }
-        for (workplace, total) in totals {
-            if total >= k {
-                continue;
+        let mut kept: HashMap<i32, usize> = HashMap::new();
+        for (&(workplace, level), &n) in &cells {
+            if level.is_some() && n >= k2 {
+                *kept.entry(workplace).or_default() += n;
             }
-            let Some(Some(parent)) = parent_of.get(&workplace) else {
-                continue;
+        }
+        // A level goes where its cell is below k2, or where the people left without a level
+        // would be 1 … k−1 (then every level of the workplace goes).
+        let mut clear: HashMap<i32, HashSet<String>> = HashMap::new();
+        for (&(workplace, level), &n) in &cells {
+            let Some(level) = level else { continue };
+            let total = totals.get(&workplace).copied().unwrap_or(0);
+            let remainder = total - kept.get(&workplace).copied().unwrap_or(0);
+            if n < k2 || (remainder > 0 && remainder < k) {
+                clear
+                    .entry(workplace)
+                    .or_default()
+                    .insert(level.to_string());
+            }
+        }
+        // Workplaces too small to stand alone hand their rows to the parent (clearing levels
+        // does not change a workplace's total).
+        let moves: HashMap<i32, i32> = totals
+            .iter()
+            .filter(|(_, &total)| total < k)
+            .filter_map(|(workplace, _)| match parent_of.get(workplace) {
+                Some(Some(parent)) => Some((*workplace, *parent)),
+                _ => None,
+            })
+            .collect();
+        if clear.is_empty() && moves.is_empty() {
+            return moved_to;
+        }
+        for row in rows.iter_mut() {
+            let cleared = match (&row.job_level, clear.get(&row.workplace)) {
+                (Some(level), Some(levels)) => levels.contains(level),
+                _ => false,
             };
-            for row in rows.iter_mut().filter(|r| r.workplace == workplace) {
+            if cleared {
+                row.job_level = None;
+            }
+            if let Some(parent) = moves.get(&row.workplace) {
                 row.workplace = *parent;
                 row.job_level = None;
             }
-            for destination in moved_to.values_mut().filter(|d| **d == workplace) {
-                *destination = *parent;
-            }
-            moved_to.insert(workplace, *parent);
-            changed = true;
         }
-        if !changed {
-            return moved_to;
+        for (&from, &to) in &moves {
+            for destination in moved_to.values_mut().filter(|d| **d == from) {
+                *destination = to;
+            }
+            moved_to.insert(from, to);
         }
     }
 }
@@ -172,6 +179,8 @@ pub fn seal(conn: &mut SqliteConnection, wave_id: i32, k: usize, k2: usize) -> Q
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     fn rows(spec: &[(i32, Option<&str>, usize)]) -> Vec<StoredRow> {
