@@ -205,6 +205,37 @@ impl WaveResults {
         Some(AxisCertainty::of((x, x_axis), (y, y_axis), self.cut))
     }
 
+    /// Each workplace's and reporting unit's level in the organisation, by code: 1 for a 部,
+    /// 2 for a 課, 3 for a 係, … (see [`unit_level_name`]). Reporting units are not a level of
+    /// their own: a unit and its members count as the level of the members, so a merged 係 is
+    /// still a 係. The organisation and job-level cuts have no level.
+    pub fn unit_levels(&self) -> BTreeMap<&str, u32> {
+        let units: BTreeMap<&str, &GroupResult> = self
+            .groups
+            .iter()
+            .filter(|g| matches!(g.level, GroupLevel::Workplace | GroupLevel::ReportingUnit))
+            .filter_map(|g| Some((g.workplace.as_deref()?, g)))
+            .collect();
+        units
+            .iter()
+            .map(|(&code, &group)| {
+                let mut level = 1u32;
+                let mut parent = group.parent.as_deref();
+                // Bounded by the number of units: a broken chain can never loop.
+                for _ in 0..units.len() {
+                    let Some(above) = parent.and_then(|p| units.get(p)) else {
+                        break;
+                    };
+                    if above.level == GroupLevel::Workplace {
+                        level += 1;
+                    }
+                    parent = above.parent.as_deref();
+                }
+                (code, level)
+            })
+            .collect()
+    }
+
     /// What one role sees: everything for HR (`may_see` = `None`); for a manager the
     /// organisation's overall figures without its comments, and the workplaces and reporting
     /// units `may_see` admits — no other workplace, no job-level cut, no reliability figures.
@@ -268,6 +299,22 @@ impl GroupResult {
             items: self.items.clone(),
             comments: None,
         }
+    }
+}
+
+/// The name of an organisation level ([`WaveResults::unit_levels`]): 部, 課, 係, then
+/// "第4階層" and deeper.
+pub fn unit_level_name(level: u32, lang: crate::i18n::Lang) -> String {
+    use crate::i18n::Lang;
+    match (level, lang) {
+        (1, Lang::Ja) => "部".to_string(),
+        (2, Lang::Ja) => "課".to_string(),
+        (3, Lang::Ja) => "係".to_string(),
+        (1, Lang::En) => "Department".to_string(),
+        (2, Lang::En) => "Section".to_string(),
+        (3, Lang::En) => "Team".to_string(),
+        (_, Lang::Ja) => format!("第{level}階層"),
+        (_, Lang::En) => format!("Level {level}"),
     }
 }
 
