@@ -1,13 +1,17 @@
 //! Groups × dimensions: each cell coloured by how favourable the group's score is and marked
 //! with its mean; a hidden cell is grey with a dash.
+//!
+//! Every shown cell of a workplace is a link to its drill-down ([`drill_down_href`]) with a
+//! title that names the group, the dimension and the mean; a hidden cell is not a link. The
+//! links work where the SVG is part of the page (inline or `<object>`), not in an `<img>`.
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 use plotters::style::FontTransform;
 
 use super::{
-    dimension_name, fit_text, font, message_svg, render, text_style, text_width, tr, DrawResult,
-    Root, NOTE_COLOUR, TEXT_COLOUR,
+    dimension_name, fit_text, font, message_svg, render_with_overlay, text_style, text_width, tr,
+    xml_escape, DrawResult, Root, NOTE_COLOUR, TEXT_COLOUR,
 };
 use crate::aggregation::{DimensionMeta, GroupLevel, GroupResult, WaveResults};
 use crate::i18n::Lang;
@@ -48,7 +52,21 @@ pub fn heatmap(results: &WaveResults, lang: Lang) -> String {
         rows,
         dimensions: &results.dimensions,
     };
-    render("heatmap", chart.layout.size, lang, |root| chart.draw(root))
+    let links = chart.links();
+    render_with_overlay(
+        "heatmap",
+        chart.layout.size,
+        lang,
+        |root| chart.draw(root),
+        &links,
+    )
+}
+
+/// The HR drill-down page of one workplace (`/hr/groups?workplace=CODE`), the code
+/// percent-encoded.
+pub fn drill_down_href(workplace: &str) -> String {
+    let code = percent_encoding::utf8_percent_encode(workplace, percent_encoding::NON_ALPHANUMERIC);
+    format!("/hr/groups?workplace={code}")
 }
 
 /// The cell's colour and whether it is dark: `display` (0–100) is read as favourable or, for a
@@ -136,10 +154,65 @@ struct Heatmap<'a> {
 }
 
 impl Heatmap<'_> {
-    fn draw(&self, root: &Root<'_>) -> DrawResult {
-        let lang = self.lang;
+    /// The top left corner of a cell.
+    fn cell_origin(&self, row: usize, column: usize) -> (i32, i32) {
         let cells_left = LEFT as i32 + self.layout.names_width as i32;
         let cells_top = self.layout.header_height as i32;
+        (
+            cells_left + column as i32 * CELL_WIDTH as i32,
+            cells_top + row as i32 * ROW_HEIGHT as i32,
+        )
+    }
+
+    /// A shown cell's score; `None` for a hidden one.
+    fn shown_score<'g>(
+        group: &'g GroupResult,
+        dimension: &DimensionMeta,
+    ) -> Option<&'g crate::aggregation::DimensionScore> {
+        group
+            .scores
+            .get(&dimension.id)
+            .filter(|s| !group.suppressed && s.mean.is_finite() && s.display.is_finite())
+    }
+
+    /// A transparent link over every shown cell of a workplace, titled for screen readers
+    /// and tooltips.
+    fn links(&self) -> String {
+        let mut links = String::new();
+        for (row, group) in self.rows.iter().enumerate() {
+            let Some(code) = group.workplace.as_deref() else {
+                continue;
+            };
+            for (column, dimension) in self.dimensions.iter().enumerate() {
+                let Some(score) = Self::shown_score(group, dimension) else {
+                    continue;
+                };
+                let (left, top) = self.cell_origin(row, column);
+                let title = match self.lang {
+                    Lang::Ja => format!(
+                        "{}・{}：平均 {:.2}（詳細を表示）",
+                        group.name, dimension.name_ja, score.mean
+                    ),
+                    Lang::En => format!(
+                        "{}, {}: mean {:.2} (show details)",
+                        group.name, dimension.name_en, score.mean
+                    ),
+                };
+                links.push_str(&format!(
+                    "<a href=\"{href}\" aria-label=\"{title}\"><title>{title}</title>\
+                     <rect x=\"{left}\" y=\"{top}\" width=\"{CELL_WIDTH}\" height=\"{ROW_HEIGHT}\" \
+                     fill=\"none\" pointer-events=\"all\"/></a>\n",
+                    href = xml_escape(&drill_down_href(code)),
+                    title = xml_escape(&title),
+                ));
+            }
+        }
+        links
+    }
+
+    fn draw(&self, root: &Root<'_>) -> DrawResult {
+        let lang = self.lang;
+        let (cells_left, cells_top) = self.cell_origin(0, 0);
         let (cell_w, row_h) = (CELL_WIDTH as i32, ROW_HEIGHT as i32);
 
         for (column, dimension) in self.dimensions.iter().enumerate() {
@@ -176,10 +249,7 @@ impl Heatmap<'_> {
             ))?;
             for (column, dimension) in self.dimensions.iter().enumerate() {
                 let left = cells_left + column as i32 * cell_w;
-                let score = group
-                    .scores
-                    .get(&dimension.id)
-                    .filter(|s| !group.suppressed && s.mean.is_finite() && s.display.is_finite());
+                let score = Self::shown_score(group, dimension);
                 let (fill, text, text_colour) = match score {
                     Some(score) => {
                         let (fill, dark) = cell_colour(score.display, dimension.higher_is_better);
@@ -299,6 +369,52 @@ mod tests {
         let svg = heatmap(&results, Lang::Ja);
         let document = parse(&svg);
         assert!(!texts(&document).iter().any(|t| is_number(t)));
+    }
+
+    #[test]
+    fn every_shown_cell_of_a_workplace_links_to_its_drill_down_and_no_hidden_cell_does() {
+        let svg = heatmap(&wave(), Lang::Ja);
+        let document = parse(&svg);
+        let links: Vec<(&str, String)> = document
+            .descendants()
+            .filter(|n| n.has_tag_name("a"))
+            .map(|a| {
+                let title = a
+                    .children()
+                    .find(|c| c.has_tag_name("title"))
+                    .and_then(|t| t.text())
+                    .unwrap_or_default()
+                    .to_string();
+                (a.attribute("href").unwrap_or_default(), title)
+            })
+            .collect();
+        // 総務課, 市民課, 税務課: six cells each; 福祉課 five (one hidden); the organisation
+        // (no drill-down) and 小規模係 (hidden) none.
+        assert_eq!(links.len(), 3 * 6 + 5, "{links:?}");
+        let learning = format!("/hr/groups?workplace={LEARNING}");
+        assert!(links.iter().any(|(href, title)| *href == learning
+            && title.contains("総務課")
+            && title.contains("心理的安全性")
+            && title.contains("詳細")));
+        let suppressed = format!("/hr/groups?workplace={SUPPRESSED}");
+        assert!(links.iter().all(|(href, _)| *href != suppressed));
+        assert!(links.iter().all(|(_, title)| !title.is_empty()));
+    }
+
+    #[test]
+    fn a_code_is_encoded_in_the_link_and_escaped_in_the_svg() {
+        assert_eq!(drill_down_href("T-1&x"), "/hr/groups?workplace=T%2D1%26x");
+        let mut results = wave();
+        results.groups[1].workplace = Some("A&B".to_string());
+        results.groups[1].name = "<課>".to_string();
+        let svg = heatmap(&results, Lang::En);
+        let document = parse(&svg);
+        assert!(document
+            .descendants()
+            .any(|n| n.attribute("href") == Some("/hr/groups?workplace=A%26B")));
+        assert!(document
+            .descendants()
+            .any(|n| n.has_tag_name("title") && n.text().is_some_and(|t| t.starts_with("<課>"))));
     }
 
     #[test]
