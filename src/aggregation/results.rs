@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::guard::HiddenReason;
 use super::stats;
 
 /// The four zones of the policy's quadrant (第4章 2).
@@ -173,6 +174,17 @@ pub struct GroupResult {
     pub job_level: Option<String>,
     /// True when the guard hides every figure of this group.
     pub suppressed: bool,
+    /// Why the group is hidden, for a suppressed group (`None` in results frozen before it
+    /// existed).
+    #[serde(default)]
+    pub hidden_reason: Option<HiddenReason>,
+    /// Why a dimension's score is missing, for each hidden cell of a shown group.
+    #[serde(default)]
+    pub hidden_scores: BTreeMap<String, HiddenReason>,
+    /// Why the item distributions and comments are missing, for a shown group without them
+    /// (they need k2).
+    #[serde(default)]
+    pub details_hidden: Option<HiddenReason>,
     /// Number of responses, for every shown group (`None` only where it is suppressed).
     pub n: Option<u32>,
     /// Dimension id → score, for every shown cell.
@@ -291,6 +303,9 @@ impl GroupResult {
             parent: self.parent.clone(),
             job_level: self.job_level.clone(),
             suppressed: self.suppressed,
+            hidden_reason: self.hidden_reason,
+            hidden_scores: self.hidden_scores.clone(),
+            details_hidden: self.details_hidden,
             n: self.n,
             scores: self.scores.clone(),
             zone: self.zone,
