@@ -36,13 +36,64 @@ const INDENT_PER_DEPTH: f64 = 14.0;
 /// Beyond this share of the way to either end, a cell is dark enough for white text.
 const DARK_CELL: f64 = 0.55;
 
+/// A row of the heatmap: its group, its name and indent, and whether its cells link to the
+/// workplace's drill-down.
+struct Row<'a> {
+    group: &'a GroupResult,
+    label: String,
+    depth: u32,
+    links: bool,
+}
+
 /// Every group except job-level cuts, in the order of `results`, against every dimension.
 pub fn heatmap(results: &WaveResults, lang: Lang) -> String {
-    let rows: Vec<&GroupResult> = results
+    let rows: Vec<Row<'_>> = results
         .groups
         .iter()
         .filter(|g| g.level != GroupLevel::JobLevel)
+        .map(|group| Row {
+            group,
+            label: row_label(group, lang).to_string(),
+            depth: group.depth,
+            links: true,
+        })
         .collect();
+    draw_heatmap(results, rows, lang)
+}
+
+/// The job-level cuts (HR only), the organisation's first and then each department's, named
+/// "総務部・管理職" with the labels of the survey's job-level question, against every
+/// dimension. A hidden cut is grey with dashes like any hidden group; no cell is a link.
+pub fn job_level_heatmap(
+    results: &WaveResults,
+    question: Option<&crate::survey::JobLevelQuestion>,
+    lang: Lang,
+) -> String {
+    let rows: Vec<Row<'_>> = results
+        .groups
+        .iter()
+        .filter(|g| g.level == GroupLevel::JobLevel)
+        .filter_map(|group| {
+            let id = group.job_level.as_deref()?;
+            let level = question
+                .and_then(|q| q.options.iter().find(|o| o.id == id))
+                .map_or(id, |o| o.label.get(lang));
+            let total = match group.workplace {
+                None => tr(lang, "組織全体", "Organisation"),
+                Some(_) => group.name.as_str(),
+            };
+            Some(Row {
+                group,
+                label: format!("{total}{}{level}", tr(lang, "・", " · ")),
+                depth: u32::from(group.workplace.is_some()),
+                links: false,
+            })
+        })
+        .collect();
+    draw_heatmap(results, rows, lang)
+}
+
+fn draw_heatmap(results: &WaveResults, rows: Vec<Row<'_>>, lang: Lang) -> String {
     if rows.is_empty() || results.dimensions.is_empty() {
         return message_svg((MIN_WIDTH, 200), tr(lang, "データがありません", "No data"));
     }
@@ -112,10 +163,10 @@ struct Layout {
 }
 
 impl Layout {
-    fn new(rows: &[&GroupResult], dimensions: &[DimensionMeta], lang: Lang) -> Layout {
+    fn new(rows: &[Row<'_>], dimensions: &[DimensionMeta], lang: Lang) -> Layout {
         let names_width = rows
             .iter()
-            .map(|g| indent(g) + text_width(row_label(g, lang), LABEL_PX))
+            .map(|row| indent(row) + text_width(&row.label, LABEL_PX))
             .fold(0.0, f64::max)
             .clamp(104.0, 304.0)
             + 16.0;
@@ -142,13 +193,13 @@ impl Layout {
     }
 }
 
-fn indent(group: &GroupResult) -> f64 {
-    f64::from(group.depth) * INDENT_PER_DEPTH
+fn indent(row: &Row<'_>) -> f64 {
+    f64::from(row.depth) * INDENT_PER_DEPTH
 }
 
 struct Heatmap<'a> {
     lang: Lang,
-    rows: Vec<&'a GroupResult>,
+    rows: Vec<Row<'a>>,
     dimensions: &'a [DimensionMeta],
     layout: Layout,
 }
@@ -179,8 +230,16 @@ impl Heatmap<'_> {
     /// and tooltips.
     fn links(&self) -> String {
         let mut links = String::new();
-        for (row, group) in self.rows.iter().enumerate() {
-            let Some(code) = group.workplace.as_deref() else {
+        for (
+            row,
+            Row {
+                group,
+                links: linked,
+                ..
+            },
+        ) in self.rows.iter().enumerate()
+        {
+            let Some(code) = group.workplace.as_deref().filter(|_| *linked) else {
                 continue;
             };
             for (column, dimension) in self.dimensions.iter().enumerate() {
@@ -234,13 +293,14 @@ impl Heatmap<'_> {
             ))?;
         }
 
-        for (row, group) in self.rows.iter().enumerate() {
-            let top = cells_top + row as i32 * row_h;
+        for (index, row) in self.rows.iter().enumerate() {
+            let group = row.group;
+            let top = cells_top + index as i32 * row_h;
             let middle = top + row_h / 2;
-            let indent = indent(group);
+            let indent = indent(row);
             root.draw(&Text::new(
                 fit_text(
-                    row_label(group, lang),
+                    &row.label,
                     LABEL_PX,
                     self.layout.names_width - 16.0 - indent,
                 ),
@@ -415,6 +475,27 @@ mod tests {
         assert!(document
             .descendants()
             .any(|n| n.has_tag_name("title") && n.text().is_some_and(|t| t.starts_with("<課>"))));
+    }
+
+    #[test]
+    fn job_level_cuts_are_rows_of_their_own_without_links() {
+        let svg = job_level_heatmap(&wave(), None, Lang::Ja);
+        let document = parse(&svg);
+        assert!(has_text(&document, "組織全体・manager"), "{svg}");
+        assert!(!has_text(&document, "総務課"), "no workplace rows");
+        assert!(has_text(&document, "3.90"));
+        assert_eq!(
+            document
+                .descendants()
+                .filter(|n| n.has_tag_name("a"))
+                .count(),
+            0
+        );
+        let plain = heatmap(&wave(), Lang::Ja);
+        assert!(
+            !has_text(&parse(&plain), "manager"),
+            "cuts stay out of the groups' heatmap"
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@
 //!
 //! - [`quadrant`]: the policy's four zones, one point per group;
 //! - [`anxieties`]: the four anxieties of one workplace beside the organisation's;
-//! - [`trend`]: one dimension across waves;
-//! - [`heatmap`]: groups × dimensions.
+//! - [`trend`]: one dimension across waves; [`organisation_trends`]: every dimension;
+//! - [`heatmap`]: groups × dimensions; [`job_level_heatmap`]: job-level cuts × dimensions.
 //!
 //! The browser draws the text: plotters' SVG backend writes `<text>` and the browser picks a
 //! Japanese font. plotters' own width estimate counts bytes (three per kanji), so labels and
@@ -36,14 +36,15 @@ use crate::i18n::Lang;
 
 pub use anxieties::{anxieties, ORGANISATION_BAR_FILL, WORKPLACE_BAR_FILL};
 pub use heatmap::{
-    drill_down_href, heatmap, CONCERN_COLOUR, FAVOURABLE_COLOUR, SUPPRESSED_CELL_FILL,
+    drill_down_href, heatmap, job_level_heatmap, CONCERN_COLOUR, FAVOURABLE_COLOUR,
+    SUPPRESSED_CELL_FILL,
 };
 pub use quadrant::{
     quadrant, quadrant_of_level, Others, QuadrantOptions, HIGHLIGHT_FILL,
     HIGHLIGHT_TRAJECTORY_COLOUR, LEADER_COLOUR, MUTED_POINT_FILL, ORGANISATION_FILL, POINT_FILL,
     TRAJECTORY_COLOUR,
 };
-pub use trend::{trend, TREND_LINE_COLOUR, TREND_POINT_FILL};
+pub use trend::{organisation_trends, trend, TREND_LINE_COLOUR, TREND_POINT_FILL};
 
 type DrawResult = Result<(), Box<dyn Error>>;
 type Root<'a> = DrawingArea<SVGBackend<'a>, Shift>;
