@@ -343,8 +343,8 @@ impl Heatmap<'_> {
             (
                 tr(
                     lang,
-                    "非表示（回答者が少ないため）",
-                    "hidden (too few respondents)",
+                    "非表示（回答者の特定を防ぐため）",
+                    "hidden (so nobody can be identified)",
                 ),
                 SUPPRESSED_CELL_FILL,
             ),

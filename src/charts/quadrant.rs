@@ -8,6 +8,7 @@ use super::{
     bold_text_style, dimension_name, fit_text, font, message_svg, render, scale_tick_count,
     text_style, text_width, tr, wrap_notes, DrawResult, Root, NOTE_COLOUR, TEXT_COLOUR,
 };
+use crate::aggregation::guard::HiddenReason;
 use crate::aggregation::{DimensionMeta, DimensionScore, GroupLevel, WaveResults};
 use crate::i18n::Lang;
 
@@ -180,13 +181,17 @@ fn draw_quadrant(results: &WaveResults, options: &QuadrantOptions, level: Option
         );
     };
     let markers = markers(results, options, level, &x_axis.id, &y_axis.id);
-    let highlight_hidden = options.highlight.as_deref().is_some_and(|code| {
-        results
-            .groups
-            .iter()
-            .any(|g| g.level != GroupLevel::JobLevel && g.workplace.as_deref() == Some(code))
-            && !markers.iter().any(|m| m.role == Role::Highlight)
-    });
+    let highlight_hidden = options
+        .highlight
+        .as_deref()
+        .filter(|_| !markers.iter().any(|m| m.role == Role::Highlight))
+        .and_then(|code| {
+            results
+                .groups
+                .iter()
+                .find(|g| g.level != GroupLevel::JobLevel && g.workplace.as_deref() == Some(code))
+        })
+        .map(|group| hidden_note(group.hidden_reason, lang));
     let chart = Quadrant {
         results,
         lang,
@@ -196,6 +201,27 @@ fn draw_quadrant(results: &WaveResults, options: &QuadrantOptions, level: Option
         highlight_hidden,
     };
     render("quadrant", SIZE, lang, |root| chart.draw(root))
+}
+
+/// Why the highlighted group is not drawn, in words that fit the case.
+fn hidden_note(reason: Option<HiddenReason>, lang: Lang) -> &'static str {
+    match reason {
+        Some(HiddenReason::ProtectsSmallerGroup) => tr(
+            lang,
+            "選択した職場は非表示です（小さな隣の職場を守るため）",
+            "The selected workplace is hidden (to protect a smaller team)",
+        ),
+        Some(HiddenReason::TooFewResponses) => tr(
+            lang,
+            "選択した職場は非表示です（回答者が少ないため）",
+            "The selected workplace is hidden (too few respondents)",
+        ),
+        Some(HiddenReason::TotalHidden) | None => tr(
+            lang,
+            "選択した職場は非表示です（回答者の特定を防ぐため）",
+            "The selected workplace is hidden (so nobody can be identified)",
+        ),
+    }
 }
 
 fn axis<'a>(results: &'a WaveResults, name: &str) -> Option<&'a DimensionMeta> {
@@ -581,7 +607,8 @@ struct Quadrant<'a> {
     x_axis: &'a DimensionMeta,
     y_axis: &'a DimensionMeta,
     markers: Vec<Marker<'a>>,
-    highlight_hidden: bool,
+    /// The note that the highlighted group is hidden, and why.
+    highlight_hidden: Option<&'static str>,
 }
 
 /// A marker's place in pixels.
@@ -693,13 +720,9 @@ impl Quadrant<'_> {
         }
         self.draw_labels(root, &placed, &plot)?;
 
-        if self.highlight_hidden {
+        if let Some(note) = self.highlight_hidden {
             root.draw(&Text::new(
-                tr(
-                    lang,
-                    "選択した職場は非表示です（回答者が少ないため）",
-                    "The selected workplace is hidden (too few respondents)",
-                ),
+                note,
                 (
                     ((plot.left + plot.right) / 2.0) as i32,
                     (plot.top + ZONE_NAME_PX * 3.0) as i32,
@@ -1118,6 +1141,18 @@ mod tests {
         assert_eq!(points(&document, HIGHLIGHT_FILL), 0);
         assert!(has_text(&document, "選択した職場は非表示です"));
         assert!(!has_text(&document, SUPPRESSED_NAME));
+
+        let mut results = wave();
+        for group in &mut results.groups {
+            if group.workplace.as_deref() == Some(SUPPRESSED) {
+                group.hidden_reason = Some(HiddenReason::ProtectsSmallerGroup);
+            }
+        }
+        let svg = quadrant(
+            &results,
+            &options(Lang::Ja, Some(SUPPRESSED), Others::Hidden),
+        );
+        assert!(has_text(&parse(&svg), "小さな隣の職場を守るため"));
     }
 
     #[test]
