@@ -165,4 +165,31 @@ mod tests {
         );
         assert!(Catalog::parse("k = { ja = \"x\", en = \"\" }").is_err());
     }
+
+    #[test]
+    fn every_reason_for_a_hidden_figure_is_explained_in_both_languages() {
+        use crate::aggregation::guard::HiddenReason;
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/messages.toml");
+        let catalog = Catalog::load(&path).expect("catalogue loads");
+        let keys = [
+            HiddenReason::TooFewResponses,
+            HiddenReason::ProtectsSmallerGroup,
+            HiddenReason::TotalHidden,
+        ]
+        .map(HiddenReason::message_key);
+        for key in keys
+            .iter()
+            .chain(&["hidden_details_need_k2", "hidden_what_hr_can_do"])
+        {
+            for lang in [Lang::Ja, Lang::En] {
+                assert_ne!(catalog.get(lang, key), *key, "{key} missing in {lang:?}");
+            }
+        }
+        assert!(catalog
+            .get(Lang::Ja, "hidden_protects_smaller_group")
+            .contains("守る"));
+        assert!(catalog
+            .get(Lang::Ja, "hidden_what_hr_can_do")
+            .contains("集計単位"));
+    }
 }

@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod loadgen;
 pub mod logging;
 pub mod org;
+pub mod policy;
 pub mod secret;
 pub mod settings;
 pub mod survey;

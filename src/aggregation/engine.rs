@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use rand::seq::SliceRandom;
 
-use super::guard::{self, GroupKind, GuardGroup, Thresholds};
+use super::guard::{self, GroupKind, GuardGroup, HiddenReason, Thresholds};
 use super::results::{
     AxisCertainty, Certainty, Change, DimensionMeta, DimensionScore, GroupLevel, GroupResult,
     ItemResult, ItemTotal, QuadrantCut, Reliability, WaveResults, Zone,
@@ -593,6 +593,9 @@ pub fn compute(
             parent: parent_code,
             job_level: job_level_id,
             suppressed: !group_shown[g],
+            hidden_reason: None,
+            hidden_scores: BTreeMap::new(),
+            details_hidden: None,
             n: None,
             scores: BTreeMap::new(),
             zone: None,
@@ -601,6 +604,33 @@ pub fn compute(
             items: None,
             comments: None,
         };
+        // Why what is hidden is hidden: read off the guard's decisions, never feeding back.
+        let total_shown = spec.parent.is_none_or(|p| group_shown[p]);
+        let group_threshold = match spec.kind {
+            GroupKind::Hierarchy => thresholds.k(),
+            GroupKind::JobLevelCut { .. } => thresholds.k2(),
+        };
+        let is_cut = matches!(spec.kind, GroupKind::JobLevelCut { .. });
+        if !group_shown[g] {
+            result.hidden_reason = Some(HiddenReason::of(
+                acc.n[g],
+                group_threshold,
+                !is_cut || total_shown,
+            ));
+        } else {
+            for (d, dimension) in definition.dimensions.iter().enumerate() {
+                if !cell_shown[d][g] {
+                    let n = acc.score(g, d).n as u32;
+                    result.hidden_scores.insert(
+                        dimension.id.clone(),
+                        HiddenReason::of(n, thresholds.k(), true),
+                    );
+                }
+            }
+            if !detail_shown[g] {
+                result.details_hidden = Some(HiddenReason::of(acc.n[g], thresholds.k2(), true));
+            }
+        }
         if group_shown[g] {
             // Every shown group's count is published: the means, SDs and intervals of a
             // group give its count back anyway (docs/methodology.md §6).
@@ -1111,6 +1141,40 @@ threshold = { rule = "fixed", value = 3.5 }
         for cut in results.groups.iter().filter(|g| g.job_level.is_some()) {
             assert!(cut.suppressed, "{cut:?}");
         }
+    }
+
+    #[test]
+    fn every_hidden_figure_says_why_it_is_hidden() {
+        // T1: 8 responses, T2: 4 (below k): T2 is too small, T1 protects it; D2 has none.
+        let mut rows = vec![(1, Some(0), [4, 2, 4]); 8];
+        rows.extend(vec![(2, Some(1), [1, 5, 1]); 4]);
+        let results = compute(&data(&rows), None, None).expect("computed");
+        let reason = |code: &str| group(&results, Some(code)).hidden_reason;
+        assert_eq!(reason("T2"), Some(HiddenReason::TooFewResponses));
+        assert_eq!(reason("T1"), Some(HiddenReason::ProtectsSmallerGroup));
+        assert_eq!(reason("D2"), Some(HiddenReason::TooFewResponses));
+        let d1 = group(&results, Some("D1"));
+        assert_eq!((d1.hidden_reason, d1.details_hidden), (None, None));
+        assert!(d1.hidden_scores.is_empty());
+        // D2 is hidden, so its job-level cuts are hidden with it (D2 has no sub-units, so it
+        // has none listed); D1's cuts of 8 and 4 are below k2.
+        for cut in results.groups.iter().filter(|g| g.job_level.is_some()) {
+            let expected = match cut.workplace.as_deref() {
+                Some("D1") | None => HiddenReason::TooFewResponses,
+                _ => HiddenReason::TotalHidden,
+            };
+            assert_eq!(cut.hidden_reason, Some(expected), "{cut:?}");
+        }
+        // A shown group of 12 (≥ k, < k2 of answers to hs1 …): details shown at 12 ≥ 10; a
+        // group of 6 shows scores without details, and says why.
+        let rows = vec![(1, None, [4, 2, 4]); 6];
+        let results = compute(&data(&rows), None, None).expect("computed");
+        let t1 = group(&results, Some("T1"));
+        assert!(!t1.suppressed);
+        assert_eq!(t1.details_hidden, Some(HiddenReason::TooFewResponses));
+        // The reasons travel with the JSON.
+        let json = serde_json::to_value(t1).expect("json");
+        assert_eq!(json["details_hidden"], "too_few_responses");
     }
 
     #[test]

@@ -94,6 +94,44 @@ impl SteppedCount {
     }
 }
 
+/// Why the guard hides a figure, so that a page can say so in words that fit the case
+/// (`hidden_*` in the message catalogue) and what HR can do about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HiddenReason {
+    /// The group itself has fewer responses (or answers) than the threshold.
+    TooFewResponses,
+    /// The group has enough, but showing it beside its enclosing group would let a smaller
+    /// neighbouring group be worked out by subtraction (complementary suppression).
+    ProtectsSmallerGroup,
+    /// A job-level cut whose total (its department or the organisation) is hidden.
+    TotalHidden,
+}
+
+impl HiddenReason {
+    /// The reason a figure of `n` responses is hidden at `threshold`: too few of its own,
+    /// else hidden with its total, else complementary suppression. Call it only for a figure
+    /// the guard hid; it does not decide anything.
+    pub fn of(n: u32, threshold: u32, total_shown: bool) -> HiddenReason {
+        if !total_shown {
+            HiddenReason::TotalHidden
+        } else if n < threshold {
+            HiddenReason::TooFewResponses
+        } else {
+            HiddenReason::ProtectsSmallerGroup
+        }
+    }
+
+    /// The key of the explanation in the message catalogue (`templates/messages.toml`).
+    pub fn message_key(self) -> &'static str {
+        match self {
+            HiddenReason::TooFewResponses => "hidden_too_few_responses",
+            HiddenReason::ProtectsSmallerGroup => "hidden_protects_smaller_group",
+            HiddenReason::TotalHidden => "hidden_total_hidden",
+        }
+    }
+}
+
 /// Whether a group is part of the organisation tree or a job-level cut of a total.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupKind {
@@ -647,6 +685,29 @@ mod tests {
                 prop_assert!(cuts[i].iter().all(|&c| !shown[c]) || rest == 0 || rest >= k, "cut rest of {i} is {rest}");
             }
         }
+    }
+
+    #[test]
+    fn a_hidden_group_says_whether_it_is_small_or_protects_a_neighbour() {
+        // Root 12 = 8 + 4 at k = 5: the 4 is too small, the 8 protects it.
+        let groups = [node(12, None), node(8, Some(0)), node(4, Some(0))];
+        let shown = visible_groups(&groups, &[true; 3], 5);
+        let reasons: Vec<Option<HiddenReason>> = groups
+            .iter()
+            .zip(&shown)
+            .map(|(g, &shown)| (!shown).then(|| HiddenReason::of(g.n, 5, true)))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                None,
+                Some(HiddenReason::ProtectsSmallerGroup),
+                Some(HiddenReason::TooFewResponses)
+            ]
+        );
+        assert_eq!(HiddenReason::of(30, 10, false), HiddenReason::TotalHidden);
+        let json = serde_json::to_string(&HiddenReason::ProtectsSmallerGroup).expect("json");
+        assert_eq!(json, "\"protects_smaller_group\"");
     }
 
     #[test]

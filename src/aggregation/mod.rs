@@ -5,7 +5,8 @@
 //! - [`engine`]: scoring, groups, quadrant zones and change between waves;
 //! - [`results`]: the guarded results, the only form in which figures leave this module;
 //! - [`frozen`]: a closed wave's results, computed once at closing and stored;
-//! - [`disclosure`]: the auditor that attacks every published figure of a wave.
+//! - [`disclosure`]: the auditor that attacks every published figure of a wave;
+//! - [`views`]: HR's job-level table and the organisation's trend, from guarded results.
 
 pub mod disclosure;
 mod engine;
@@ -15,6 +16,7 @@ pub mod guard;
 pub mod load;
 mod results;
 pub mod stats;
+pub mod views;
 
 pub use engine::{compute, AggregationError, ResponseTable, WaveData, WorkplaceNode};
 pub use results::*;

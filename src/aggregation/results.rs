@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::guard::HiddenReason;
 use super::stats;
 
 /// The four zones of the policy's quadrant (第4章 2).
@@ -173,6 +174,17 @@ pub struct GroupResult {
     pub job_level: Option<String>,
     /// True when the guard hides every figure of this group.
     pub suppressed: bool,
+    /// Why the group is hidden, for a suppressed group (`None` in results frozen before it
+    /// existed).
+    #[serde(default)]
+    pub hidden_reason: Option<HiddenReason>,
+    /// Why a dimension's score is missing, for each hidden cell of a shown group.
+    #[serde(default)]
+    pub hidden_scores: BTreeMap<String, HiddenReason>,
+    /// Why the item distributions and comments are missing, for a shown group without them
+    /// (they need k2).
+    #[serde(default)]
+    pub details_hidden: Option<HiddenReason>,
     /// Number of responses, for every shown group (`None` only where it is suppressed).
     pub n: Option<u32>,
     /// Dimension id → score, for every shown cell.
@@ -203,6 +215,37 @@ impl WaveResults {
         let x = group.scores.get(&x_axis.id)?;
         let y = group.scores.get(&y_axis.id)?;
         Some(AxisCertainty::of((x, x_axis), (y, y_axis), self.cut))
+    }
+
+    /// Each workplace's and reporting unit's level in the organisation, by code: 1 for a 部,
+    /// 2 for a 課, 3 for a 係, … (see [`unit_level_name`]). Reporting units are not a level of
+    /// their own: a unit and its members count as the level of the members, so a merged 係 is
+    /// still a 係. The organisation and job-level cuts have no level.
+    pub fn unit_levels(&self) -> BTreeMap<&str, u32> {
+        let units: BTreeMap<&str, &GroupResult> = self
+            .groups
+            .iter()
+            .filter(|g| matches!(g.level, GroupLevel::Workplace | GroupLevel::ReportingUnit))
+            .filter_map(|g| Some((g.workplace.as_deref()?, g)))
+            .collect();
+        units
+            .iter()
+            .map(|(&code, &group)| {
+                let mut level = 1u32;
+                let mut parent = group.parent.as_deref();
+                // Bounded by the number of units: a broken chain can never loop.
+                for _ in 0..units.len() {
+                    let Some(above) = parent.and_then(|p| units.get(p)) else {
+                        break;
+                    };
+                    if above.level == GroupLevel::Workplace {
+                        level += 1;
+                    }
+                    parent = above.parent.as_deref();
+                }
+                (code, level)
+            })
+            .collect()
     }
 
     /// What one role sees: everything for HR (`may_see` = `None`); for a manager the
@@ -260,6 +303,9 @@ impl GroupResult {
             parent: self.parent.clone(),
             job_level: self.job_level.clone(),
             suppressed: self.suppressed,
+            hidden_reason: self.hidden_reason,
+            hidden_scores: self.hidden_scores.clone(),
+            details_hidden: self.details_hidden,
             n: self.n,
             scores: self.scores.clone(),
             zone: self.zone,
@@ -268,6 +314,22 @@ impl GroupResult {
             items: self.items.clone(),
             comments: None,
         }
+    }
+}
+
+/// The name of an organisation level ([`WaveResults::unit_levels`]): 部, 課, 係, then
+/// "第4階層" and deeper.
+pub fn unit_level_name(level: u32, lang: crate::i18n::Lang) -> String {
+    use crate::i18n::Lang;
+    match (level, lang) {
+        (1, Lang::Ja) => "部".to_string(),
+        (2, Lang::Ja) => "課".to_string(),
+        (3, Lang::Ja) => "係".to_string(),
+        (1, Lang::En) => "Department".to_string(),
+        (2, Lang::En) => "Section".to_string(),
+        (3, Lang::En) => "Team".to_string(),
+        (_, Lang::Ja) => format!("第{level}階層"),
+        (_, Lang::En) => format!("Level {level}"),
     }
 }
 

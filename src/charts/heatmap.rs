@@ -1,13 +1,17 @@
 //! Groups × dimensions: each cell coloured by how favourable the group's score is and marked
 //! with its mean; a hidden cell is grey with a dash.
+//!
+//! Every shown cell of a workplace is a link to its drill-down ([`drill_down_href`]) with a
+//! title that names the group, the dimension and the mean; a hidden cell is not a link. The
+//! links work where the SVG is part of the page (inline or `<object>`), not in an `<img>`.
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 use plotters::style::FontTransform;
 
 use super::{
-    dimension_name, fit_text, font, message_svg, render, text_style, text_width, tr, DrawResult,
-    Root, NOTE_COLOUR, TEXT_COLOUR,
+    dimension_name, fit_text, font, message_svg, render_with_overlay, text_style, text_width, tr,
+    xml_escape, DrawResult, Root, NOTE_COLOUR, TEXT_COLOUR,
 };
 use crate::aggregation::{DimensionMeta, GroupLevel, GroupResult, WaveResults};
 use crate::i18n::Lang;
@@ -32,13 +36,64 @@ const INDENT_PER_DEPTH: f64 = 14.0;
 /// Beyond this share of the way to either end, a cell is dark enough for white text.
 const DARK_CELL: f64 = 0.55;
 
+/// A row of the heatmap: its group, its name and indent, and whether its cells link to the
+/// workplace's drill-down.
+struct Row<'a> {
+    group: &'a GroupResult,
+    label: String,
+    depth: u32,
+    links: bool,
+}
+
 /// Every group except job-level cuts, in the order of `results`, against every dimension.
 pub fn heatmap(results: &WaveResults, lang: Lang) -> String {
-    let rows: Vec<&GroupResult> = results
+    let rows: Vec<Row<'_>> = results
         .groups
         .iter()
         .filter(|g| g.level != GroupLevel::JobLevel)
+        .map(|group| Row {
+            group,
+            label: row_label(group, lang).to_string(),
+            depth: group.depth,
+            links: true,
+        })
         .collect();
+    draw_heatmap(results, rows, lang)
+}
+
+/// The job-level cuts (HR only), the organisation's first and then each department's, named
+/// "総務部・管理職" with the labels of the survey's job-level question, against every
+/// dimension. A hidden cut is grey with dashes like any hidden group; no cell is a link.
+pub fn job_level_heatmap(
+    results: &WaveResults,
+    question: Option<&crate::survey::JobLevelQuestion>,
+    lang: Lang,
+) -> String {
+    let rows: Vec<Row<'_>> = results
+        .groups
+        .iter()
+        .filter(|g| g.level == GroupLevel::JobLevel)
+        .filter_map(|group| {
+            let id = group.job_level.as_deref()?;
+            let level = question
+                .and_then(|q| q.options.iter().find(|o| o.id == id))
+                .map_or(id, |o| o.label.get(lang));
+            let total = match group.workplace {
+                None => tr(lang, "組織全体", "Organisation"),
+                Some(_) => group.name.as_str(),
+            };
+            Some(Row {
+                group,
+                label: format!("{total}{}{level}", tr(lang, "・", " · ")),
+                depth: u32::from(group.workplace.is_some()),
+                links: false,
+            })
+        })
+        .collect();
+    draw_heatmap(results, rows, lang)
+}
+
+fn draw_heatmap(results: &WaveResults, rows: Vec<Row<'_>>, lang: Lang) -> String {
     if rows.is_empty() || results.dimensions.is_empty() {
         return message_svg((MIN_WIDTH, 200), tr(lang, "データがありません", "No data"));
     }
@@ -48,7 +103,21 @@ pub fn heatmap(results: &WaveResults, lang: Lang) -> String {
         rows,
         dimensions: &results.dimensions,
     };
-    render("heatmap", chart.layout.size, lang, |root| chart.draw(root))
+    let links = chart.links();
+    render_with_overlay(
+        "heatmap",
+        chart.layout.size,
+        lang,
+        |root| chart.draw(root),
+        &links,
+    )
+}
+
+/// The HR drill-down page of one workplace (`/hr/groups?workplace=CODE`), the code
+/// percent-encoded.
+pub fn drill_down_href(workplace: &str) -> String {
+    let code = percent_encoding::utf8_percent_encode(workplace, percent_encoding::NON_ALPHANUMERIC);
+    format!("/hr/groups?workplace={code}")
 }
 
 /// The cell's colour and whether it is dark: `display` (0–100) is read as favourable or, for a
@@ -94,10 +163,10 @@ struct Layout {
 }
 
 impl Layout {
-    fn new(rows: &[&GroupResult], dimensions: &[DimensionMeta], lang: Lang) -> Layout {
+    fn new(rows: &[Row<'_>], dimensions: &[DimensionMeta], lang: Lang) -> Layout {
         let names_width = rows
             .iter()
-            .map(|g| indent(g) + text_width(row_label(g, lang), LABEL_PX))
+            .map(|row| indent(row) + text_width(&row.label, LABEL_PX))
             .fold(0.0, f64::max)
             .clamp(104.0, 304.0)
             + 16.0;
@@ -124,22 +193,85 @@ impl Layout {
     }
 }
 
-fn indent(group: &GroupResult) -> f64 {
-    f64::from(group.depth) * INDENT_PER_DEPTH
+fn indent(row: &Row<'_>) -> f64 {
+    f64::from(row.depth) * INDENT_PER_DEPTH
 }
 
 struct Heatmap<'a> {
     lang: Lang,
-    rows: Vec<&'a GroupResult>,
+    rows: Vec<Row<'a>>,
     dimensions: &'a [DimensionMeta],
     layout: Layout,
 }
 
 impl Heatmap<'_> {
-    fn draw(&self, root: &Root<'_>) -> DrawResult {
-        let lang = self.lang;
+    /// The top left corner of a cell.
+    fn cell_origin(&self, row: usize, column: usize) -> (i32, i32) {
         let cells_left = LEFT as i32 + self.layout.names_width as i32;
         let cells_top = self.layout.header_height as i32;
+        (
+            cells_left + column as i32 * CELL_WIDTH as i32,
+            cells_top + row as i32 * ROW_HEIGHT as i32,
+        )
+    }
+
+    /// A shown cell's score; `None` for a hidden one.
+    fn shown_score<'g>(
+        group: &'g GroupResult,
+        dimension: &DimensionMeta,
+    ) -> Option<&'g crate::aggregation::DimensionScore> {
+        group
+            .scores
+            .get(&dimension.id)
+            .filter(|s| !group.suppressed && s.mean.is_finite() && s.display.is_finite())
+    }
+
+    /// A transparent link over every shown cell of a workplace, titled for screen readers
+    /// and tooltips.
+    fn links(&self) -> String {
+        let mut links = String::new();
+        for (
+            row,
+            Row {
+                group,
+                links: linked,
+                ..
+            },
+        ) in self.rows.iter().enumerate()
+        {
+            let Some(code) = group.workplace.as_deref().filter(|_| *linked) else {
+                continue;
+            };
+            for (column, dimension) in self.dimensions.iter().enumerate() {
+                let Some(score) = Self::shown_score(group, dimension) else {
+                    continue;
+                };
+                let (left, top) = self.cell_origin(row, column);
+                let title = match self.lang {
+                    Lang::Ja => format!(
+                        "{}・{}：平均 {:.2}（詳細を表示）",
+                        group.name, dimension.name_ja, score.mean
+                    ),
+                    Lang::En => format!(
+                        "{}, {}: mean {:.2} (show details)",
+                        group.name, dimension.name_en, score.mean
+                    ),
+                };
+                links.push_str(&format!(
+                    "<a href=\"{href}\" aria-label=\"{title}\"><title>{title}</title>\
+                     <rect x=\"{left}\" y=\"{top}\" width=\"{CELL_WIDTH}\" height=\"{ROW_HEIGHT}\" \
+                     fill=\"none\" pointer-events=\"all\"/></a>\n",
+                    href = xml_escape(&drill_down_href(code)),
+                    title = xml_escape(&title),
+                ));
+            }
+        }
+        links
+    }
+
+    fn draw(&self, root: &Root<'_>) -> DrawResult {
+        let lang = self.lang;
+        let (cells_left, cells_top) = self.cell_origin(0, 0);
         let (cell_w, row_h) = (CELL_WIDTH as i32, ROW_HEIGHT as i32);
 
         for (column, dimension) in self.dimensions.iter().enumerate() {
@@ -161,13 +293,14 @@ impl Heatmap<'_> {
             ))?;
         }
 
-        for (row, group) in self.rows.iter().enumerate() {
-            let top = cells_top + row as i32 * row_h;
+        for (index, row) in self.rows.iter().enumerate() {
+            let group = row.group;
+            let top = cells_top + index as i32 * row_h;
             let middle = top + row_h / 2;
-            let indent = indent(group);
+            let indent = indent(row);
             root.draw(&Text::new(
                 fit_text(
-                    row_label(group, lang),
+                    &row.label,
                     LABEL_PX,
                     self.layout.names_width - 16.0 - indent,
                 ),
@@ -176,10 +309,7 @@ impl Heatmap<'_> {
             ))?;
             for (column, dimension) in self.dimensions.iter().enumerate() {
                 let left = cells_left + column as i32 * cell_w;
-                let score = group
-                    .scores
-                    .get(&dimension.id)
-                    .filter(|s| !group.suppressed && s.mean.is_finite() && s.display.is_finite());
+                let score = Self::shown_score(group, dimension);
                 let (fill, text, text_colour) = match score {
                     Some(score) => {
                         let (fill, dark) = cell_colour(score.display, dimension.higher_is_better);
@@ -213,8 +343,8 @@ impl Heatmap<'_> {
             (
                 tr(
                     lang,
-                    "非表示（回答者が少ないため）",
-                    "hidden (too few respondents)",
+                    "非表示（回答者の特定を防ぐため）",
+                    "hidden (so nobody can be identified)",
                 ),
                 SUPPRESSED_CELL_FILL,
             ),
@@ -299,6 +429,73 @@ mod tests {
         let svg = heatmap(&results, Lang::Ja);
         let document = parse(&svg);
         assert!(!texts(&document).iter().any(|t| is_number(t)));
+    }
+
+    #[test]
+    fn every_shown_cell_of_a_workplace_links_to_its_drill_down_and_no_hidden_cell_does() {
+        let svg = heatmap(&wave(), Lang::Ja);
+        let document = parse(&svg);
+        let links: Vec<(&str, String)> = document
+            .descendants()
+            .filter(|n| n.has_tag_name("a"))
+            .map(|a| {
+                let title = a
+                    .children()
+                    .find(|c| c.has_tag_name("title"))
+                    .and_then(|t| t.text())
+                    .unwrap_or_default()
+                    .to_string();
+                (a.attribute("href").unwrap_or_default(), title)
+            })
+            .collect();
+        // 総務課, 市民課, 税務課: six cells each; 福祉課 five (one hidden); the organisation
+        // (no drill-down) and 小規模係 (hidden) none.
+        assert_eq!(links.len(), 3 * 6 + 5, "{links:?}");
+        let learning = format!("/hr/groups?workplace={LEARNING}");
+        assert!(links.iter().any(|(href, title)| *href == learning
+            && title.contains("総務課")
+            && title.contains("心理的安全性")
+            && title.contains("詳細")));
+        let suppressed = format!("/hr/groups?workplace={SUPPRESSED}");
+        assert!(links.iter().all(|(href, _)| *href != suppressed));
+        assert!(links.iter().all(|(_, title)| !title.is_empty()));
+    }
+
+    #[test]
+    fn a_code_is_encoded_in_the_link_and_escaped_in_the_svg() {
+        assert_eq!(drill_down_href("T-1&x"), "/hr/groups?workplace=T%2D1%26x");
+        let mut results = wave();
+        results.groups[1].workplace = Some("A&B".to_string());
+        results.groups[1].name = "<課>".to_string();
+        let svg = heatmap(&results, Lang::En);
+        let document = parse(&svg);
+        assert!(document
+            .descendants()
+            .any(|n| n.attribute("href") == Some("/hr/groups?workplace=A%26B")));
+        assert!(document
+            .descendants()
+            .any(|n| n.has_tag_name("title") && n.text().is_some_and(|t| t.starts_with("<課>"))));
+    }
+
+    #[test]
+    fn job_level_cuts_are_rows_of_their_own_without_links() {
+        let svg = job_level_heatmap(&wave(), None, Lang::Ja);
+        let document = parse(&svg);
+        assert!(has_text(&document, "組織全体・manager"), "{svg}");
+        assert!(!has_text(&document, "総務課"), "no workplace rows");
+        assert!(has_text(&document, "3.90"));
+        assert_eq!(
+            document
+                .descendants()
+                .filter(|n| n.has_tag_name("a"))
+                .count(),
+            0
+        );
+        let plain = heatmap(&wave(), Lang::Ja);
+        assert!(
+            !has_text(&parse(&plain), "manager"),
+            "cuts stay out of the groups' heatmap"
+        );
     }
 
     #[test]

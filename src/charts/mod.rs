@@ -6,8 +6,8 @@
 //!
 //! - [`quadrant`]: the policy's four zones, one point per group;
 //! - [`anxieties`]: the four anxieties of one workplace beside the organisation's;
-//! - [`trend`]: one dimension across waves;
-//! - [`heatmap`]: groups × dimensions.
+//! - [`trend`]: one dimension across waves; [`organisation_trends`]: every dimension;
+//! - [`heatmap`]: groups × dimensions; [`job_level_heatmap`]: job-level cuts × dimensions.
 //!
 //! The browser draws the text: plotters' SVG backend writes `<text>` and the browser picks a
 //! Japanese font. plotters' own width estimate counts bytes (three per kanji), so labels and
@@ -35,12 +35,16 @@ use crate::aggregation::DimensionMeta;
 use crate::i18n::Lang;
 
 pub use anxieties::{anxieties, ORGANISATION_BAR_FILL, WORKPLACE_BAR_FILL};
-pub use heatmap::{heatmap, CONCERN_COLOUR, FAVOURABLE_COLOUR, SUPPRESSED_CELL_FILL};
-pub use quadrant::{
-    quadrant, Others, QuadrantOptions, HIGHLIGHT_FILL, HIGHLIGHT_TRAJECTORY_COLOUR,
-    MUTED_POINT_FILL, ORGANISATION_FILL, POINT_FILL, TRAJECTORY_COLOUR,
+pub use heatmap::{
+    drill_down_href, heatmap, job_level_heatmap, CONCERN_COLOUR, FAVOURABLE_COLOUR,
+    SUPPRESSED_CELL_FILL,
 };
-pub use trend::{trend, TREND_LINE_COLOUR, TREND_POINT_FILL};
+pub use quadrant::{
+    quadrant, quadrant_of_level, Others, QuadrantOptions, HIGHLIGHT_FILL,
+    HIGHLIGHT_TRAJECTORY_COLOUR, LEADER_COLOUR, MUTED_POINT_FILL, ORGANISATION_FILL, POINT_FILL,
+    TRAJECTORY_COLOUR,
+};
+pub use trend::{organisation_trends, trend, TREND_LINE_COLOUR, TREND_POINT_FILL};
 
 type DrawResult = Result<(), Box<dyn Error>>;
 type Root<'a> = DrawingArea<SVGBackend<'a>, Shift>;
@@ -55,6 +59,21 @@ fn render<F>(chart: &'static str, size: (u32, u32), lang: Lang, draw: F) -> Stri
 where
     F: FnOnce(&Root<'_>) -> DrawResult,
 {
+    render_with_overlay(chart, size, lang, draw, "")
+}
+
+/// [`render`], with `overlay` (SVG markup plotters cannot write, such as links) added on top
+/// of the drawing. A failed drawing gets the message alone, without the overlay.
+fn render_with_overlay<F>(
+    chart: &'static str,
+    size: (u32, u32),
+    lang: Lang,
+    draw: F,
+    overlay: &str,
+) -> String
+where
+    F: FnOnce(&Root<'_>) -> DrawResult,
+{
     let mut svg = String::new();
     let drawn = {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
@@ -64,7 +83,13 @@ where
             .and_then(|()| Ok(root.present()?))
     };
     match drawn {
-        Ok(()) => svg,
+        Ok(()) => match svg.rfind("</svg>") {
+            Some(end) if !overlay.is_empty() => {
+                svg.insert_str(end, overlay);
+                svg
+            }
+            _ => svg,
+        },
         Err(error) => {
             tracing::error!(chart, %error, "drawing a chart failed");
             message_svg(
@@ -82,10 +107,7 @@ where
 /// A chart-sized SVG holding one centred line of text: the answer when there is nothing to
 /// draw, or drawing failed. Written by hand so it does not depend on what failed.
 fn message_svg((width, height): (u32, u32), message: &str) -> String {
-    let escaped = message
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
+    let escaped = xml_escape(message);
     format!(
         r##"<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">
 <rect x="0" y="0" width="{width}" height="{height}" fill="#FFFFFF"/>
@@ -95,6 +117,23 @@ fn message_svg((width, height): (u32, u32), message: &str) -> String {
         x = width / 2,
         y = height / 2,
     )
+}
+
+/// `text` with the five XML special characters escaped, for attributes and text of
+/// hand-written SVG markup.
+fn xml_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&apos;"),
+            _ => escaped.push(c),
+        }
+    }
+    escaped
 }
 
 fn tr<'a>(lang: Lang, ja: &'a str, en: &'a str) -> &'a str {

@@ -8,6 +8,7 @@ use super::{
     bold_text_style, dimension_name, fit_text, font, message_svg, render, scale_tick_count,
     text_style, text_width, tr, wrap_notes, DrawResult, Root, NOTE_COLOUR, TEXT_COLOUR,
 };
+use crate::aggregation::guard::HiddenReason;
 use crate::aggregation::{DimensionMeta, DimensionScore, GroupLevel, WaveResults};
 use crate::i18n::Lang;
 
@@ -26,12 +27,24 @@ pub const HIGHLIGHT_TRAJECTORY_COLOUR: RGBColor = RGBColor(0x9C, 0x31, 0x09);
 
 const CUT_LINE_COLOUR: RGBColor = RGBColor(0x80, 0x80, 0x80);
 
-const SIZE: (u32, u32) = (720, 540);
+const SIZE: (u32, u32) = (720, 600);
+/// The narrowest the chart is shown: a 360 px phone screen. Every text size below is the size
+/// on that screen times this factor, so that at 360 px no text is under 9 px and the names
+/// of groups are 10 px.
+const PHONE_SCALE: f64 = SIZE.0 as f64 / 360.0;
 /// Room under the plot for up to three lines of notes.
-const NOTES_HEIGHT: u32 = 52;
-const NOTE_PX: f64 = 11.0;
-const LABEL_PX: f64 = 12.0;
-const LABEL_MAX_WIDTH: f64 = 170.0;
+const NOTES_HEIGHT: u32 = 84;
+const NOTE_PX: f64 = 9.0 * PHONE_SCALE;
+const LABEL_PX: f64 = 10.0 * PHONE_SCALE;
+/// The smallest a label shrinks to before it is abbreviated.
+const MIN_LABEL_PX: f64 = 9.0 * PHONE_SCALE;
+const TICK_PX: f64 = 10.5 * PHONE_SCALE;
+const AXIS_TITLE_PX: f64 = 11.0 * PHONE_SCALE;
+const ZONE_NAME_PX: f64 = 12.0 * PHONE_SCALE;
+const ZONE_OTHER_NAME_PX: f64 = 9.0 * PHONE_SCALE;
+const LABEL_MAX_WIDTH: f64 = 240.0;
+/// The thin line from a point to a label placed away from it (`<polyline stroke="#9A9A9A">`).
+pub const LEADER_COLOUR: RGBColor = RGBColor(0x9A, 0x9A, 0x9A);
 /// A point's radius when its response count is not shown.
 const DEFAULT_RADIUS: i32 = 7;
 const MIN_RADIUS: i32 = 5;
@@ -138,12 +151,24 @@ struct Marker<'a> {
     with_trajectory: bool,
 }
 
-/// The quadrant of one wave as an SVG of 720×540.
+/// The quadrant of one wave as an SVG of 720×600.
 ///
 /// Draws every group that is neither a job-level cut nor suppressed and has both axis
 /// scores; the organisation as a diamond. A group without those scores is never drawn: if it
 /// is the highlighted one, a note says it is hidden.
 pub fn quadrant(results: &WaveResults, options: &QuadrantOptions) -> String {
+    draw_quadrant(results, options, None)
+}
+
+/// The quadrant with the groups of one level of the organisation only (1 = 部, 2 = 課,
+/// 3 = 係: [`WaveResults::unit_levels`]), besides the organisation and the highlighted group,
+/// so that departments are not compared with teams in one picture. A level without any
+/// shown group draws the organisation alone.
+pub fn quadrant_of_level(results: &WaveResults, options: &QuadrantOptions, level: u32) -> String {
+    draw_quadrant(results, options, Some(level))
+}
+
+fn draw_quadrant(results: &WaveResults, options: &QuadrantOptions, level: Option<u32>) -> String {
     let lang = options.lang;
     let (Some(x_axis), Some(y_axis)) = (axis(results, "x"), axis(results, "y")) else {
         return message_svg(
@@ -155,14 +180,18 @@ pub fn quadrant(results: &WaveResults, options: &QuadrantOptions) -> String {
             ),
         );
     };
-    let markers = markers(results, options, &x_axis.id, &y_axis.id);
-    let highlight_hidden = options.highlight.as_deref().is_some_and(|code| {
-        results
-            .groups
-            .iter()
-            .any(|g| g.level != GroupLevel::JobLevel && g.workplace.as_deref() == Some(code))
-            && !markers.iter().any(|m| m.role == Role::Highlight)
-    });
+    let markers = markers(results, options, level, &x_axis.id, &y_axis.id);
+    let highlight_hidden = options
+        .highlight
+        .as_deref()
+        .filter(|_| !markers.iter().any(|m| m.role == Role::Highlight))
+        .and_then(|code| {
+            results
+                .groups
+                .iter()
+                .find(|g| g.level != GroupLevel::JobLevel && g.workplace.as_deref() == Some(code))
+        })
+        .map(|group| hidden_note(group.hidden_reason, lang));
     let chart = Quadrant {
         results,
         lang,
@@ -172,6 +201,27 @@ pub fn quadrant(results: &WaveResults, options: &QuadrantOptions) -> String {
         highlight_hidden,
     };
     render("quadrant", SIZE, lang, |root| chart.draw(root))
+}
+
+/// Why the highlighted group is not drawn, in words that fit the case.
+fn hidden_note(reason: Option<HiddenReason>, lang: Lang) -> &'static str {
+    match reason {
+        Some(HiddenReason::ProtectsSmallerGroup) => tr(
+            lang,
+            "選択した職場は非表示です（小さな隣の職場を守るため）",
+            "The selected workplace is hidden (to protect a smaller team)",
+        ),
+        Some(HiddenReason::TooFewResponses) => tr(
+            lang,
+            "選択した職場は非表示です（回答者が少ないため）",
+            "The selected workplace is hidden (too few respondents)",
+        ),
+        Some(HiddenReason::TotalHidden) | None => tr(
+            lang,
+            "選択した職場は非表示です（回答者の特定を防ぐため）",
+            "The selected workplace is hidden (so nobody can be identified)",
+        ),
+    }
 }
 
 fn axis<'a>(results: &'a WaveResults, name: &str) -> Option<&'a DimensionMeta> {
@@ -184,13 +234,27 @@ fn axis<'a>(results: &'a WaveResults, name: &str) -> Option<&'a DimensionMeta> {
 fn markers<'a>(
     results: &'a WaveResults,
     options: &QuadrantOptions,
+    level: Option<u32>,
     x_id: &str,
     y_id: &str,
 ) -> Vec<Marker<'a>> {
+    let levels = results.unit_levels();
     let mut markers: Vec<Marker<'a>> = results
         .groups
         .iter()
         .filter(|g| !g.suppressed && g.level != GroupLevel::JobLevel)
+        .filter(|g| {
+            let at_level = || {
+                g.workplace
+                    .as_deref()
+                    .and_then(|code| levels.get(code))
+                    .is_some_and(|&l| Some(l) == level)
+            };
+            level.is_none()
+                || g.level == GroupLevel::Organisation
+                || at_level()
+                || (options.highlight.is_some() && g.workplace == options.highlight)
+        })
         .filter_map(|group| {
             let x = group.scores.get(x_id)?;
             let y = group.scores.get(y_id)?;
@@ -280,7 +344,7 @@ fn arrow(from: Pixel, to: Pixel, radius: i32) -> Option<Arrow> {
     })
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Bounds {
     left: f64,
     top: f64,
@@ -299,11 +363,31 @@ impl Bounds {
         }
     }
 
+    fn at(left: f64, top: f64, (width, height): (f64, f64)) -> Bounds {
+        // Whole pixels: the text is drawn at whole pixels, so its box is exactly this one.
+        let (left, top) = (left.round(), top.round());
+        Bounds {
+            left,
+            top,
+            right: left + width,
+            bottom: top + height,
+        }
+    }
+
+    #[cfg(test)]
     fn overlaps(&self, other: &Bounds) -> bool {
         self.left < other.right
             && other.left < self.right
             && self.top < other.bottom
             && other.top < self.bottom
+    }
+
+    /// Overlaps `other` or comes closer to it than [`LABEL_CLEARANCE`].
+    fn crowds(&self, other: &Bounds) -> bool {
+        self.left < other.right + LABEL_CLEARANCE
+            && other.left < self.right + LABEL_CLEARANCE
+            && self.top < other.bottom + LABEL_CLEARANCE
+            && other.top < self.bottom + LABEL_CLEARANCE
     }
 
     fn within(&self, outer: &Bounds) -> bool {
@@ -312,38 +396,209 @@ impl Bounds {
             && self.top >= outer.top
             && self.bottom <= outer.bottom
     }
+
+    /// The point of the box nearest to `(x, y)`.
+    fn nearest_to(&self, (x, y): (f64, f64)) -> (f64, f64) {
+        (
+            x.clamp(self.left, self.right),
+            y.clamp(self.top, self.bottom),
+        )
+    }
 }
 
-/// Picks a free spot for a label beside its point: right, left, above or below, keeping clear
-/// of points and earlier labels; if none is free, the first that stays in the plot.
+/// The least room between two labels, or a label and another mark.
+const LABEL_CLEARANCE: f64 = 2.0;
+/// How far out (in label heights) labels are tried around their point before anywhere else.
+const LABEL_RINGS: usize = 6;
+
+/// A label's place: its box (the text is drawn from its top left corner), the text (maybe
+/// abbreviated), its size, and a leader line when it stands away from its point.
+#[derive(Debug, Clone, PartialEq)]
+struct LabelSpot {
+    bounds: Bounds,
+    text: String,
+    px: f64,
+    leader: Option<[Pixel; 2]>,
+}
+
+/// A label's size and weight.
+#[derive(Debug, Clone, Copy)]
+struct LabelFont {
+    px: f64,
+    bold: bool,
+}
+
+/// The box of a label of `px` pixels: the text plus one pixel above and below; bold text
+/// runs about a tenth wider than the estimate.
+fn label_size(text: &str, px: f64, bold: bool) -> (f64, f64) {
+    let width = text_width(text, px) * if bold { 1.1 } else { 1.0 };
+    (width.ceil(), px + 2.0)
+}
+
+/// Boxes for a label around its point, nearest first: the eight places beside the point,
+/// then rings further out in sixteen directions (these need a leader line).
+fn label_candidates(point: Pixel, radius: i32, size: (f64, f64)) -> Vec<Bounds> {
+    let (x, y) = (f64::from(point.0), f64::from(point.1));
+    let (width, height) = size;
+    let gap = f64::from(radius) + 3.0;
+    let diagonal = gap * std::f64::consts::FRAC_1_SQRT_2;
+    let mut candidates = vec![
+        Bounds::at(x + gap, y - height / 2.0, size),
+        Bounds::at(x - gap - width, y - height / 2.0, size),
+        Bounds::at(x - width / 2.0, y - gap - height, size),
+        Bounds::at(x - width / 2.0, y + gap, size),
+        Bounds::at(x + diagonal, y - diagonal - height, size),
+        Bounds::at(x - diagonal - width, y - diagonal - height, size),
+        Bounds::at(x + diagonal, y + diagonal, size),
+        Bounds::at(x - diagonal - width, y + diagonal, size),
+    ];
+    for ring in 1..=LABEL_RINGS {
+        let distance = gap + ring as f64 * height;
+        for step in 0..16 {
+            let angle = f64::from(step) * std::f64::consts::PI / 8.0;
+            let (cos, sin) = (angle.cos(), angle.sin());
+            let (ax, ay) = (x + cos * distance, y + sin * distance);
+            let left = match cos {
+                c if c > 0.3 => ax,
+                c if c < -0.3 => ax - width,
+                _ => ax - width / 2.0,
+            };
+            let top = match sin {
+                s if s > 0.3 => ay,
+                s if s < -0.3 => ay - height,
+                _ => ay - height / 2.0,
+            };
+            candidates.push(Bounds::at(left, top, size));
+        }
+    }
+    candidates
+}
+
+/// A label's text at the sizes it may take, largest first: whole at its size, whole at the
+/// smallest size, then abbreviated to two thirds and to a third of its width.
+fn label_versions(label: &str, px: f64) -> Vec<(String, f64)> {
+    let small = MIN_LABEL_PX.min(px);
+    let whole = fit_text(label, small, LABEL_MAX_WIDTH);
+    let width = text_width(&whole, small);
+    let mut versions = vec![(fit_text(label, px, LABEL_MAX_WIDTH), px)];
+    for (text, size) in [
+        (whole, small),
+        (fit_text(label, small, width * 2.0 / 3.0), small),
+        (
+            fit_text(label, small, (width / 3.0).max(small * 3.0)),
+            small,
+        ),
+    ] {
+        if !versions.contains(&(text.clone(), size)) {
+            versions.push((text, size));
+        }
+    }
+    versions
+}
+
+/// Places a label inside `plot` and clear of everything in `taken`: beside its point if it
+/// can, else further out with a leader line; failing that smaller, then abbreviated; and
+/// last anywhere free in the plot, nearest its point first. `None` only when the plot has no
+/// room left for even the shortest form.
 fn place_label(
     point: Pixel,
     radius: i32,
-    width: f64,
+    label: &str,
+    font: LabelFont,
     plot: &Bounds,
     taken: &[Bounds],
-) -> (Bounds, HPos) {
-    let (x, y) = (f64::from(point.0), f64::from(point.1));
-    let gap = f64::from(radius) + 3.0;
-    let height = LABEL_PX + 2.0;
-    let at = |left: f64, top: f64| Bounds {
-        left,
-        top,
-        right: left + width,
-        bottom: top + height,
-    };
-    let candidates = [
-        (at(x + gap, y - height / 2.0), HPos::Left),
-        (at(x - gap - width, y - height / 2.0), HPos::Right),
-        (at(x - width / 2.0, y - gap - height), HPos::Center),
-        (at(x - width / 2.0, y + gap), HPos::Center),
-    ];
-    candidates
+) -> Option<LabelSpot> {
+    let free = |spot: &Bounds| spot.within(plot) && !taken.iter().any(|t| t.crowds(spot));
+    let versions = label_versions(label, font.px);
+    let nearby = versions.iter().find_map(|(text, size)| {
+        label_candidates(point, radius, label_size(text, *size, font.bold))
+            .into_iter()
+            .enumerate()
+            .find(|(_, spot)| free(spot))
+            .map(|(index, spot)| (text, *size, spot, index >= 8))
+    });
+    let (text, size, spot, away) = nearby.or_else(|| {
+        let (text, size) = versions.last()?;
+        let dimensions = label_size(text, *size, font.bold);
+        let centre = (f64::from(point.0), f64::from(point.1));
+        let mut best: Option<(f64, Bounds)> = None;
+        let mut top = plot.top;
+        while top + dimensions.1 <= plot.bottom {
+            let mut left = plot.left;
+            while left + dimensions.0 <= plot.right {
+                let spot = Bounds::at(left, top, dimensions);
+                if free(&spot) {
+                    let (nx, ny) = spot.nearest_to(centre);
+                    let distance = (nx - centre.0).hypot(ny - centre.1);
+                    if best.is_none_or(|(d, _)| distance < d) {
+                        best = Some((distance, spot));
+                    }
+                }
+                left += 4.0;
+            }
+            top += 4.0;
+        }
+        best.map(|(_, spot)| (text, *size, spot, true))
+    })?;
+    Some(LabelSpot {
+        bounds: spot,
+        text: text.clone(),
+        px: size,
+        leader: away.then(|| leader(point, radius, &spot)).flatten(),
+    })
+}
+
+/// A thin line from the edge of a point to the nearest point of its label's box; none when
+/// the label touches the point anyway.
+fn leader(point: Pixel, radius: i32, label: &Bounds) -> Option<[Pixel; 2]> {
+    let centre = (f64::from(point.0), f64::from(point.1));
+    let (nx, ny) = label.nearest_to(centre);
+    let (dx, dy) = (nx - centre.0, ny - centre.1);
+    let length = dx.hypot(dy);
+    let start = f64::from(radius) + 1.0;
+    if length <= start + 3.0 {
+        return None;
+    }
+    let from = (
+        (centre.0 + dx / length * start).round() as i32,
+        (centre.1 + dy / length * start).round() as i32,
+    );
+    Some([from, (nx.round() as i32, ny.round() as i32)])
+}
+
+/// The boxes of the zones' names (in [`ZONES`] order), in the plot's outer corners; labels
+/// keep clear of them.
+fn zone_name_places(lang: Lang, plot: &Bounds) -> Vec<Bounds> {
+    const INSET: f64 = 8.0;
+    let height = ZONE_NAME_PX + 3.0 + ZONE_OTHER_NAME_PX + 2.0;
+    ZONES
         .iter()
-        .find(|(spot, _)| spot.within(plot) && !taken.iter().any(|t| t.overlaps(spot)))
-        .or_else(|| candidates.iter().find(|(spot, _)| spot.within(plot)))
-        .copied()
-        .unwrap_or(candidates[0])
+        .map(|zone| {
+            let (main, other) = match lang {
+                Lang::Ja => (zone.ja, zone.en),
+                Lang::En => (zone.en, zone.ja),
+            };
+            // Bold text runs a little wider than the estimate.
+            let width =
+                (text_width(main, ZONE_NAME_PX) * 1.1).max(text_width(other, ZONE_OTHER_NAME_PX));
+            let left = if zone.high_x {
+                plot.right - INSET - width
+            } else {
+                plot.left + INSET
+            };
+            let top = if zone.high_y {
+                plot.top + INSET
+            } else {
+                plot.bottom - INSET - height
+            };
+            Bounds {
+                left,
+                top,
+                right: left + width,
+                bottom: top + height,
+            }
+        })
+        .collect()
 }
 
 struct Quadrant<'a> {
@@ -352,7 +607,8 @@ struct Quadrant<'a> {
     x_axis: &'a DimensionMeta,
     y_axis: &'a DimensionMeta,
     markers: Vec<Marker<'a>>,
-    highlight_hidden: bool,
+    /// The note that the highlighted group is hidden, and why.
+    highlight_hidden: Option<&'static str>,
 }
 
 /// A marker's place in pixels.
@@ -380,11 +636,11 @@ impl Quadrant<'_> {
 
         let (plot_area, notes_area) = root.split_vertically(SIZE.1 - NOTES_HEIGHT);
         let mut chart = ChartBuilder::on(&plot_area)
-            .margin_top(16)
+            .margin_top(12)
             .margin_right(24)
             .margin_left(8)
-            .x_label_area_size(52)
-            .y_label_area_size(64)
+            .x_label_area_size((TICK_PX + AXIS_TITLE_PX + 28.0) as u32)
+            .y_label_area_size((TICK_PX * 1.2 + AXIS_TITLE_PX + 28.0) as u32)
             .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)?;
 
         chart.draw_series(ZONES.iter().map(|zone| {
@@ -407,8 +663,8 @@ impl Quadrant<'_> {
             .y_labels(scale_tick_count(y_range.0, y_range.1))
             .x_label_formatter(&|v| format!("{v:.0}"))
             .y_label_formatter(&|v| format!("{v:.0}"))
-            .label_style(font(12.0).color(&TEXT_COLOUR))
-            .axis_desc_style(font(13.0).color(&TEXT_COLOUR))
+            .label_style(font(TICK_PX).color(&TEXT_COLOUR))
+            .axis_desc_style(font(AXIS_TITLE_PX).color(&TEXT_COLOUR))
             .x_desc(dimension_name(self.x_axis, lang))
             .y_desc(dimension_name(self.y_axis, lang))
             .draw()?;
@@ -464,18 +720,14 @@ impl Quadrant<'_> {
         }
         self.draw_labels(root, &placed, &plot)?;
 
-        if self.highlight_hidden {
+        if let Some(note) = self.highlight_hidden {
             root.draw(&Text::new(
-                tr(
-                    lang,
-                    "選択した職場は非表示です（回答者が少ないため）",
-                    "The selected workplace is hidden (too few respondents)",
-                ),
+                note,
                 (
                     ((plot.left + plot.right) / 2.0) as i32,
-                    plot.top as i32 + 44,
+                    (plot.top + ZONE_NAME_PX * 3.0) as i32,
                 ),
-                bold_text_style(13.0, NOTE_COLOUR, HPos::Center, VPos::Center),
+                bold_text_style(AXIS_TITLE_PX, NOTE_COLOUR, HPos::Center, VPos::Center),
             ))?;
         }
 
@@ -489,7 +741,7 @@ impl Quadrant<'_> {
         {
             notes_area.draw(&Text::new(
                 text.as_str(),
-                (12, 6 + 15 * line as i32),
+                (12, 4 + (NOTE_PX * 1.3) as i32 * line as i32),
                 text_style(NOTE_PX, NOTE_COLOUR, HPos::Left, VPos::Top),
             ))?;
         }
@@ -498,31 +750,25 @@ impl Quadrant<'_> {
 
     /// Each zone's name in its outer corner: the chosen language large, the other small.
     fn draw_zone_names(&self, root: &Root<'_>, plot: &Bounds) -> DrawResult {
-        const INSET: f64 = 8.0;
-        for zone in &ZONES {
+        for (zone, place) in ZONES.iter().zip(zone_name_places(self.lang, plot)) {
             let (main, other) = match self.lang {
                 Lang::Ja => (zone.ja, zone.en),
                 Lang::En => (zone.en, zone.ja),
             };
             let (x, h) = if zone.high_x {
-                (plot.right - INSET, HPos::Right)
+                (place.right, HPos::Right)
             } else {
-                (plot.left + INSET, HPos::Left)
-            };
-            let main_top = if zone.high_y {
-                plot.top + INSET
-            } else {
-                plot.bottom - INSET - 34.0
+                (place.left, HPos::Left)
             };
             root.draw(&Text::new(
                 main,
-                (x as i32, main_top as i32),
-                bold_text_style(16.0, TEXT_COLOUR, h, VPos::Top),
+                (x as i32, place.top as i32),
+                bold_text_style(ZONE_NAME_PX, TEXT_COLOUR, h, VPos::Top),
             ))?;
             root.draw(&Text::new(
                 other,
-                (x as i32, main_top as i32 + 20),
-                text_style(11.0, NOTE_COLOUR, h, VPos::Top),
+                (x as i32, (place.top + ZONE_NAME_PX + 3.0) as i32),
+                text_style(ZONE_OTHER_NAME_PX, NOTE_COLOUR, h, VPos::Top),
             ))?;
         }
         Ok(())
@@ -563,49 +809,73 @@ impl Quadrant<'_> {
     /// Names beside their points, the highlighted group's and the organisation's placed first
     /// so they get the best spots; drawn in the same order as the points, so on top.
     fn draw_labels(&self, root: &Root<'_>, placed: &[Placed], plot: &Bounds) -> DrawResult {
+        for (index, spot) in self.label_spots(placed, plot) {
+            let role = self.markers[index].role;
+            if let Some(line) = spot.leader {
+                root.draw(&PathElement::new(
+                    line.to_vec(),
+                    LEADER_COLOUR.stroke_width(1),
+                ))?;
+            }
+            let position = (spot.bounds.left as i32, spot.bounds.top as i32 + 1);
+            let style = match role {
+                Role::Highlight => {
+                    bold_text_style(spot.px, HIGHLIGHT_TRAJECTORY_COLOUR, HPos::Left, VPos::Top)
+                }
+                Role::Organisation => {
+                    bold_text_style(spot.px, ORGANISATION_FILL, HPos::Left, VPos::Top)
+                }
+                Role::Other | Role::Muted => {
+                    text_style(spot.px, TEXT_COLOUR, HPos::Left, VPos::Top)
+                }
+            };
+            root.draw(&Text::new(spot.text, position, style))?;
+        }
+        Ok(())
+    }
+
+    /// Where each label goes (by marker index, in drawing order): the highlighted group and
+    /// the organisation first, then the others from the most crowded part of the plot out,
+    /// each clear of every point, every zone name and every label placed before it.
+    fn label_spots(&self, placed: &[Placed], plot: &Bounds) -> Vec<(usize, LabelSpot)> {
         let mut taken: Vec<Bounds> = placed
             .iter()
             .map(|p| Bounds::around(p.centre, p.radius))
             .collect();
-        let mut labels: Vec<(usize, String, Bounds, HPos)> = Vec::new();
-        for index in (0..self.markers.len()).rev() {
-            let marker = &self.markers[index];
+        taken.extend(zone_name_places(self.lang, plot));
+        let neighbours = |index: usize| {
+            let (x, y) = placed[index].centre;
+            placed
+                .iter()
+                .filter(|p| (p.centre.0 - x).abs() < 80 && (p.centre.1 - y).abs() < 40)
+                .count()
+        };
+        let mut order: Vec<usize> = (0..self.markers.len())
+            .filter(|&i| self.markers[i].label.is_some())
+            .collect();
+        order.sort_by_key(|&i| {
+            (
+                std::cmp::Reverse(self.markers[i].role),
+                std::cmp::Reverse(neighbours(i)),
+                i,
+            )
+        });
+        let mut spots = Vec::new();
+        for index in order {
+            let (marker, place) = (&self.markers[index], &placed[index]);
             let Some(label) = marker.label else { continue };
-            let px = label_px(marker.role);
-            let text = fit_text(label, px, LABEL_MAX_WIDTH);
-            let place = &placed[index];
-            let (spot, h) = place_label(
-                place.centre,
-                place.radius,
-                text_width(&text, px),
-                plot,
-                &taken,
-            );
-            taken.push(spot);
-            labels.push((index, text, spot, h));
-        }
-        for (index, text, spot, h) in labels.into_iter().rev() {
-            let role = self.markers[index].role;
-            let x = match h {
-                HPos::Left => spot.left,
-                HPos::Right => spot.right,
-                HPos::Center => (spot.left + spot.right) / 2.0,
+            let bold = matches!(marker.role, Role::Highlight | Role::Organisation);
+            let font = LabelFont {
+                px: label_px(marker.role),
+                bold,
             };
-            let y = (spot.top + spot.bottom) / 2.0;
-            let style = match role {
-                Role::Highlight => {
-                    bold_text_style(label_px(role), HIGHLIGHT_TRAJECTORY_COLOUR, h, VPos::Center)
-                }
-                Role::Organisation => {
-                    bold_text_style(label_px(role), ORGANISATION_FILL, h, VPos::Center)
-                }
-                Role::Other | Role::Muted => {
-                    text_style(label_px(role), TEXT_COLOUR, h, VPos::Center)
-                }
-            };
-            root.draw(&Text::new(text, (x as i32, y as i32), style))?;
+            if let Some(spot) = place_label(place.centre, place.radius, label, font, plot, &taken) {
+                taken.push(spot.bounds);
+                spots.push((index, spot));
+            }
         }
-        Ok(())
+        spots.sort_by_key(|(index, _)| *index);
+        spots
     }
 
     /// What the marks mean, only for marks that are drawn.
@@ -871,6 +1141,18 @@ mod tests {
         assert_eq!(points(&document, HIGHLIGHT_FILL), 0);
         assert!(has_text(&document, "選択した職場は非表示です"));
         assert!(!has_text(&document, SUPPRESSED_NAME));
+
+        let mut results = wave();
+        for group in &mut results.groups {
+            if group.workplace.as_deref() == Some(SUPPRESSED) {
+                group.hidden_reason = Some(HiddenReason::ProtectsSmallerGroup);
+            }
+        }
+        let svg = quadrant(
+            &results,
+            &options(Lang::Ja, Some(SUPPRESSED), Others::Hidden),
+        );
+        assert!(has_text(&parse(&svg), "小さな隣の職場を守るため"));
     }
 
     #[test]
@@ -889,20 +1171,191 @@ mod tests {
     }
 
     #[test]
-    fn labels_avoid_each_other() {
+    fn labels_avoid_each_other_and_move_away_with_a_leader_when_crowded() {
         let plot = Bounds {
             left: 0.0,
             top: 0.0,
             right: 400.0,
             bottom: 400.0,
         };
-        let (first, _) = place_label((100, 100), 7, 50.0, &plot, &[]);
-        let (second, h) = place_label((100, 100), 7, 50.0, &plot, &[first]);
-        assert!(!first.overlaps(&second));
-        assert!(matches!(h, HPos::Right));
-        let (at_edge, h) = place_label((395, 100), 7, 50.0, &plot, &[]);
-        assert!(at_edge.within(&plot));
-        assert!(matches!(h, HPos::Right));
+        let font = LabelFont {
+            px: LABEL_PX,
+            bold: false,
+        };
+        let mut taken = vec![Bounds::around((100, 100), 7)];
+        let first = place_label((100, 100), 7, "総務課", font, &plot, &taken).expect("room");
+        assert!(first.leader.is_none(), "beside its point");
+        taken.push(first.bounds);
+        let mut spots = vec![first];
+        for _ in 0..12 {
+            let spot = place_label((100, 100), 7, "総務課", font, &plot, &taken).expect("room");
+            assert!(spot.bounds.within(&plot));
+            assert!(spots.iter().all(|s| !s.bounds.overlaps(&spot.bounds)));
+            taken.push(spot.bounds);
+            spots.push(spot);
+        }
+        assert!(
+            spots.iter().any(|s| s.leader.is_some()),
+            "crowded labels get leaders"
+        );
+        let at_edge = place_label((395, 100), 7, "総務課", font, &plot, &[]).expect("room");
+        assert!(at_edge.bounds.within(&plot));
+        assert!(
+            at_edge.bounds.right <= 395.0,
+            "to the left of a point at the edge"
+        );
+    }
+
+    #[test]
+    fn a_label_shrinks_then_shortens_when_there_is_no_room() {
+        let plot = Bounds {
+            left: 0.0,
+            top: 0.0,
+            right: 120.0,
+            bottom: 30.0,
+        };
+        let font = LabelFont {
+            px: LABEL_PX,
+            bold: false,
+        };
+        let spot = place_label((10, 15), 5, "国民健康保険係", font, &plot, &[]).expect("room");
+        assert!(spot.bounds.within(&plot));
+        assert!(spot.px < LABEL_PX && spot.text.ends_with('…'), "{spot:?}");
+        let full = Bounds {
+            left: 0.0,
+            top: 0.0,
+            right: 120.0,
+            bottom: 30.0,
+        };
+        assert_eq!(place_label((10, 15), 5, "係", font, &plot, &[full]), None);
+    }
+
+    /// The demo city's results of its second wave, from the engine.
+    fn demo_results() -> WaveResults {
+        use rand::SeedableRng;
+        let text = include_str!("../../survey-definitions/workplace-climate.toml");
+        let definition = crate::survey::SurveyDefinition::parse(text, "workplace-climate.toml")
+            .expect("the shipped definition");
+        let mut rng = rand::rngs::StdRng::seed_from_u64(14);
+        let data = crate::demo::sample_wave_data(
+            std::sync::Arc::new(definition),
+            1,
+            0.9,
+            crate::aggregation::guard::Thresholds::default(),
+            &mut rng,
+        );
+        crate::aggregation::compute(&data, None, None).expect("the demo aggregates")
+    }
+
+    /// Each group label's box as drawn: every `<text>` naming a group (or an abbreviation of
+    /// one), from its position, size and text.
+    fn label_boxes(svg: &str, names: &[String]) -> Vec<(String, Bounds)> {
+        let document = parse(svg);
+        document
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| {
+                let text = n.text()?.trim().to_string();
+                let stem = text.trim_end_matches('…');
+                let is_label = names
+                    .iter()
+                    .any(|name| name == &text || (text.ends_with('…') && name.starts_with(stem)));
+                if !is_label {
+                    return None;
+                }
+                let number = |attribute: &str| n.attribute(attribute)?.parse::<f64>().ok();
+                let (x, y, px) = (number("x")?, number("y")?, number("font-size")?);
+                assert_eq!(n.attribute("text-anchor"), Some("start"), "{text}");
+                let bold = n.attribute("font-weight") == Some("bold");
+                let (width, _) = label_size(&text, px, bold);
+                let bounds = Bounds {
+                    left: x,
+                    top: y,
+                    right: x + width,
+                    bottom: y + px,
+                };
+                Some((text, bounds))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_demo_city_labels_never_overlap_at_any_level() {
+        let results = demo_results();
+        let levels = results.unit_levels();
+        let count = |level: u32| levels.values().filter(|&&l| l == level).count();
+        assert_eq!((count(1), count(2), count(3)), (3, 9, 18), "部, 課, 係");
+        let mut names: Vec<String> = results.groups.iter().map(|g| g.name.clone()).collect();
+        names.push("組織全体".to_string());
+        // The plot as the chart lays it out (the same margins and label areas).
+        let plot = Bounds {
+            left: 8.0 + (TICK_PX * 1.2 + AXIS_TITLE_PX + 28.0).floor(),
+            top: 12.0,
+            right: f64::from(SIZE.0) - 24.0,
+            bottom: f64::from(SIZE.1 - NOTES_HEIGHT) - (TICK_PX + AXIS_TITLE_PX + 28.0).floor(),
+        };
+        for level in [1, 2, 3] {
+            let svg = quadrant_of_level(&results, &QuadrantOptions::default(), level);
+            let shown = results
+                .groups
+                .iter()
+                .filter(|g| g.zone.is_some() && g.level != GroupLevel::JobLevel)
+                .filter(|g| {
+                    g.workplace
+                        .as_deref()
+                        .is_some_and(|c| levels.get(c) == Some(&level))
+                })
+                .count();
+            let boxes = label_boxes(&svg, &names);
+            assert_eq!(
+                boxes.len(),
+                shown + 1,
+                "every shown group named at level {level}"
+            );
+            for (i, (text, a)) in boxes.iter().enumerate() {
+                assert!(
+                    a.within(&plot),
+                    "{text} leaves the plot at level {level}: {a:?}"
+                );
+                for (other, b) in &boxes[i + 1..] {
+                    assert!(
+                        !a.overlaps(b),
+                        "{text} and {other} overlap at level {level}"
+                    );
+                }
+            }
+        }
+        // Only the level's groups are drawn: at the 部 level no 係 is named.
+        let departments = quadrant_of_level(&results, &QuadrantOptions::default(), 1);
+        assert!(has_text(&parse(&departments), "総務部"));
+        assert!(!has_text(&parse(&departments), "職員係"));
+    }
+
+    #[test]
+    fn every_text_is_legible_when_the_chart_is_360_px_wide() {
+        let results = demo_results();
+        for level in [1, 2, 3] {
+            let svg = quadrant_of_level(&results, &QuadrantOptions::default(), level);
+            let document = parse(&svg);
+            let root = document.root_element();
+            let width: f64 = root
+                .attribute("width")
+                .and_then(|w| w.parse().ok())
+                .expect("a width");
+            let scale = 360.0 / width;
+            for text in document.descendants().filter(|n| n.has_tag_name("text")) {
+                let px: f64 = text
+                    .attribute("font-size")
+                    .and_then(|s| s.parse().ok())
+                    .expect("a size");
+                assert!(
+                    px * scale >= 9.0,
+                    "{:?} is {:.1} px on a phone",
+                    text.text(),
+                    px * scale
+                );
+            }
+        }
     }
 
     #[test]

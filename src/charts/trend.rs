@@ -1,4 +1,5 @@
-//! One dimension's mean across waves: a line that breaks where a wave's figure is hidden.
+//! One dimension's mean across waves: a line that breaks where a wave's figure is hidden;
+//! and [`organisation_trends`], one such panel per dimension.
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
@@ -7,6 +8,7 @@ use super::{
     bold_text_style, fit_text, font, message_svg, render, scale_tick_count, text_style, tr,
     DrawResult, Root, NOTE_COLOUR, TEXT_COLOUR,
 };
+use crate::aggregation::views::DimensionTrend;
 use crate::i18n::Lang;
 
 /// Stroke of the line between consecutive shown waves (`<polyline stroke="#4E79A7">`).
@@ -42,6 +44,37 @@ pub fn trend(
     })
 }
 
+/// Size of one panel of [`organisation_trends`]; two panels side by side.
+const PANEL: (u32, u32) = (360, 240);
+
+/// The organisation's mean of every dimension across waves
+/// ([`crate::aggregation::views::organisation_trends`]), one panel per dimension, two to a
+/// row, each with the same breaks where a wave's figure is hidden.
+pub fn organisation_trends(trends: &[DimensionTrend], lang: Lang) -> String {
+    let drawable: Vec<&DimensionTrend> = trends
+        .iter()
+        .filter(|t| !t.points.is_empty() && t.dimension.scale_min < t.dimension.scale_max)
+        .collect();
+    if drawable.is_empty() {
+        return message_svg(SIZE, tr(lang, "データがありません", "No data"));
+    }
+    let rows = drawable.len().div_ceil(2) as u32;
+    let size = (PANEL.0 * 2, PANEL.1 * rows);
+    render("organisation trends", size, lang, |root| {
+        let panels = root.split_evenly((rows as usize, 2));
+        for (panel, trend) in panels.iter().zip(&drawable) {
+            let meta = &trend.dimension;
+            let name = match lang {
+                Lang::Ja => &meta.name_ja,
+                Lang::En => &meta.name_en,
+            };
+            let scale = (f64::from(meta.scale_min), f64::from(meta.scale_max));
+            draw(panel, &trend.points, name, scale, lang)?;
+        }
+        Ok(())
+    })
+}
+
 /// Runs of consecutive shown waves, as (wave index, mean): the line is drawn within a run only.
 fn runs(points: &[(String, Option<f64>)]) -> Vec<Vec<(f64, f64)>> {
     let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
@@ -66,8 +99,9 @@ fn draw(
     (min, max): (f64, f64),
     lang: Lang,
 ) -> DrawResult {
+    let width = root.dim_in_pixel().0;
     root.draw(&Text::new(
-        fit_text(dimension_name, 15.0, f64::from(SIZE.0) - 32.0),
+        fit_text(dimension_name, 15.0, f64::from(width) - 32.0),
         (16, 14),
         bold_text_style(15.0, TEXT_COLOUR, HPos::Left, VPos::Top),
     ))?;
@@ -91,7 +125,7 @@ fn draw(
         .draw()?;
 
     // Wave names are placed by hand under their points: plotters would pick its own ticks.
-    let column_width = f64::from(SIZE.0 - 84) / waves;
+    let column_width = f64::from(width.saturating_sub(84)) / waves;
     let (_, y_pixels) = chart.plotting_area().get_pixel_range();
     for (index, (wave, mean)) in points.iter().enumerate() {
         let (x, _) = chart.backend_coord(&(index as f64, min));
@@ -139,7 +173,7 @@ fn draw(
                 "非表示：回答者が少ないため",
                 "hidden: too few respondents",
             ),
-            (SIZE.0 as i32 - 32, 16),
+            (width as i32 - 32, 16),
             text_style(11.0, NOTE_COLOUR, HPos::Right, VPos::Top),
         ))?;
     }
@@ -196,6 +230,41 @@ mod tests {
         let joined = lines[0].attribute("points").unwrap_or_default();
         assert_eq!(joined.split_whitespace().count(), 2);
         assert!(has_text(&document, "hidden: too few respondents"));
+    }
+
+    #[test]
+    fn the_organisation_trend_has_a_panel_per_dimension() {
+        let results = wave();
+        let trends: Vec<DimensionTrend> = results
+            .dimensions
+            .iter()
+            .map(|dimension| DimensionTrend {
+                dimension: dimension.clone(),
+                points: waves(&[Some(3.2), None, Some(3.5)]),
+            })
+            .collect();
+        let svg = organisation_trends(&trends, Lang::Ja);
+        let document = parse(&svg);
+        let panels = trends.len();
+        assert_eq!(
+            count(&document, "circle", "fill", TREND_POINT_FILL),
+            2 * panels
+        );
+        for dimension in &results.dimensions {
+            assert!(
+                has_text(&document, &dimension.name_ja),
+                "{}",
+                dimension.name_ja
+            );
+        }
+        let height: u32 = document
+            .root_element()
+            .attribute("height")
+            .and_then(|h| h.parse().ok())
+            .expect("a height");
+        assert_eq!(height, PANEL.1 * panels.div_ceil(2) as u32);
+        let empty = organisation_trends(&[], Lang::En);
+        assert!(has_text(&parse(&empty), "No data"));
     }
 
     #[test]

@@ -15,4 +15,5 @@ mod helpers;
 mod org_import;
 mod results;
 mod sqlite_format;
+mod stylesheet;
 mod survey_definitions;
