@@ -56,7 +56,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let app = anshin::web::startup::Application::build(settings.clone()).expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
+    // actix-web closes an idle keep-alive connection after 5 s; awc would reuse a pooled one for
+    // 15 s and read EOF ("Disconnected") when a test pauses longer on a loaded machine.
+    let connector = awc::Connector::new().conn_keep_alive(std::time::Duration::from_secs(2));
     let client = awc::Client::builder()
+        .connector(connector)
         .disable_redirects()
         .timeout(std::time::Duration::from_secs(30))
         .finish();
