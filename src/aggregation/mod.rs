@@ -13,6 +13,7 @@ pub mod export;
 pub mod frozen;
 pub mod guard;
 pub mod load;
+pub mod psychometrics;
 mod results;
 pub mod stats;
 
