@@ -5,7 +5,8 @@
 //! - [`engine`]: scoring, groups, quadrant zones and change between waves;
 //! - [`results`]: the guarded results, the only form in which figures leave this module;
 //! - [`frozen`]: a closed wave's results, computed once at closing and stored;
-//! - [`disclosure`]: the auditor that attacks every published figure of a wave.
+//! - [`disclosure`]: the auditor that attacks every published figure of a wave;
+//! - [`psychometrics`]: HR's report on the instrument (α, ω, item–rest r, HTMT, ICCs).
 
 pub mod disclosure;
 mod engine;
