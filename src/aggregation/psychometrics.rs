@@ -906,6 +906,28 @@ threshold = { rule = "fixed", value = 0.5 }
     }
 
     #[test]
+    fn item_figures_do_not_depend_on_who_answered_for_which_workplace() {
+        // Organisation-wide only: moving responses between workplaces (so other cells are
+        // shown or hidden) changes the ICCs at most, never an item figure.
+        let data = reference_wave(5, 10);
+        let mut moved = data.clone();
+        moved.responses.workplace = (0..16).map(|r| [2, 0, 1, 1][r % 4]).collect();
+        let (before, after) = (
+            report_of(&data).expect("report"),
+            report_of(&moved).expect("report"),
+        );
+        assert_eq!(before.pairs, after.pairs);
+        for (b, a) in before.dimensions.iter().zip(&after.dimensions) {
+            assert_eq!((b.alpha, b.omega, &b.items), (a.alpha, a.omega, &a.items));
+            assert_eq!(b.complete_cases, a.complete_cases);
+        }
+        assert_ne!(
+            before.dimensions.iter().map(|d| d.icc1).collect::<Vec<_>>(),
+            after.dimensions.iter().map(|d| d.icc1).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
     fn a_wave_whose_organisation_shows_fewer_than_k_is_refused() {
         let rows: Vec<Vec<u8>> = ROWS[..4]
             .iter()
