@@ -62,6 +62,17 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Reliability and validity of a closed wave's dimensions for HR: alpha, omega, item–rest
+    /// r, inter-dimension r and HTMT (organisation-wide), ICC(1)/ICC(2) from shown groups.
+    Psychometrics {
+        #[arg(long)]
+        wave: i32,
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        format: String,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Disclosure audit of a closed wave: attacks every number each role can see and prints
     /// a verdict; exits 1 on any finding.
     Audit {
@@ -424,6 +435,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Results { wave, format, out } => {
             write_results(&db_path, wave, &format, out.as_deref())
         }
+        Command::Psychometrics { wave, format, out } => {
+            write_psychometrics(&db_path, wave, &format, out.as_deref())
+        }
         Command::Audit { wave, lang } => audit_wave(&db_path, wave, &lang),
         Command::Loadgen(args) => crate::loadgen::run(&db_path, args),
     }
@@ -589,18 +603,45 @@ fn write_results(
             buffer.push(b'\n');
         }
     }
+    write_output(&buffer, out)
+}
+
+/// `anshin psychometrics`: the report as CSV (UTF-8 with BOM) or pretty JSON.
+fn write_psychometrics(
+    db_path: &Path,
+    wave: i32,
+    format: &str,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    use crate::aggregation::{load, psychometrics};
+    anyhow::ensure!(db_path.exists(), "{}: no such database", db_path.display());
+    let mut conn = db::connect(db_path)?;
+    let report = load::wave_psychometrics(&mut conn, wave)?;
+    let buffer = match format {
+        "csv" => psychometrics::to_csv(&report)?,
+        _ => {
+            let mut json = serde_json::to_vec_pretty(&report)?;
+            json.push(b'\n');
+            json
+        }
+    };
+    write_output(&buffer, out)
+}
+
+/// Writes a command's output to `out` (whole or not at all) or to standard output.
+fn write_output(buffer: &[u8], out: Option<&Path>) -> anyhow::Result<()> {
     match out {
         Some(path) => {
             // Written whole or not at all.
             let partial = path.with_extension("partial");
-            std::fs::write(&partial, &buffer)
+            std::fs::write(&partial, buffer)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             std::fs::rename(&partial, path)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         }
         None => {
             use std::io::Write;
-            std::io::stdout().write_all(&buffer)?;
+            std::io::stdout().write_all(buffer)?;
         }
     }
     Ok(())

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use super::engine::{AggregationError, ResponseTable, WaveData, WorkplaceNode};
 use super::guard::Thresholds;
+use super::psychometrics::{self, PsychometricsError, PsychometricsReport};
 use super::results::WaveResults;
 use crate::collection::slots;
 use crate::db::schema::{comments, responses, waves};
@@ -28,6 +29,8 @@ pub enum ResultsError {
     Thresholds { wave: i32, message: String },
     #[error("wave {wave}: its frozen results cannot be read or stored: {message}")]
     Stored { wave: i32, message: String },
+    #[error("{0}")]
+    Psychometrics(#[from] PsychometricsError),
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),
 }
@@ -48,6 +51,19 @@ pub fn wave_results(
         Some(results) => Ok(results),
         None => super::frozen::freeze(conn, wave_id),
     }
+}
+
+/// A closed wave's psychometrics report ([`psychometrics::report`]): item statistics from its
+/// stored responses and definition snapshot, ICCs from its frozen results. Refused for an open
+/// wave and for one whose organisation shows fewer than k responses.
+pub fn wave_psychometrics(
+    conn: &mut SqliteConnection,
+    wave_id: i32,
+) -> Result<PsychometricsReport, ResultsError> {
+    let results = wave_results(conn, wave_id)?;
+    let wave = wave_store::find(conn, wave_id)?;
+    let data = load_wave(conn, &wave)?;
+    Ok(psychometrics::report(&data, &results)?)
 }
 
 /// The most recent earlier closed wave of the same survey.

@@ -6,7 +6,8 @@
 //! - [`results`]: the guarded results, the only form in which figures leave this module;
 //! - [`frozen`]: a closed wave's results, computed once at closing and stored;
 //! - [`disclosure`]: the auditor that attacks every published figure of a wave;
-//! - [`views`]: HR's job-level table and the organisation's trend, from guarded results.
+//! - [`views`]: HR's job-level table and the organisation's trend, from guarded results;
+//! - [`psychometrics`]: HR's report on the instrument (α, ω, item–rest r, HTMT, ICCs).
 
 pub mod disclosure;
 mod engine;
@@ -14,6 +15,7 @@ pub mod export;
 pub mod frozen;
 pub mod guard;
 pub mod load;
+pub mod psychometrics;
 mod results;
 pub mod stats;
 pub mod views;

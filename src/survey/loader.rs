@@ -436,6 +436,14 @@ impl Validator<'_> {
                     })
             })
             .transpose()?;
+        if behaviour.is_some() && raw.reverse {
+            // Reports read agreeing with a tagged item as holding back (the top two boxes as
+            // answered); a reverse-keyed item says the opposite.
+            return Err(self.error(
+                location,
+                "a reverse-coded item cannot name a behaviour: agreeing with it does not mean holding back",
+            ));
+        }
         Ok(Item {
             id: raw.id,
             dimension,

@@ -52,7 +52,7 @@ async fn the_link_shows_the_form_with_what_is_stored_and_k() {
     let (app, _, codes) = ready_app().await;
     let (status, body) = app.get(&format!("/s/{}", codes[0].display_form())).await;
     assert_eq!(status, 200);
-    for item in ["eng1", "ps1", "hs1", "rec1", "job_level", "comment"] {
+    for item in ["eng1", "ps7", "hs1", "rec1", "job_level", "comment"] {
         assert!(body.contains(&format!("name=\"{item}\"")), "{item}");
     }
     assert!(body.contains("type=\"radio\""));
@@ -129,7 +129,7 @@ async fn codes_are_accepted_however_they_are_typed() {
         .post_form("/s", &form_body(&[("code".into(), typed)]))
         .await;
     assert_eq!(status, 200, "the start page's code opens the form");
-    assert!(body.contains("name=\"ps1\""));
+    assert!(body.contains("name=\"ps7\""));
     let mut pairs = complete_answers(3);
     pairs.push(("code".into(), codes[1].display_form().replace('-', "")));
     pairs.push(("step".into(), "answers".into()));
@@ -201,7 +201,7 @@ async fn invalid_answers_are_400_with_answers_kept_and_nothing_consumed() {
     assert_eq!(status, 400);
     // Duplicate fields.
     let mut pairs = complete_answers(4);
-    pairs.push(("ps1".into(), "1".into()));
+    pairs.push(("ps7".into(), "1".into()));
     let (status, _, _) = app.post_form(&path, &form_body(&pairs)).await;
     assert_eq!(status, 400);
     // A malformed body.

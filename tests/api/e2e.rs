@@ -264,12 +264,12 @@ async fn without_javascript_a_staff_member_answers_the_whole_form_fixes_an_error
     }
 
     // Everything but one required item: the browser's own check holds the form back ...
-    answer_all(&client, "4", &["ps3"]).await;
+    answer_all(&client, "4", &["ps9"]).await;
     submit_survey(&client).await;
     actix_web::rt::time::sleep(Duration::from_millis(500)).await;
     let held_back = client
         .execute(
-            "return document.querySelector('input[name=\"ps3\"]:invalid') !== null",
+            "return document.querySelector('input[name=\"ps9\"]:invalid') !== null",
             vec![],
         )
         .await
@@ -310,7 +310,7 @@ async fn without_javascript_a_staff_member_answers_the_whole_form_fixes_an_error
         )
         .await
         .expect("script");
-    assert_eq!(landing, serde_json::json!(["ps3", true]), "lands on ps3");
+    assert_eq!(landing, serde_json::json!(["ps9", true]), "lands on ps9");
     axe_check(&client, "survey-400").await;
     let kept = client
         .find(Locator::Css("input[name=\"eng1\"][value=\"4\"]"))
@@ -721,7 +721,7 @@ async fn a_staff_member_walks_the_survey_in_steps_on_a_phone_and_nothing_is_lost
     let mut all_answered: Vec<String> = Vec::new();
     let half = screens / 2;
     // One required item left for the review to find.
-    let skipped = "ps3";
+    let skipped = "ps9";
     let mut visited = 1;
     loop {
         let (step, _, _, _) = step_state(&client).await;
@@ -843,7 +843,7 @@ async fn a_staff_member_walks_the_survey_in_steps_on_a_phone_and_nothing_is_lost
     links[0].click().await.expect("go to item");
     let in_view = client
         .execute(
-            "const box = document.getElementById('q-ps3').getBoundingClientRect();
+            "const box = document.getElementById('q-ps9').getBoundingClientRect();
              return box.top >= 0 && box.top < innerHeight;",
             vec![],
         )

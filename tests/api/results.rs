@@ -619,3 +619,112 @@ async fn anshin_audit_passes_a_guarded_wave_and_fails_a_leaking_one() {
     assert!(verdict.contains("Verdict: FAILED"), "{verdict}");
     assert!(verdict.contains("(4 responses)"), "{verdict}");
 }
+
+/// A complete answer set whose values vary with the respondent and the item, so that item
+/// correlations are defined: respondent `r` leans to `2 + r % 3`, items add −1, 0 or +1.
+fn varied_answers(r: usize) -> Vec<(String, String)> {
+    complete_answers(3)
+        .into_iter()
+        .enumerate()
+        .map(|(j, (item, value))| {
+            let step = (2 + r % 3 + (j + r) % 3).saturating_sub(1).clamp(1, 5);
+            let value = if value == "6" { step * 2 } else { step };
+            (item, value.to_string())
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn anshin_psychometrics_refuses_a_small_organisation_and_reports_a_closed_wave() {
+    let app = spawn_app().await;
+    let rows = anshin::org::parse_csv("D1,総務部,,\nT1,職員係,D1,12\nT2,人事係,D1,9\n".as_bytes())
+        .expect("org");
+    anshin::org::import(&mut app.conn(), &rows).expect("imported");
+    let db = app.db_path.to_str().expect("path");
+    let psychometrics = |wave: i32, format: &str| {
+        anshin(
+            &[
+                "--db",
+                db,
+                "psychometrics",
+                "--wave",
+                &wave.to_string(),
+                "--format",
+                format,
+            ],
+            None,
+        )
+    };
+    let submit = |wave: i32, team: &'static str, from: usize, count: usize| {
+        let codes = app.issue_codes(wave, team, count);
+        let app = &app;
+        async move {
+            for (offset, code) in codes.iter().enumerate() {
+                let (status, _, _) = app
+                    .post_form(
+                        &format!("/s/{}", code.display_form()),
+                        &form_body(&varied_answers(from + offset)),
+                    )
+                    .await;
+                assert_eq!(status, 303);
+            }
+        }
+    };
+
+    // Four responses in the whole organisation (k = 5): open, then closed — refused both times.
+    let small = app.open_wave();
+    submit(small, "T1", 0, 4).await;
+    let output = psychometrics(small, "csv");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("still open"),
+        "{}",
+        stderr(&output)
+    );
+    close(&app, small);
+    let output = psychometrics(small, "json");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("fewer than k = 5"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(output.stdout.is_empty());
+
+    // 24 responses, T2's 4 hidden: the report's ICCs are the frozen results' (shown cells
+    // only), its item figures organisation-wide.
+    let wave = app.open_wave();
+    submit(wave, "T1", 0, 20).await;
+    submit(wave, "T2", 20, 4).await;
+    close(&app, wave);
+    let output = psychometrics(wave, "json");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(report["respondents"], 24);
+    let results = results_json(db, wave);
+    let dimensions = report["dimensions"].as_array().expect("dimensions");
+    assert_eq!(
+        dimensions.len(),
+        results["dimensions"].as_array().expect("dims").len()
+    );
+    for (dimension, published) in dimensions
+        .iter()
+        .zip(results["reliability"].as_array().expect("rel"))
+    {
+        assert_eq!(dimension["dimension"], published["dimension"]);
+        assert_eq!(dimension["icc1"], published["icc1"]);
+        assert_eq!(dimension["icc2"], published["icc2"]);
+        if dimension["items"].as_array().expect("items").len() >= 2 {
+            assert_eq!(dimension["complete_cases"], 24);
+            assert!(dimension["alpha"].is_number(), "{dimension}");
+        }
+    }
+    let output = psychometrics(wave, "csv");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let csv = crate::helpers::stdout(&output);
+    let csv = csv.strip_prefix('\u{feff}').expect("BOM");
+    assert!(csv.starts_with("wave,statistic,dimension,"), "{csv}");
+    assert!(csv
+        .lines()
+        .any(|l| l.starts_with(&format!("{wave},alpha,psychological_safety,"))));
+}

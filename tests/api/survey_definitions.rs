@@ -14,9 +14,19 @@ fn default_text() -> String {
     .expect("default instrument")
 }
 
-/// Parses the default instrument with one textual change applied.
+/// Version 1 of the default instrument, kept for waves opened with it; the loader's error
+/// tests below break its items.
+fn version_1_text() -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("survey-definitions/archive/workplace-climate.v1.toml"),
+    )
+    .expect("version 1")
+}
+
+/// Parses version 1 of the default instrument with one textual change applied.
 fn broken(from: &str, to: &str) -> String {
-    let text = default_text();
+    let text = version_1_text();
     assert!(text.contains(from), "fixture anchor {from:?} not found");
     let changed = text.replacen(from, to, 1);
     SurveyDefinition::parse(&changed, "broken.toml")
@@ -189,6 +199,72 @@ fn unknown_behaviours_and_bad_job_levels_are_rejected() {
         message.contains("job_level: exactly one option"),
         "{message}"
     );
+}
+
+#[test]
+fn a_reverse_coded_item_cannot_name_a_behaviour() {
+    // Reports read agreeing with a tagged item as holding back.
+    let message = broken(
+        "behaviour = \"not_consulting\"",
+        "reverse = true\nbehaviour = \"not_consulting\"",
+    );
+    assert_eq!(
+        message,
+        "broken.toml: item ign1: a reverse-coded item cannot name a behaviour: agreeing with it does not mean holding back"
+    );
+}
+
+#[test]
+fn version_2_of_the_default_instrument_answers_the_psychometric_review() {
+    let v2 = SurveyDefinition::parse(&default_text(), "workplace-climate.toml").expect("valid");
+    let v1 = SurveyDefinition::parse(&version_1_text(), "workplace-climate.v1.toml").expect("v1");
+    assert_eq!((v1.id.as_str(), v1.version), ("workplace-climate", 1));
+    assert_eq!((v2.id.as_str(), v2.version), ("workplace-climate", 2));
+    // Same dimensions, so trends continue across the change; about the same length (10 min).
+    let ids = |d: &SurveyDefinition| {
+        d.dimensions
+            .iter()
+            .map(|x| x.id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&v1), ids(&v2));
+    assert!(
+        v2.items.len().abs_diff(v1.items.len()) <= 2,
+        "{}",
+        v2.items.len()
+    );
+    let in_dimension = |prefix: &str| -> Vec<&anshin::survey::Item> {
+        v2.items
+            .iter()
+            .filter(|i| v2.dimension_of(i).id.starts_with(prefix))
+            .collect()
+    };
+    // Psychological safety speaks of the team's climate, not of the respondent.
+    for item in in_dimension("psychological_safety") {
+        assert!(item.text.ja.starts_with("この職場"), "{}", item.id);
+        assert!(!item.text.ja.contains("自分"), "{}", item.id);
+    }
+    // Agreement stems on the agreement scale: no 「〜ことがある」 frequencies.
+    for item in v2.items.iter().filter(|i| v2.scale_of(i).id == "agree5") {
+        assert!(!item.text.ja.contains("ことがある"), "{}", item.id);
+    }
+    // The anxieties: about how one would be seen, a few reverse-keyed, those untagged.
+    let anxieties = in_dimension("anxiety_");
+    assert_eq!(anxieties.len(), 12);
+    let reversed: Vec<_> = anxieties.iter().filter(|i| i.reverse).collect();
+    assert!((2..=4).contains(&reversed.len()), "{}", reversed.len());
+    assert!(v2
+        .items
+        .iter()
+        .all(|i| !(i.reverse && i.behaviour.is_some())));
+    for item in anxieties.iter().filter(|i| !i.reverse) {
+        assert!(
+            item.text.ja.ends_with("思われそうだ。")
+                || item.text.ja.ends_with("受け取られそうだ。"),
+            "{}",
+            item.id
+        );
+    }
 }
 
 #[test]
