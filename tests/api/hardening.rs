@@ -550,8 +550,11 @@ async fn a_large_code_batch_does_not_hold_up_a_submission() {
         futures_util::future::join(issuing, submitting).await;
     eprintln!("2,000 codes on the dashboard: {batch_time:?}; submissions meanwhile: {latencies:?}");
     assert_eq!((status, lines), (200, 2_001));
+    // A submission held up by the batch would wait for most of it; on a loaded machine both
+    // slow down, so the bound grows with the batch's own time.
+    let bound = Duration::from_secs(1).max(batch_time / 2);
     for latency in latencies {
-        assert!(latency < Duration::from_secs(1), "{latency:?}");
+        assert!(latency < bound, "{latency:?} against a batch of {batch_time:?}");
     }
 }
 
