@@ -15,6 +15,8 @@ pub mod i18n;
 pub mod loadgen;
 pub mod logging;
 pub mod org;
+pub mod participation;
+pub mod plans;
 pub mod secret;
 pub mod settings;
 pub mod survey;

@@ -269,6 +269,51 @@ pub fn list(conn: &mut SqliteConnection) -> QueryResult<Vec<Wave>> {
         .load(conn)
 }
 
+/// Every wave with its number of stored responses (one grouped query, not one a wave).
+pub fn list_with_counts(conn: &mut SqliteConnection) -> QueryResult<Vec<(Wave, i64)>> {
+    let counts: Vec<(i32, i64)> = responses::table
+        .filter(responses::filled.eq(true))
+        .group_by(responses::wave_id)
+        .select((responses::wave_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    let counts: HashMap<i32, i64> = counts.into_iter().collect();
+    Ok(list(conn)?
+        .into_iter()
+        .map(|wave| {
+            let count = counts.get(&wave.id).copied().unwrap_or(0);
+            (wave, count)
+        })
+        .collect())
+}
+
+/// The latest closed wave, if any.
+pub fn latest_closed(conn: &mut SqliteConnection) -> QueryResult<Option<Wave>> {
+    waves::table
+        .filter(waves::status.eq(STATUS_CLOSED))
+        .order(waves::id.desc())
+        .select(Wave::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The closed waves of the latest closed wave's survey, oldest first: the waves a trend
+/// runs across.
+pub fn closed_of_latest_survey(conn: &mut SqliteConnection) -> QueryResult<Vec<i32>> {
+    let closed: Vec<(i32, String)> = waves::table
+        .filter(waves::status.eq(STATUS_CLOSED))
+        .order(waves::id)
+        .select((waves::id, waves::survey_id))
+        .load(conn)?;
+    let Some((_, survey)) = closed.last().cloned() else {
+        return Ok(Vec::new());
+    };
+    Ok(closed
+        .into_iter()
+        .filter(|(_, s)| *s == survey)
+        .map(|(id, _)| id)
+        .collect())
+}
+
 /// Closes a wave: its codes stop working at once. Its stored rows are then sealed (empty
 /// slots dropped, small cells generalised: [`crate::collection::sealing`]) and the file is
 /// rebuilt in key order with an empty write-ahead log ([`crate::db::compact`]), so no byte
