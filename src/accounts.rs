@@ -9,7 +9,8 @@ use diesel::prelude::*;
 
 use crate::db::schema::{accounts, manager_scopes, workplaces};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An account's role; on the command line `hr` or `manager`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Role {
     Hr,
     Manager,

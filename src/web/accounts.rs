@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::AppError;
 use super::extract::{carries_csrf, CsrfOnly, Hr, HrWithCsrf, SignedIn, WithCsrf};
-use super::pages::{language, LangQuery};
+use super::pages::{language, PageLang};
 use super::redirect;
 use super::session::TypedSession;
 use super::AppState;
@@ -85,13 +85,11 @@ async fn find_account(state: &web::Data<AppState>, id: i32) -> Result<AccountSum
 
 async fn account_page(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    PageLang(lang): PageLang,
     session: TypedSession,
     path: web::Path<i32>,
-    query: web::Query<LangQuery>,
     Hr(account): Hr,
 ) -> Result<HttpResponse, AppError> {
-    let lang = language(&req, query.lang.as_deref());
     let id = path.into_inner();
     let target = find_account(&state, id).await?;
     let mut context = state.pages.context(lang);
@@ -174,7 +172,6 @@ async fn disable(
 
 #[derive(Deserialize)]
 struct AuditQuery {
-    lang: Option<String>,
     /// One account's entries only.
     login: Option<String>,
     /// From 0, newest first.
@@ -183,12 +180,11 @@ struct AuditQuery {
 
 async fn audit_log(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    PageLang(lang): PageLang,
     session: TypedSession,
     query: web::Query<AuditQuery>,
     _: Hr,
 ) -> Result<HttpResponse, AppError> {
-    let lang = language(&req, query.lang.as_deref());
     let login = query.login.clone().filter(|l| !l.trim().is_empty());
     let page = query.page.unwrap_or(0).max(0);
     let filter = login.clone();
@@ -256,12 +252,10 @@ fn render_own_account(
 
 async fn own_account_page(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    PageLang(lang): PageLang,
     session: TypedSession,
-    query: web::Query<LangQuery>,
     SignedIn(account): SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let lang = language(&req, query.lang.as_deref());
     let view = OwnAccountView {
         login: &account.login,
         role: account.role.as_str(),

@@ -2,12 +2,12 @@
 //! may show only their own workplaces highlighted; other groups appear as unlabelled
 //! background points.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::error::AppError;
 use super::extract::{Hr, SignedIn};
-use super::pages::language;
+use super::pages::PageLang;
 use super::results::{audit_view, cached_results, chart_for};
 use super::AppState;
 use crate::accounts::{Account, Role};
@@ -24,7 +24,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 #[derive(Deserialize)]
 struct ChartQuery {
     workplace: Option<String>,
-    lang: Option<String>,
 }
 
 fn svg(body: web::Bytes) -> HttpResponse {
@@ -61,12 +60,11 @@ fn require_group(results: &WaveResults, workplace: Option<&str>) -> Result<(), A
 
 async fn quadrant(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    PageLang(lang): PageLang,
     path: web::Path<i32>,
     query: web::Query<ChartQuery>,
     SignedIn(account): SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let lang = language(&req, query.lang.as_deref());
     let highlight = chart_workplace(&account, query.workplace.as_deref())?;
     let others = match (account.role, &highlight) {
         (Role::Hr, None) => Others::Labelled,
@@ -88,12 +86,11 @@ async fn quadrant(
 
 async fn anxieties(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    PageLang(lang): PageLang,
     path: web::Path<i32>,
     query: web::Query<ChartQuery>,
     SignedIn(account): SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let lang = language(&req, query.lang.as_deref());
     let workplace =
         chart_workplace(&account, query.workplace.as_deref())?.ok_or(AppError::BadRequest)?;
     let key = format!("anxieties {workplace} {}", lang.code());
@@ -107,12 +104,10 @@ async fn anxieties(
 
 async fn heatmap(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    PageLang(lang): PageLang,
     path: web::Path<i32>,
-    query: web::Query<ChartQuery>,
     Hr(account): Hr,
 ) -> Result<HttpResponse, AppError> {
-    let lang = language(&req, query.lang.as_deref());
     let key = format!("heatmap {}", lang.code());
     let drawn = chart_for(&state, &account, *path, "view heatmap", key, |results| {
         Ok(charts::heatmap(results, lang))
@@ -124,18 +119,16 @@ async fn heatmap(
 struct TrendQuery {
     workplace: String,
     dimension: String,
-    lang: Option<String>,
 }
 
 /// One dimension of one workplace across every closed wave of the latest wave's survey;
 /// a wave where the cell is hidden leaves a gap.
 async fn trend(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    PageLang(lang): PageLang,
     query: web::Query<TrendQuery>,
     SignedIn(account): SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let lang = language(&req, query.lang.as_deref());
     if !account.may_see(&query.workplace) {
         return Err(AppError::Forbidden);
     }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::AppError;
 use super::extract::{carries_csrf, Hr, Manager, SignedIn, WithCsrf};
-use super::pages::{language, remember_language, LangQuery};
+use super::pages::{language, remember_language, LangQuery, PageLang};
 use super::redirect;
 use super::results::results_for;
 use super::session::TypedSession;
@@ -90,21 +90,20 @@ async fn dashboard(
 #[derive(Deserialize)]
 struct DrillDownQuery {
     workplace: String,
-    lang: Option<String>,
 }
 
 /// HR's view of any one group, as a manager of it would see it (without the plan form).
 async fn drill_down(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: TypedSession,
     query: web::Query<DrillDownQuery>,
+    PageLang(lang): PageLang,
     Hr(account): Hr,
 ) -> Result<HttpResponse, AppError> {
     let view = View {
         state: &state,
         session: &session,
-        lang: language(&req, query.lang.as_deref()),
+        lang,
     };
     let codes = [query.workplace.trim().to_string()];
     team_page(&state, &view, &account, &codes, None).await

@@ -11,7 +11,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
-use super::pages::{language, remember_language, Pages};
+use super::pages::{explicit_language, language, remember_language, Pages};
 use super::refusals::Refusal;
 use super::AppState;
 use crate::accounts::AccountError;
@@ -294,9 +294,7 @@ pub fn render(req: &HttpRequest, error: &AppError) -> HttpResponse {
 /// The error as a page, whatever the route (a method or a body deadline the server itself
 /// refuses): in the request's language, an explicit `?lang=` remembered.
 pub fn render_page(req: &HttpRequest, error: &AppError) -> HttpResponse {
-    let explicit = web::Query::<super::pages::LangQuery>::from_query(req.query_string())
-        .ok()
-        .and_then(|q| q.into_inner().lang);
+    let explicit = explicit_language(req);
     let page = match (error, req.app_data::<web::Data<AppState>>()) {
         (AppError::NotSignedIn, _) => super::redirect("/login"),
         (_, Some(state)) => {

@@ -138,6 +138,27 @@ pub fn language(req: &HttpRequest, explicit: Option<&str>) -> Lang {
         .unwrap_or_default()
 }
 
+/// The `?lang=` of the request's URL, if any.
+pub fn explicit_language(req: &HttpRequest) -> Option<String> {
+    actix_web::web::Query::<LangQuery>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.into_inner().lang)
+}
+
+/// The request's language as an extractor: `?lang=`, else the cookie, else
+/// `Accept-Language`, else Japanese.
+pub struct PageLang(pub Lang);
+
+impl actix_web::FromRequest for PageLang {
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let lang = language(req, explicit_language(req).as_deref());
+        std::future::ready(Ok(PageLang(lang)))
+    }
+}
+
 /// Remembers an explicit language choice in a plain preference cookie.
 pub fn remember_language(mut response: HttpResponse, explicit: Option<&str>) -> HttpResponse {
     if let Some(lang) = explicit.and_then(Lang::from_code) {
