@@ -9,6 +9,7 @@ pub mod cli;
 pub mod codes;
 pub mod collection;
 pub mod csv_safe;
+pub mod dates;
 pub mod db;
 pub mod demo;
 pub mod i18n;

@@ -102,7 +102,7 @@ pub fn save(
                 action_plans::owner.eq(&draft.owner),
                 action_plans::due_on.eq(&draft.due_on),
                 action_plans::created_by.eq(account_id),
-                action_plans::created_at.eq(crate::waves::today()),
+                action_plans::created_at.eq(crate::dates::today()),
             ))
             .execute(conn)?;
         crate::audit::record(

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::aggregation::guard::Thresholds;
 use crate::aggregation::{GroupLevel, QuadrantCut};
+use crate::dates::today;
 use crate::db::schema::{responses, waves};
 use crate::survey::{DefinitionError, SurveyDefinition, Threshold};
 
@@ -138,16 +139,6 @@ pub fn definition_source(
             id: survey_id.to_string(),
             expected: path.display().to_string(),
         })
-}
-
-pub fn today() -> String {
-    let date = time::OffsetDateTime::now_utc().date();
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
 }
 
 /// Opens a new wave with a snapshot of the definition text. `baseline` is the closed wave
