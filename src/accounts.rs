@@ -9,7 +9,8 @@ use diesel::prelude::*;
 
 use crate::db::schema::{accounts, manager_scopes, workplaces};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An account's role; on the command line `hr` or `manager`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Role {
     Hr,
     Manager,
@@ -197,7 +198,7 @@ pub fn add_user_in(
                 accounts::login.eq(login),
                 accounts::password_hash.eq(&password_hash),
                 accounts::role.eq(role.as_str()),
-                accounts::created_at.eq(crate::waves::today()),
+                accounts::created_at.eq(crate::dates::today()),
             ))
             .returning(accounts::id)
             .get_result(conn)?;
@@ -345,7 +346,7 @@ pub fn disable(conn: &mut SqliteConnection, login: &str) -> Result<(), AccountEr
         }
         diesel::update(accounts::table.find(id))
             .set((
-                accounts::disabled_on.eq(crate::waves::today()),
+                accounts::disabled_on.eq(crate::dates::today()),
                 accounts::session_epoch.eq(accounts::session_epoch + 1),
             ))
             .execute(conn)?;

@@ -5,6 +5,30 @@ use diesel::prelude::*;
 
 use crate::db::schema::{accounts, audit_log};
 
+/// One row to write: what an account did. The writer carries these for dashboard views
+/// (`SubmissionWriter::audit`); [`record`] writes one on a connection of its own.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    pub account_id: i32,
+    pub action: &'static str,
+    pub detail: String,
+}
+
+impl AuditRow {
+    /// An action without detail (signing in or out).
+    pub fn new(account_id: i32, action: &'static str) -> Self {
+        AuditRow::with_detail(account_id, action, String::new())
+    }
+
+    pub fn with_detail(account_id: i32, action: &'static str, detail: String) -> Self {
+        AuditRow {
+            account_id,
+            action,
+            detail,
+        }
+    }
+}
+
 /// Entries on one page of [`recent`].
 pub const PAGE_SIZE: i64 = 100;
 

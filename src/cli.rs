@@ -56,8 +56,8 @@ pub enum Command {
     Results {
         #[arg(long)]
         wave: i32,
-        #[arg(long, value_parser = ["csv", "json"])]
-        format: String,
+        #[arg(long, value_enum)]
+        format: ResultsFormat,
         /// Output file (default: standard output).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -222,14 +222,22 @@ pub enum CodesCommand {
     },
 }
 
+/// What `anshin results` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ResultsFormat {
+    /// UTF-8 with BOM, for Excel.
+    Csv,
+    Json,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
     /// Add an account; the password is read from standard input.
     Add {
         #[arg(long)]
         login: String,
-        #[arg(long, value_parser = ["hr", "manager"])]
-        role: String,
+        #[arg(long, value_enum)]
+        role: Role,
         /// Workplace codes a manager sees (with their subtrees); repeat for several.
         #[arg(long = "workplace")]
         workplaces: Vec<String>,
@@ -389,8 +397,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             workplaces,
             password_stdin: _,
         }) => {
-            let role =
-                Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?}"))?;
             let password = password_from_stdin()?;
             let mut conn = migrated(&db_path)?;
             accounts::add_user(&mut conn, &login, role, &password, &workplaces)?;
@@ -433,7 +439,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Results { wave, format, out } => {
-            write_results(&db_path, wave, &format, out.as_deref())
+            write_results(&db_path, wave, format, out.as_deref())
         }
         Command::Psychometrics { wave, format, out } => {
             write_psychometrics(&db_path, wave, &format, out.as_deref())
@@ -588,7 +594,7 @@ fn run_wave(db_path: &Path, command: WaveCommand) -> anyhow::Result<()> {
 fn write_results(
     db_path: &Path,
     wave: i32,
-    format: &str,
+    format: ResultsFormat,
     out: Option<&Path>,
 ) -> anyhow::Result<()> {
     use crate::aggregation::{export, load};
@@ -597,8 +603,8 @@ fn write_results(
     let results = load::wave_results(&mut conn, wave)?;
     let mut buffer = Vec::new();
     match format {
-        "csv" => export::write_csv(&results, &mut buffer)?,
-        _ => {
+        ResultsFormat::Csv => export::write_csv(&results, &mut buffer)?,
+        ResultsFormat::Json => {
             buffer = export::to_json(&results)?.into_bytes();
             buffer.push(b'\n');
         }

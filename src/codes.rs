@@ -195,6 +195,23 @@ pub fn invitation_url(base_url: &str, code: &InvitationCode) -> String {
     )
 }
 
+/// Issues fresh codes for one workplace and stores their hashes (the dashboard's batch):
+/// the workplace's name and the codes, which exist nowhere else from now on.
+pub fn issue(
+    conn: &mut SqliteConnection,
+    secret: &ServerSecret,
+    request: &IssueRequest,
+) -> Result<(String, Vec<InvitationCode>), IssueError> {
+    let (workplace_id, issued) = prepare_codes(conn, request)?;
+    store_new_codes(conn, secret, request.wave_id, workplace_id, &issued, |_| {})?;
+    let name = crate::org::load_all(conn)?
+        .into_iter()
+        .find(|w| w.id == workplace_id)
+        .map(|w| w.name)
+        .unwrap_or_default();
+    Ok((name, issued))
+}
+
 /// Writes `workplace,code,url` rows (with a header) for Excel or a mail merge.
 pub fn write_codes(
     out: impl std::io::Write,

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::aggregation::guard::Thresholds;
 use crate::aggregation::{GroupLevel, QuadrantCut};
+use crate::dates::today;
 use crate::db::schema::{responses, waves};
 use crate::survey::{DefinitionError, SurveyDefinition, Threshold};
 
@@ -140,16 +141,6 @@ pub fn definition_source(
         })
 }
 
-pub fn today() -> String {
-    let date = time::OffsetDateTime::now_utc().date();
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
-}
-
 /// Opens a new wave with a snapshot of the definition text. `baseline` is the closed wave
 /// whose organisation means become the quadrant cut, required exactly when the definition's
 /// threshold rule is `baseline_wave`.
@@ -267,6 +258,51 @@ pub fn list(conn: &mut SqliteConnection) -> QueryResult<Vec<Wave>> {
         .select(Wave::as_select())
         .order(waves::id)
         .load(conn)
+}
+
+/// Every wave with its number of stored responses (one grouped query, not one a wave).
+pub fn list_with_counts(conn: &mut SqliteConnection) -> QueryResult<Vec<(Wave, i64)>> {
+    let counts: Vec<(i32, i64)> = responses::table
+        .filter(responses::filled.eq(true))
+        .group_by(responses::wave_id)
+        .select((responses::wave_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    let counts: HashMap<i32, i64> = counts.into_iter().collect();
+    Ok(list(conn)?
+        .into_iter()
+        .map(|wave| {
+            let count = counts.get(&wave.id).copied().unwrap_or(0);
+            (wave, count)
+        })
+        .collect())
+}
+
+/// The latest closed wave, if any.
+pub fn latest_closed(conn: &mut SqliteConnection) -> QueryResult<Option<Wave>> {
+    waves::table
+        .filter(waves::status.eq(STATUS_CLOSED))
+        .order(waves::id.desc())
+        .select(Wave::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The closed waves of the latest closed wave's survey, oldest first: the waves a trend
+/// runs across.
+pub fn closed_of_latest_survey(conn: &mut SqliteConnection) -> QueryResult<Vec<i32>> {
+    let closed: Vec<(i32, String)> = waves::table
+        .filter(waves::status.eq(STATUS_CLOSED))
+        .order(waves::id)
+        .select((waves::id, waves::survey_id))
+        .load(conn)?;
+    let Some((_, survey)) = closed.last().cloned() else {
+        return Ok(Vec::new());
+    };
+    Ok(closed
+        .into_iter()
+        .filter(|(_, s)| *s == survey)
+        .map(|(id, _)| id)
+        .collect())
 }
 
 /// Closes a wave: its codes stop working at once. Its stored rows are then sealed (empty

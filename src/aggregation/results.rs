@@ -136,6 +136,14 @@ pub struct DimensionMeta {
 }
 
 impl DimensionMeta {
+    /// The dimension's name in `lang`.
+    pub fn name(&self, lang: crate::i18n::Lang) -> &str {
+        match lang {
+            crate::i18n::Lang::Ja => &self.name_ja,
+            crate::i18n::Lang::En => &self.name_en,
+        }
+    }
+
     /// The interval that places a score in a zone and that the quadrant draws
     /// ([`stats::zone_interval`] on this dimension's scale).
     pub fn zone_interval(&self, score: &DimensionScore) -> Option<(f64, f64)> {
@@ -200,6 +208,25 @@ pub struct GroupResult {
 }
 
 impl WaveResults {
+    /// A workplace's own group (not one of its job-level cuts), where the results hold it.
+    pub fn group(&self, workplace: &str) -> Option<&GroupResult> {
+        self.groups
+            .iter()
+            .find(|g| g.workplace.as_deref() == Some(workplace) && g.job_level.is_none())
+    }
+
+    /// The organisation as a whole.
+    pub fn organisation(&self) -> Option<&GroupResult> {
+        self.groups
+            .iter()
+            .find(|g| g.workplace.is_none() && g.job_level.is_none())
+    }
+
+    /// A dimension by its id.
+    pub fn dimension(&self, id: &str) -> Option<&DimensionMeta> {
+        self.dimensions.iter().find(|d| d.id == id)
+    }
+
     /// The quadrant's axis dimension `"x"` or `"y"`.
     pub fn axis(&self, name: &str) -> Option<&DimensionMeta> {
         self.dimensions

@@ -13,6 +13,7 @@ use diesel::SqliteConnection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::store::{store_within, Outcome, Submission};
+use crate::audit::AuditRow;
 use crate::db::{self, DbError};
 
 /// Writes committed together at most; bounds the latency of one transaction.
@@ -26,14 +27,6 @@ pub enum WriterError {
     Database(#[from] diesel::result::Error),
     #[error("the writer has stopped")]
     Stopped,
-}
-
-/// One audit-log row (see [`crate::audit`]).
-#[derive(Debug, Clone)]
-pub struct AuditRow {
-    pub account_id: i32,
-    pub action: &'static str,
-    pub detail: String,
 }
 
 enum Job {

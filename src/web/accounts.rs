@@ -7,12 +7,14 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use super::auth::{current_account, current_hr, page_error, redirect, CsrfForm};
-use super::hr::{audit, hr_with_token};
-use super::pages::{language, AppError, LangQuery};
+use super::error::AppError;
+use super::extract::{carries_csrf, CsrfOnly, Hr, HrWithCsrf, SignedIn, WithCsrf};
+use super::pages::{language, PageLang};
+use super::redirect;
 use super::session::TypedSession;
 use super::AppState;
-use crate::accounts::{self, Account, AccountError, AccountSummary, Role};
+use crate::accounts::{self, AccountError, AccountSummary, Role};
+use crate::audit::AuditRow;
 use crate::i18n::Lang;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -26,15 +28,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/hr/audit").route(web::get().to(audit_log)));
     cfg.service(web::resource("/account").route(web::get().to(own_account_page)));
     cfg.service(web::resource("/account/password").route(web::post().to(change_own_password)));
-}
-
-/// A domain refusal becomes a 400 with its reason; storage trouble stays a 503.
-fn refusal(error: AccountError) -> AppError {
-    match error {
-        AccountError::Database(e) => AppError::unavailable(e),
-        AccountError::Hash(e) => AppError::internal(e),
-        other => AppError::Rejected(super::refusals::account(&other)),
-    }
 }
 
 /// Workplace codes as typed: separated by commas (ASCII or Japanese) or spaces.
@@ -59,80 +52,57 @@ struct NewAccount {
     workplaces: String,
 }
 
+carries_csrf!(NewAccount, WorkplacesForm, PasswordForm, OwnPasswordForm);
+
 async fn add_account(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    session: TypedSession,
-    form: web::Form<NewAccount>,
-) -> HttpResponse {
-    let lang = language(&req, None);
-    let result = async {
-        let account = hr_with_token(&state, &session, &form.csrf).await?;
-        let role = match form.role.as_deref() {
-            None => Role::Manager,
-            Some(role) => Role::parse(role).ok_or(AppError::BadRequest)?,
-        };
-        let login = form.login.trim().to_string();
-        let password = form.password.clone();
-        let workplaces = workplace_codes(&form.workplaces);
-        let detail = format!("{login} ({})", role.as_str());
-        state
-            .with_argon2(move |conn, memory| {
-                accounts::add_user_in(conn, memory, &login, role, &password, &workplaces)
-                    .map_err(refusal)
-            })
-            .await?;
-        audit(&state, account.id, "add account", detail).await?;
-        Ok(redirect("/dashboard"))
-    }
-    .await;
-    result.unwrap_or_else(|error| page_error(&state, lang, error))
+    WithCsrf(Hr(account), form): HrWithCsrf<NewAccount>,
+) -> Result<HttpResponse, AppError> {
+    let role = match form.role.as_deref() {
+        None => Role::Manager,
+        Some(role) => Role::parse(role).ok_or(AppError::BadRequest)?,
+    };
+    let login = form.login.trim().to_string();
+    let detail = format!("{login} ({})", role.as_str());
+    let (password, workplaces) = (form.password, workplace_codes(&form.workplaces));
+    state
+        .with_argon2(move |conn, memory| {
+            accounts::add_user_in(conn, memory, &login, role, &password, &workplaces)
+        })
+        .await?;
+    let row = AuditRow::with_detail(account.id, "add account", detail);
+    state.audit(row).await?;
+    Ok(redirect("/dashboard"))
 }
 
+/// The account HR acts on.
 async fn find_account(state: &web::Data<AppState>, id: i32) -> Result<AccountSummary, AppError> {
     state
-        .with_conn(move |conn| accounts::summary(conn, id).map_err(AppError::unavailable))
+        .with_conn(move |conn| accounts::summary(conn, id))
         .await?
         .ok_or(AppError::NotFound)
 }
 
-/// The signed-in HR account (token checked) and the account it acts on.
-async fn hr_and_target(
-    state: &web::Data<AppState>,
-    session: &TypedSession,
-    csrf: &str,
-    id: i32,
-) -> Result<(Account, AccountSummary), AppError> {
-    let account = hr_with_token(state, session, csrf).await?;
-    Ok((account, find_account(state, id).await?))
-}
-
 async fn account_page(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    PageLang(lang): PageLang,
     session: TypedSession,
     path: web::Path<i32>,
-    query: web::Query<LangQuery>,
-) -> HttpResponse {
-    let lang = language(&req, query.lang.as_deref());
+    Hr(account): Hr,
+) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let result = async {
-        let account = current_hr(&state, &session).await?;
-        let target = find_account(&state, id).await?;
-        let mut context = state.pages.context(lang);
-        context.insert(
-            "lang_switch_href",
-            &format!("/hr/accounts/{id}?lang={}", lang.other().code()),
-        );
-        context.insert("csrf", &session.csrf_token());
-        context.insert("account", &target);
-        context.insert("is_self", &(target.id == account.id));
-        Ok(state
-            .pages
-            .html(StatusCode::OK, "account_hr.html", &context))
-    }
-    .await;
-    result.unwrap_or_else(|error| page_error(&state, lang, error))
+    let target = find_account(&state, id).await?;
+    let mut context = state.pages.context(lang);
+    context.insert(
+        "lang_switch_href",
+        &format!("/hr/accounts/{id}?lang={}", lang.other().code()),
+    );
+    context.insert("csrf", &session.csrf_token());
+    context.insert("account", &target);
+    context.insert("is_self", &(target.id == account.id));
+    Ok(state
+        .pages
+        .html(StatusCode::OK, "account_hr.html", &context))
 }
 
 #[derive(Deserialize)]
@@ -143,27 +113,19 @@ struct WorkplacesForm {
 
 async fn set_workplaces(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    session: TypedSession,
     path: web::Path<i32>,
-    form: web::Form<WorkplacesForm>,
-) -> HttpResponse {
-    let lang = language(&req, None);
+    WithCsrf(Hr(account), form): HrWithCsrf<WorkplacesForm>,
+) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let result = async {
-        let (account, target) = hr_and_target(&state, &session, &form.csrf, id).await?;
-        let workplaces = workplace_codes(&form.workplaces);
-        let detail = format!("{}: {}", target.login, workplaces.join(", "));
-        state
-            .with_conn(move |conn| {
-                accounts::set_workplaces(conn, &target.login, &workplaces).map_err(refusal)
-            })
-            .await?;
-        audit(&state, account.id, "change workplaces", detail).await?;
-        Ok(redirect(&format!("/hr/accounts/{id}")))
-    }
-    .await;
-    result.unwrap_or_else(|error| page_error(&state, lang, error))
+    let target = find_account(&state, id).await?;
+    let workplaces = workplace_codes(&form.workplaces);
+    let detail = format!("{}: {}", target.login, workplaces.join(", "));
+    state
+        .with_conn(move |conn| accounts::set_workplaces(conn, &target.login, &workplaces))
+        .await?;
+    let row = AuditRow::with_detail(account.id, "change workplaces", detail);
+    state.audit(row).await?;
+    Ok(redirect(&format!("/hr/accounts/{id}")))
 }
 
 #[derive(Deserialize)]
@@ -174,59 +136,42 @@ struct PasswordForm {
 
 async fn reset_password(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: TypedSession,
     path: web::Path<i32>,
-    form: web::Form<PasswordForm>,
-) -> HttpResponse {
-    let lang = language(&req, None);
+    WithCsrf(Hr(account), form): HrWithCsrf<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let result = async {
-        let (account, target) = hr_and_target(&state, &session, &form.csrf, id).await?;
-        let (login, password) = (target.login.clone(), form.password.clone());
-        let epoch = state
-            .with_argon2(move |conn, memory| {
-                accounts::set_password_in(conn, memory, &login, &password).map_err(refusal)
-            })
-            .await?;
-        // The account's other sessions end; HR resetting their own keeps this one.
-        if target.id == account.id {
-            session
-                .renew_epoch(epoch)
-                .map_err(|e| AppError::internal(e.to_string()))?;
-        }
-        audit(&state, account.id, "set password", target.login).await?;
-        Ok(redirect(&format!("/hr/accounts/{id}")))
+    let target = find_account(&state, id).await?;
+    let (login, password) = (target.login.clone(), form.password);
+    let epoch = state
+        .with_argon2(move |conn, memory| accounts::set_password_in(conn, memory, &login, &password))
+        .await?;
+    // The account's other sessions end; HR resetting their own keeps this one.
+    if target.id == account.id {
+        session.renew_epoch(epoch)?;
     }
-    .await;
-    result.unwrap_or_else(|error| page_error(&state, lang, error))
+    let row = AuditRow::with_detail(account.id, "set password", target.login);
+    state.audit(row).await?;
+    Ok(redirect(&format!("/hr/accounts/{id}")))
 }
 
 async fn disable(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    session: TypedSession,
     path: web::Path<i32>,
-    form: web::Form<CsrfForm>,
-) -> HttpResponse {
-    let lang = language(&req, None);
-    let id = path.into_inner();
-    let result = async {
-        let (account, target) = hr_and_target(&state, &session, &form.csrf, id).await?;
-        let login = target.login.clone();
-        state
-            .with_conn(move |conn| accounts::disable(conn, &login).map_err(refusal))
-            .await?;
-        audit(&state, account.id, "disable account", target.login).await?;
-        Ok(redirect("/dashboard"))
-    }
-    .await;
-    result.unwrap_or_else(|error| page_error(&state, lang, error))
+    WithCsrf(Hr(account), _): HrWithCsrf<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    let target = find_account(&state, path.into_inner()).await?;
+    let login = target.login.clone();
+    state
+        .with_conn(move |conn| accounts::disable(conn, &login))
+        .await?;
+    let row = AuditRow::with_detail(account.id, "disable account", target.login);
+    state.audit(row).await?;
+    Ok(redirect("/dashboard"))
 }
 
 #[derive(Deserialize)]
 struct AuditQuery {
-    lang: Option<String>,
     /// One account's entries only.
     login: Option<String>,
     /// From 0, newest first.
@@ -235,47 +180,45 @@ struct AuditQuery {
 
 async fn audit_log(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    PageLang(lang): PageLang,
     session: TypedSession,
     query: web::Query<AuditQuery>,
-) -> HttpResponse {
-    let lang = language(&req, query.lang.as_deref());
-    let result = async {
-        current_hr(&state, &session).await?;
-        let login = query.login.clone().filter(|l| !l.trim().is_empty());
-        let page = query.page.unwrap_or(0).max(0);
-        let filter = login.clone();
-        let (entries, more, accounts) = state
-            .with_conn(move |conn| {
-                let (entries, more) = crate::audit::recent(conn, filter.as_deref(), page)
-                    .map_err(AppError::unavailable)?;
-                let accounts = accounts::list(conn).map_err(AppError::unavailable)?;
-                Ok((entries, more, accounts))
-            })
-            .await?;
-        let mut context = state.pages.context(lang);
-        context.insert(
-            "lang_switch_href",
-            &format!("/hr/audit?lang={}", lang.other().code()),
-        );
-        context.insert("csrf", &session.csrf_token());
-        context.insert("entries", &entries);
-        context.insert("accounts", &accounts);
-        let page_href = |page: i64| {
-            let mut pairs = vec![("page", page.to_string())];
-            pairs.extend(login.iter().map(|login| ("login", login.clone())));
-            format!(
-                "/hr/audit?{}",
-                serde_urlencoded::to_string(&pairs).unwrap_or_default()
-            )
-        };
-        context.insert("newer_href", &(page > 0).then(|| page_href(page - 1)));
-        context.insert("older_href", &more.then(|| page_href(page + 1)));
-        context.insert("login", &login.unwrap_or_default());
-        Ok(state.pages.html(StatusCode::OK, "audit.html", &context))
-    }
-    .await;
-    result.unwrap_or_else(|error| page_error(&state, lang, error))
+    _: Hr,
+) -> Result<HttpResponse, AppError> {
+    let login = query.login.clone().filter(|l| !l.trim().is_empty());
+    let page = query.page.unwrap_or(0).max(0);
+    let filter = login.clone();
+    let (entries, more, accounts) = state
+        .with_conn(move |conn| {
+            let (entries, more) = crate::audit::recent(conn, filter.as_deref(), page)?;
+            Ok::<_, AppError>((entries, more, accounts::list(conn)?))
+        })
+        .await?;
+    let mut context = state.pages.context(lang);
+    context.insert(
+        "lang_switch_href",
+        &format!("/hr/audit?lang={}", lang.other().code()),
+    );
+    context.insert("csrf", &session.csrf_token());
+    context.insert("entries", &entries);
+    context.insert("accounts", &accounts);
+    context.insert(
+        "newer_href",
+        &(page > 0).then(|| audit_href(&login, page - 1)),
+    );
+    context.insert("older_href", &more.then(|| audit_href(&login, page + 1)));
+    context.insert("login", &login.unwrap_or_default());
+    Ok(state.pages.html(StatusCode::OK, "audit.html", &context))
+}
+
+/// The audit log's page `page`, of one account's entries where `login` is given.
+fn audit_href(login: &Option<String>, page: i64) -> String {
+    let mut pairs = vec![("page", page.to_string())];
+    pairs.extend(login.iter().map(|login| ("login", login.clone())));
+    format!(
+        "/hr/audit?{}",
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    )
 }
 
 #[derive(Serialize)]
@@ -309,21 +252,15 @@ fn render_own_account(
 
 async fn own_account_page(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    PageLang(lang): PageLang,
     session: TypedSession,
-    query: web::Query<LangQuery>,
-) -> HttpResponse {
-    let lang = language(&req, query.lang.as_deref());
-    let result = async {
-        let account = current_account(&state, &session).await?;
-        let view = OwnAccountView {
-            login: &account.login,
-            role: account.role.as_str(),
-        };
-        Ok(render_own_account(&state, &session, lang, &view, None))
-    }
-    .await;
-    result.unwrap_or_else(|error| page_error(&state, lang, error))
+    SignedIn(account): SignedIn,
+) -> Result<HttpResponse, AppError> {
+    let view = OwnAccountView {
+        login: &account.login,
+        role: account.role.as_str(),
+    };
+    Ok(render_own_account(&state, &session, lang, &view, None))
 }
 
 #[derive(Deserialize)]
@@ -338,86 +275,55 @@ async fn change_own_password(
     state: web::Data<AppState>,
     req: HttpRequest,
     session: TypedSession,
-    form: web::Form<OwnPasswordForm>,
-) -> HttpResponse {
+    WithCsrf(SignedIn(account), form): WithCsrf<SignedIn, OwnPasswordForm>,
+) -> Result<HttpResponse, AppError> {
     let lang = language(&req, None);
-    let result = async {
-        let account = current_account(&state, &session).await?;
-        if !session.csrf_matches(&form.csrf) {
-            return Err(AppError::Forbidden);
-        }
-        let view = OwnAccountView {
-            login: &account.login,
-            role: account.role.as_str(),
-        };
-        let refuse = |key| {
-            render_own_account(
-                &state,
-                &session,
-                lang,
-                &view,
-                Some((key, StatusCode::BAD_REQUEST)),
-            )
-        };
-        if form.new != form.confirm {
-            return Ok(refuse("password_mismatch"));
-        }
-        // The current password is a password check like a sign-in: it counts toward the
-        // same throttle (the account's login and the client address).
-        let ip = super::security::client_address(&req, state.settings.trust_proxy);
-        let Some(attempt) = state.login_throttle.reserve(&account.login, ip) else {
-            return Ok(render_own_account(
-                &state,
-                &session,
-                lang,
-                &view,
-                Some(("login_throttled", StatusCode::TOO_MANY_REQUESTS)),
-            ));
-        };
-        let (id, current, new) = (account.id, form.current.clone(), form.new.clone());
-        let changed = state
-            .with_argon2(move |conn, memory| {
-                Ok(accounts::change_own_password(
-                    conn, memory, id, &current, &new,
-                ))
-            })
-            .await;
-        let epoch = match changed {
-            Ok(Ok(epoch)) => {
-                state.login_throttle.release(attempt);
-                epoch
-            }
-            Ok(Err(AccountError::WrongPassword)) => {
-                let lockout = state.login_throttle.failed(attempt);
-                let failed = Some((account.id, account.login.clone()));
-                super::auth::audit_failure(&state, failed, "wrong current password", lockout).await;
-                return Ok(refuse("password_wrong"));
-            }
-            Ok(Err(other)) => {
-                // The current password was right (or never checked): it does not count.
-                state.login_throttle.release(attempt);
-                return match other {
-                    AccountError::WeakPassword => Ok(refuse("password_weak")),
-                    other => Err(refusal(other)),
-                };
-            }
-            Err(error) => {
-                state.login_throttle.release(attempt);
-                return Err(error);
-            }
-        };
-        session
-            .renew_epoch(epoch)
-            .map_err(|e| AppError::internal(e.to_string()))?;
-        audit(&state, account.id, "change own password", String::new()).await?;
-        Ok(render_own_account(
-            &state,
-            &session,
-            lang,
-            &view,
-            Some(("password_changed", StatusCode::OK)),
-        ))
+    let view = OwnAccountView {
+        login: &account.login,
+        role: account.role.as_str(),
+    };
+    let answer =
+        |key, status| render_own_account(&state, &session, lang, &view, Some((key, status)));
+    if form.new != form.confirm {
+        return Ok(answer("password_mismatch", StatusCode::BAD_REQUEST));
     }
-    .await;
-    result.unwrap_or_else(|error| page_error(&state, lang, error))
+    // The current password is a password check like a sign-in: it counts toward the same
+    // throttle (the account's login and the client address).
+    let ip = super::security::client_address(&req, state.settings.trust_proxy);
+    let Some(attempt) = state.login_throttle.reserve(&account.login, ip) else {
+        return Ok(answer("login_throttled", StatusCode::TOO_MANY_REQUESTS));
+    };
+    let (id, current, new) = (account.id, form.current, form.new);
+    let checked = state
+        .with_argon2(move |conn, memory| {
+            Ok::<_, AppError>(accounts::change_own_password(
+                conn, memory, id, &current, &new,
+            ))
+        })
+        .await;
+    let changed = match checked {
+        Ok(changed) => changed,
+        Err(error) => {
+            state.login_throttle.release(attempt);
+            return Err(error);
+        }
+    };
+    if let Err(AccountError::WrongPassword) = changed {
+        let lockout = state.login_throttle.failed(attempt);
+        let failed = Some((account.id, account.login.clone()));
+        super::auth::audit_failure(&state, failed, "wrong current password", lockout).await;
+        return Ok(answer("password_wrong", StatusCode::BAD_REQUEST));
+    }
+    // The current password was right (or never checked): it does not count.
+    state.login_throttle.release(attempt);
+    let epoch = match changed {
+        Err(AccountError::WeakPassword) => {
+            return Ok(answer("password_weak", StatusCode::BAD_REQUEST))
+        }
+        other => other?,
+    };
+    session.renew_epoch(epoch)?;
+    let row = AuditRow::new(account.id, "change own password");
+    state.audit(row).await?;
+    Ok(answer("password_changed", StatusCode::OK))
 }

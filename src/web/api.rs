@@ -1,240 +1,47 @@
-//! Results for signed-in accounts: the JSON API and the CSV download. HR see every group; a
-//! manager sees the organisation as a whole and their own workplaces (with their subtrees).
-//! Every view and export is written to the audit log.
-
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+//! Results for signed-in accounts: the JSON API and HR's CSV download, each scoped to the
+//! account and audited (`results`).
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 
-use super::auth::{current_account, current_hr};
-use super::pages::{language, AppError};
-use super::session::TypedSession;
+use super::error::AppError;
+use super::extract::{Hr, SignedIn};
+use super::results::results_for;
 use super::AppState;
-use crate::accounts::{Account, Role};
-use crate::aggregation::{export, load, WaveResults};
-use crate::collection::writer::AuditRow;
+use crate::aggregation::export;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/waves/{id}/results").route(web::get().to(results_json)));
     cfg.service(web::resource("/hr/waves/{id}/results.csv").route(web::get().to(results_csv)));
 }
 
-/// Keeps only what `account` may see: everything for HR; for a manager the organisation's
-/// overall figures and their own workplaces (no other workplace, no job-level cut).
-pub fn scoped(results: Arc<WaveResults>, account: &Account) -> Arc<WaveResults> {
-    if account.role == Role::Hr {
-        return results;
-    }
-    let may_see = |code: &str| account.may_see(code);
-    Arc::new(results.visible_to(Some(&may_see)))
-}
-
-/// Results of closed waves, by wave id, and the charts drawn from them. A closed wave's
-/// results are frozen at closing and never change; the organisation version only makes the
-/// cache read them again (and redraw a manager's charts), never recompute them.
-#[derive(Default)]
-pub struct ResultsCache {
-    entries: Mutex<HashMap<i32, (i64, Arc<WaveResults>)>>,
-    charts: Mutex<HashMap<ChartKey, web::Bytes>>,
-}
-
-/// (wave, organisation version, viewer and chart options).
-type ChartKey = (i32, i64, String);
-
-/// Waves kept at most (each can hold tens of megabytes on a large organisation).
-const CACHED_WAVES: usize = 8;
-/// Charts kept at most; the cache is emptied when it is full.
-const CACHED_CHARTS: usize = 512;
-
-impl ResultsCache {
-    fn get(&self, wave_id: i32, org_version: i64) -> Option<Arc<WaveResults>> {
-        let entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        entries
-            .get(&wave_id)
-            .filter(|(version, _)| *version == org_version)
-            .map(|(_, results)| results.clone())
-    }
-
-    fn put(&self, wave_id: i32, org_version: i64, results: Arc<WaveResults>) {
-        let mut entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if entries.len() >= CACHED_WAVES && !entries.contains_key(&wave_id) {
-            if let Some(oldest) = entries.keys().min().copied() {
-                entries.remove(&oldest);
-            }
-        }
-        entries.insert(wave_id, (org_version, results));
-    }
-
-    fn chart(&self, key: &ChartKey) -> Option<web::Bytes> {
-        let charts = self
-            .charts
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        charts.get(key).cloned()
-    }
-
-    fn put_chart(&self, key: ChartKey, svg: web::Bytes) {
-        let mut charts = self
-            .charts
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if charts.len() >= CACHED_CHARTS {
-            charts.clear();
-        }
-        charts.insert(key, svg);
-    }
-}
-
-/// A closed wave's results (all groups) and the organisation version they belong to.
-pub(super) async fn cached_results(
-    state: &web::Data<AppState>,
-    wave_id: i32,
-) -> Result<(i64, Arc<WaveResults>), AppError> {
-    let app = state.clone();
-    state
-        .with_conn(move |conn| {
-            let org_version = crate::org::version(conn).map_err(AppError::unavailable)?;
-            if let Some(cached) = app.results_cache.get(wave_id, org_version) {
-                return Ok((org_version, cached));
-            }
-            let computed = Arc::new(load::wave_results(conn, wave_id).map_err(
-                |error| match error {
-                    load::ResultsError::Wave(crate::waves::WaveError::NotFound(_)) => {
-                        AppError::NotFound
-                    }
-                    load::ResultsError::WaveOpen(_) => AppError::WaveStillOpen,
-                    other => AppError::internal(other),
-                },
-            )?);
-            app.results_cache
-                .put(wave_id, org_version, computed.clone());
-            Ok((org_version, computed))
-        })
-        .await
-}
-
-pub(super) async fn audit(
-    state: &web::Data<AppState>,
-    account: &Account,
-    action: &'static str,
-    wave_id: i32,
-) -> Result<(), AppError> {
-    // Through the writer: every view writes a row, and group commit keeps that cheap.
-    state
-        .writer
-        .audit(AuditRow {
-            account_id: account.id,
-            action,
-            detail: format!("wave {wave_id}"),
-        })
-        .await
-        .map_err(AppError::unavailable)
-}
-
-/// A closed wave's results as `account` may see them; the view is audited.
-pub async fn results_for(
-    state: &web::Data<AppState>,
-    account: &Account,
-    wave_id: i32,
-    action: &'static str,
-) -> Result<Arc<WaveResults>, AppError> {
-    let (_, results) = cached_results(state, wave_id).await?;
-    audit(state, account, action, wave_id).await?;
-    Ok(scoped(results, account))
-}
-
-/// A chart of a closed wave as `account` may see it, drawn once per wave, organisation
-/// version, viewer scope and `key` (the chart and its options); the view is audited.
-pub async fn chart_for(
-    state: &web::Data<AppState>,
-    account: &Account,
-    wave_id: i32,
-    action: &'static str,
-    key: String,
-    draw: impl FnOnce(&WaveResults) -> Result<String, AppError>,
-) -> Result<web::Bytes, AppError> {
-    let (org_version, results) = cached_results(state, wave_id).await?;
-    audit(state, account, action, wave_id).await?;
-    // HR share one view; each manager has their own scope.
-    let viewer = match account.role {
-        Role::Hr => "hr".to_string(),
-        Role::Manager => format!("manager {}", account.id),
-    };
-    let chart_key = (wave_id, org_version, format!("{viewer} {key}"));
-    if let Some(svg) = state.results_cache.chart(&chart_key) {
-        return Ok(svg);
-    }
-    // Bytes: every response shares the one drawn copy.
-    let svg = web::Bytes::from(draw(&scoped(results, account))?);
-    state.results_cache.put_chart(chart_key, svg.clone());
-    Ok(svg)
-}
-
-fn json_error(error: &AppError) -> HttpResponse {
-    if let AppError::Internal(cause) | AppError::Unavailable(cause) = error {
-        tracing::error!(cause = %cause, "results request failed");
-    }
-    HttpResponse::build(error.status())
-        .content_type("application/json")
-        .body(format!(
-            "{{\"error\":\"{}\"}}",
-            error.status().canonical_reason().unwrap_or("error")
-        ))
-}
-
 async fn results_json(
     state: web::Data<AppState>,
-    session: TypedSession,
     path: web::Path<i32>,
-) -> HttpResponse {
-    let wave_id = path.into_inner();
-    let result = async {
-        let account = current_account(&state, &session).await?;
-        let results = results_for(&state, &account, wave_id, "view results (JSON)").await?;
-        export::to_json(&results).map_err(AppError::internal)
-    }
-    .await;
-    match result {
-        Ok(json) => HttpResponse::Ok()
-            .content_type("application/json")
-            .body(json),
-        Err(error) => json_error(&error),
-    }
+    SignedIn(account): SignedIn,
+) -> Result<HttpResponse, AppError> {
+    let results = results_for(&state, &account, *path, "view results (JSON)").await?;
+    let json = export::to_json(&results)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(json))
 }
 
 /// HR's CSV download for Excel.
 async fn results_csv(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    session: TypedSession,
     path: web::Path<i32>,
-) -> HttpResponse {
+    Hr(account): Hr,
+) -> Result<HttpResponse, AppError> {
     let wave_id = path.into_inner();
-    let lang = language(&req, None);
-    let result = async {
-        let account = current_hr(&state, &session).await?;
-        let results = results_for(&state, &account, wave_id, "export results (CSV)").await?;
-        let mut body = Vec::new();
-        export::write_csv(&results, &mut body).map_err(AppError::internal)?;
-        Ok(body)
-    }
-    .await;
-    match result {
-        Ok(body) => HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"anshin-wave-{wave_id}-results.csv\""),
-            ))
-            .body(body),
-        Err(error) => super::auth::page_error(&state, lang, error),
-    }
+    let results = results_for(&state, &account, wave_id, "export results (CSV)").await?;
+    let mut body = Vec::new();
+    export::write_csv(&results, &mut body)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"anshin-wave-{wave_id}-results.csv\""),
+        ))
+        .body(body))
 }

@@ -6,10 +6,13 @@ mod api;
 mod auth;
 mod charts;
 mod dashboards;
+mod error;
+mod extract;
 mod hashing;
 mod hr;
 mod pages;
 mod refusals;
+mod results;
 mod security;
 mod session;
 mod staff;
@@ -19,7 +22,8 @@ mod throttle;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use actix_web::web;
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
 
 use crate::collection::writer::SubmissionWriter;
 use crate::db::DbPool;
@@ -27,7 +31,8 @@ use crate::secret::ServerSecret;
 use crate::settings::Settings;
 use crate::waves::DefinitionCache;
 
-pub use pages::{AppError, Pages};
+pub use error::AppError;
+pub use pages::Pages;
 pub use throttle::Throttle;
 
 /// Failed sign-ins per login name, and per client address, before they must wait.
@@ -51,7 +56,7 @@ pub struct AppState {
     pub login_throttle: throttle::LoginThrottle,
     /// Every argon2 computation of a request goes through it (`hashing`).
     pub argon2: hashing::Argon2Gate,
-    pub results_cache: api::ResultsCache,
+    pub results_cache: results::ResultsCache,
 }
 
 impl AppState {
@@ -76,47 +81,69 @@ impl AppState {
                 LOGIN_FAILURE_WINDOW,
             ),
             argon2: hashing::Argon2Gate::for_this_machine(),
-            results_cache: api::ResultsCache::default(),
+            results_cache: results::ResultsCache::default(),
         }
     }
 
-    /// Runs blocking database work off the async workers.
-    pub async fn with_conn<T, F>(&self, work: F) -> Result<T, AppError>
+    /// Runs blocking database work off the async workers; the work's own error converts
+    /// into an [`AppError`].
+    pub async fn with_conn<T, E, F>(&self, work: F) -> Result<T, AppError>
     where
-        F: FnOnce(&mut diesel::SqliteConnection) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&mut diesel::SqliteConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: Send + 'static,
+        AppError: From<E>,
     {
         let pool = self.pool.clone();
         web::block(move || {
-            let mut conn = pool.get().map_err(AppError::unavailable)?;
-            work(&mut conn)
+            let mut conn = pool.get()?;
+            work(&mut conn).map_err(AppError::from)
         })
-        .await
-        .map_err(AppError::internal)?
+        .await?
     }
-}
 
-impl AppState {
     /// Runs argon2 work (with database access) through the gate: `Busy` becomes 429.
-    pub async fn with_argon2<T, F>(&self, work: F) -> Result<T, AppError>
+    pub async fn with_argon2<T, E, F>(&self, work: F) -> Result<T, AppError>
     where
-        F: FnOnce(
-                &mut diesel::SqliteConnection,
-                &mut crate::accounts::HashMemory,
-            ) -> Result<T, AppError>
+        F: FnOnce(&mut diesel::SqliteConnection, &mut crate::accounts::HashMemory) -> Result<T, E>
             + Send
             + 'static,
         T: Send + 'static,
+        E: Send + 'static,
+        AppError: From<E>,
     {
         let pool = self.pool.clone();
         self.argon2
             .run(move |memory| {
-                let mut conn = pool.get().map_err(AppError::unavailable)?;
-                work(&mut conn, memory)
+                let mut conn = pool.get()?;
+                work(&mut conn, memory).map_err(AppError::from)
             })
             .await
             .map_err(|_| AppError::Busy)?
     }
+}
+
+impl AppState {
+    /// Writes `row` to the audit log through the writer (group commit) and waits until it
+    /// is committed.
+    pub async fn audit(&self, row: crate::audit::AuditRow) -> Result<(), AppError> {
+        Ok(self.writer.audit(row).await?)
+    }
+
+    /// Like [`AppState::audit`] where a failed write must not change the answer (signing in
+    /// or out): the failure is logged.
+    pub async fn audit_quietly(&self, row: crate::audit::AuditRow) {
+        if let Err(error) = self.audit(row).await {
+            tracing::warn!(%error, "an audit row could not be written");
+        }
+    }
+}
+
+/// A 303 to `location`.
+pub fn redirect(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_string()))
+        .finish()
 }
 
 /// Mounts every route.

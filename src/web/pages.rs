@@ -1,5 +1,5 @@
-//! Page rendering: tera templates with the message catalogue, and the one place where an
-//! [`AppError`] becomes a status code and a page in the user's language.
+//! Page rendering: tera templates with the message catalogue, and the request's language.
+//! How a failure looks is decided in `error`.
 
 use std::path::Path;
 
@@ -28,101 +28,6 @@ pub enum PagesError {
         path: String,
         source: std::io::Error,
     },
-}
-
-/// Everything that can go wrong in a request, mapped to statuses in [`AppError::status`].
-/// Internal causes are logged, never shown; none of them carries a code or an answer.
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error("page not found")]
-    NotFound,
-    #[error("unknown invitation code")]
-    UnknownCode,
-    #[error("invitation code already used")]
-    UsedCode,
-    #[error("wave closed")]
-    WaveClosed,
-    #[error("malformed request")]
-    BadRequest,
-    /// A well-formed dashboard request the domain refuses; the reason is shown to the user.
-    #[error("refused: {0}")]
-    Rejected(super::refusals::Refusal),
-    #[error("the wave is still open")]
-    WaveStillOpen,
-    #[error("not signed in")]
-    NotSignedIn,
-    #[error("not allowed")]
-    Forbidden,
-    #[error("request body too large")]
-    TooLarge,
-    #[error("too many attempts")]
-    TooManyAttempts,
-    /// Too many password checks at once (`hashing::Argon2Gate`): try again in a moment.
-    #[error("busy")]
-    Busy,
-    /// A method the path does not take (`security::methods`).
-    #[error("method not allowed")]
-    MethodNotAllowed,
-    /// The request body did not arrive in time (`security::body_deadline`).
-    #[error("request body too slow")]
-    SlowRequest,
-    #[error("internal error: {0}")]
-    Internal(String),
-    #[error("service unavailable: {0}")]
-    Unavailable(String),
-}
-
-impl AppError {
-    pub fn status(&self) -> StatusCode {
-        match self {
-            AppError::NotFound | AppError::UnknownCode => StatusCode::NOT_FOUND,
-            AppError::UsedCode => StatusCode::CONFLICT,
-            AppError::WaveClosed => StatusCode::GONE,
-            AppError::BadRequest | AppError::Rejected(_) => StatusCode::BAD_REQUEST,
-            AppError::WaveStillOpen => StatusCode::CONFLICT,
-            AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
-            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::TooManyAttempts | AppError::Busy => StatusCode::TOO_MANY_REQUESTS,
-            AppError::SlowRequest => StatusCode::REQUEST_TIMEOUT,
-            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-
-    /// Message keys of the page's title and text.
-    fn message_keys(&self) -> (&'static str, &'static str) {
-        match self {
-            AppError::NotFound => ("not_found_title", "not_found_message"),
-            AppError::UnknownCode => ("code_unknown_title", "code_unknown_message"),
-            AppError::UsedCode => ("code_used_title", "code_used_message"),
-            AppError::WaveClosed => ("wave_closed_title", "wave_closed_message"),
-            AppError::BadRequest => ("bad_request_title", "bad_request_message"),
-            AppError::Rejected(_) => ("rejected_title", "rejected_message"),
-            AppError::WaveStillOpen => ("wave_open_title", "wave_open_message"),
-            AppError::NotSignedIn => ("not_signed_in_title", "not_signed_in_message"),
-            AppError::Forbidden => ("forbidden_title", "forbidden_message"),
-            AppError::TooLarge => ("too_large_title", "too_large_message"),
-            AppError::TooManyAttempts => ("too_many_attempts_title", "too_many_attempts_message"),
-            AppError::Busy => ("busy_title", "busy_message"),
-            AppError::SlowRequest => ("slow_request_title", "slow_request_message"),
-            AppError::MethodNotAllowed => {
-                ("method_not_allowed_title", "method_not_allowed_message")
-            }
-            AppError::Internal(_) | AppError::Unavailable(_) => {
-                ("server_error_title", "server_error_message")
-            }
-        }
-    }
-
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        AppError::Internal(cause.to_string())
-    }
-
-    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
-        AppError::Unavailable(cause.to_string())
-    }
 }
 
 impl Pages {
@@ -198,33 +103,6 @@ impl Pages {
             }
         }
     }
-
-    /// The error page for `error`; internal causes go to the log only.
-    pub fn error(&self, lang: Lang, error: &AppError) -> HttpResponse {
-        if let AppError::Internal(cause) | AppError::Unavailable(cause) = error {
-            tracing::error!(status = error.status().as_u16(), cause = %cause, "request failed");
-        }
-        let (title, message) = error.message_keys();
-        let mut context = self.context(lang);
-        context.insert("status", &error.status().as_u16());
-        context.insert("title", self.message(lang, title));
-        context.insert("message", self.message(lang, message));
-        if let AppError::Rejected(refusal) = error {
-            // Only dashboard users are refused this way; the page leads them back there.
-            context.insert("reason", &refusal.text(self, lang));
-        }
-        let mut response = self.html(error.status(), "error.html", &context);
-        if error.status() == StatusCode::SERVICE_UNAVAILABLE {
-            ask_to_retry_later(&mut response);
-        }
-        if let AppError::Busy = error {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                header::HeaderValue::from(super::hashing::RETRY_AFTER_SECONDS),
-            );
-        }
-        response
-    }
 }
 
 /// Seconds a client is asked to wait after a 503 (a full disk or a read-only database is
@@ -258,6 +136,27 @@ pub fn language(req: &HttpRequest, explicit: Option<&str>) -> Lang {
                 .and_then(Lang::from_accept_language)
         })
         .unwrap_or_default()
+}
+
+/// The `?lang=` of the request's URL, if any.
+pub fn explicit_language(req: &HttpRequest) -> Option<String> {
+    actix_web::web::Query::<LangQuery>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.into_inner().lang)
+}
+
+/// The request's language as an extractor: `?lang=`, else the cookie, else
+/// `Accept-Language`, else Japanese.
+pub struct PageLang(pub Lang);
+
+impl actix_web::FromRequest for PageLang {
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let lang = language(req, explicit_language(req).as_deref());
+        std::future::ready(Ok(PageLang(lang)))
+    }
 }
 
 /// Remembers an explicit language choice in a plain preference cookie.

@@ -107,13 +107,6 @@ pub async fn methods(
     if response.status() != actix_web::http::StatusCode::METHOD_NOT_ALLOWED {
         return Ok(response);
     }
-    let Some(state) = response
-        .request()
-        .app_data::<actix_web::web::Data<super::AppState>>()
-        .cloned()
-    else {
-        return Ok(response);
-    };
     let mut allowed: Vec<String> = response
         .headers()
         .get(header::ALLOW)
@@ -126,8 +119,8 @@ pub async fn methods(
     if allowed.iter().any(|m| m == "GET") && !allowed.iter().any(|m| m == "HEAD") {
         allowed.push("HEAD".to_string());
     }
-    let lang = super::pages::language(response.request(), None);
-    let mut page = state.pages.error(lang, &super::AppError::MethodNotAllowed);
+    let mut page =
+        super::error::render_page(response.request(), &super::AppError::MethodNotAllowed);
     if let Ok(value) = header::HeaderValue::from_str(&allowed.join(", ")) {
         page.headers_mut().insert(header::ALLOW, value);
     }
@@ -159,8 +152,7 @@ pub async fn body_deadline(
     if !timed_out.get() {
         return Ok(response);
     }
-    let lang = super::pages::language(response.request(), None);
-    let mut page = state.pages.error(lang, &super::AppError::SlowRequest);
+    let mut page = super::error::render_page(response.request(), &super::AppError::SlowRequest);
     page.head_mut()
         .set_connection_type(actix_web::http::ConnectionType::Close);
     Ok(response.into_response(page))

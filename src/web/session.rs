@@ -97,12 +97,19 @@ impl TypedSession {
     }
 }
 
+impl TypedSession {
+    /// The request's session.
+    pub fn of(req: &HttpRequest) -> Self {
+        TypedSession(req.get_session())
+    }
+}
+
 impl FromRequest for TypedSession {
     type Error = actix_web::Error;
     type Future = std::future::Ready<Result<TypedSession, actix_web::Error>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        std::future::ready(Ok(TypedSession(req.get_session())))
+        std::future::ready(Ok(TypedSession::of(req)))
     }
 }
 

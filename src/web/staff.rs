@@ -9,7 +9,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use super::pages::{language, remember_language, AppError, LangQuery};
+use super::error::{use_language, AppError};
+use super::pages::{language, remember_language, LangQuery};
 use super::AppState;
 use crate::codes::InvitationCode;
 use crate::collection::answers;
@@ -105,12 +106,7 @@ async fn script(state: web::Data<AppState>) -> HttpResponse {
 
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     use diesel::connection::SimpleConnection;
-    let answered = state
-        .with_conn(|conn| {
-            conn.batch_execute("SELECT 1")
-                .map_err(AppError::unavailable)
-        })
-        .await;
+    let answered = state.with_conn(|conn| conn.batch_execute("SELECT 1")).await;
     match answered {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ok"),
         Err(_) => HttpResponse::ServiceUnavailable()
@@ -125,22 +121,12 @@ async fn open_link(
     req: HttpRequest,
     path: web::Path<String>,
     query: web::Query<LangQuery>,
-) -> HttpResponse {
+) -> Result<HttpResponse, AppError> {
     let lang = language(&req, query.lang.as_deref());
-    let result = async {
-        let (code, status) = admit(&state, &req, &path).await?;
-        let form = wave_form(&state, status.wave_id).await?;
-        Ok(render_survey(
-            &state,
-            lang,
-            &form,
-            &code,
-            &HashMap::new(),
-            Feedback::None,
-        ))
-    }
-    .await;
-    remember_language(respond(&state, lang, result), query.lang.as_deref())
+    let (code, status) = admit(&state, &req, &path).await?;
+    let form = wave_form(&state, status.wave_id).await?;
+    let page = render_survey(&state, lang, &form, &code, &HashMap::new(), Feedback::None);
+    Ok(remember_language(page, query.lang.as_deref()))
 }
 
 /// `POST /s/{code}`: a submission addressed by the link itself (the stable interface).
@@ -149,14 +135,9 @@ async fn submit_by_link(
     req: HttpRequest,
     path: web::Path<String>,
     payload: web::Payload,
-) -> HttpResponse {
-    let fallback_lang = language(&req, None);
-    let pairs = match read_form(payload, &req).await {
-        Ok(pairs) => pairs,
-        Err(error) => return state.pages.error(fallback_lang, &error),
-    };
-    let path_code = path.into_inner();
-    handle_form(&state, &req, &path_code, &pairs, false).await
+) -> Result<HttpResponse, AppError> {
+    let pairs = read_form(payload, &req).await?;
+    handle_form(&state, &req, &path, &pairs, false).await
 }
 
 /// `POST /s`: the code typed on the start page (shows the form), or a submission of the form,
@@ -165,12 +146,8 @@ async fn start_or_submit(
     state: web::Data<AppState>,
     req: HttpRequest,
     payload: web::Payload,
-) -> HttpResponse {
-    let fallback_lang = language(&req, None);
-    let pairs = match read_form(payload, &req).await {
-        Ok(pairs) => pairs,
-        Err(error) => return state.pages.error(fallback_lang, &error),
-    };
+) -> Result<HttpResponse, AppError> {
+    let pairs = read_form(payload, &req).await?;
     let code_text = field(&pairs, CODE_FIELD).unwrap_or_default().to_string();
     let starting = field(&pairs, STEP_FIELD).is_none();
     handle_form(&state, &req, &code_text, &pairs, starting).await
@@ -183,86 +160,80 @@ fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// A code typed on the start page, a language switch, or a submission of the form.
 async fn handle_form(
     state: &web::Data<AppState>,
     req: &HttpRequest,
     code_text: &str,
     pairs: &[(String, String)],
     starting: bool,
-) -> HttpResponse {
+) -> Result<HttpResponse, AppError> {
     let switch_to = field(pairs, SWITCH_LANG_FIELD);
     let lang = language(req, switch_to.or_else(|| field(pairs, LANG_FIELD)));
-    let result = async {
-        let admitted = admit(state, req, code_text).await;
-        if starting {
-            // A mistyped code on the start page is answered on the start page.
-            if let Err(AppError::UnknownCode) = admitted {
-                let mut context = state.pages.context(lang);
-                context.insert("error", state.pages.message(lang, "code_unknown_message"));
-                context.insert("entered", code_text);
-                return Ok(state
-                    .pages
-                    .html(StatusCode::NOT_FOUND, "index.html", &context));
-            }
+    use_language(req, lang);
+    let (code, status) = match admit(state, req, code_text).await {
+        // A mistyped code on the start page is answered on the start page.
+        Err(AppError::UnknownCode) if starting => {
+            return Ok(unknown_code_page(state, lang, code_text))
         }
-        let (code, status) = admitted?;
-        let form = wave_form(state, status.wave_id).await?;
-        let definition = &form.definition;
-        let entered = first_values(pairs);
-        if starting || switch_to.is_some() {
-            let page = render_survey(state, lang, &form, &code, &entered, Feedback::None);
-            // A switch is remembered, so that pages reached without the form (an oversized
-            // body's page, an unknown address) speak the chosen language too.
-            return Ok(remember_language(page, switch_to));
-        }
-        match form::parse(definition, pairs, CONTROL_FIELDS) {
-            Err(rejection) => Ok(render_survey(
+        admitted => admitted?,
+    };
+    let form = wave_form(state, status.wave_id).await?;
+    let entered = first_values(pairs);
+    if starting || switch_to.is_some() {
+        let page = render_survey(state, lang, &form, &code, &entered, Feedback::None);
+        // A switch is remembered, so that pages reached without the form (an oversized
+        // body's page, an unknown address) speak the chosen language too.
+        return Ok(remember_language(page, switch_to));
+    }
+    let draft = match form::parse(&form.definition, pairs, CONTROL_FIELDS) {
+        Ok(draft) => draft,
+        Err(rejection) => {
+            let feedback = Feedback::Rejected(&rejection);
+            return Ok(render_survey(
                 state,
                 lang,
                 &form,
                 &code,
                 &rejection.entered,
-                Feedback::Rejected(&rejection),
-            )),
-            Ok(draft) => {
-                let submission = Submission {
-                    code_hash: code.keyed_hash(&state.secret),
-                    answers: answers::encode(&draft.answers),
-                    job_level: draft.job_level,
-                    comment: draft.comment,
-                };
-                let outcome = match state.writer.submit(submission).await {
-                    Ok(outcome) => outcome,
-                    // The disk is full, the database read-only or the writer gone: nothing
-                    // was stored and the code is unused. Give the answers back to resend.
-                    Err(_) => {
-                        return Ok(render_survey(
-                            state,
-                            lang,
-                            &form,
-                            &code,
-                            &entered,
-                            Feedback::NotSaved,
-                        ))
-                    }
-                };
-                match outcome {
-                    Outcome::Stored => Ok(HttpResponse::SeeOther()
-                        .insert_header((header::LOCATION, format!("/thanks?lang={}", lang.code())))
-                        .finish()),
-                    Outcome::UnknownCode => Err(AppError::UnknownCode),
-                    Outcome::AlreadyUsed => Err(AppError::UsedCode),
-                    Outcome::WaveClosed => Err(AppError::WaveClosed),
-                }
-            }
+                feedback,
+            ));
         }
+    };
+    let submission = Submission {
+        code_hash: code.keyed_hash(&state.secret),
+        answers: answers::encode(&draft.answers),
+        job_level: draft.job_level,
+        comment: draft.comment,
+    };
+    match state.writer.submit(submission).await {
+        Ok(Outcome::Stored) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("/thanks?lang={}", lang.code())))
+            .finish()),
+        Ok(Outcome::UnknownCode) => Err(AppError::UnknownCode),
+        Ok(Outcome::AlreadyUsed) => Err(AppError::UsedCode),
+        Ok(Outcome::WaveClosed) => Err(AppError::WaveClosed),
+        // The disk is full, the database read-only or the writer gone: nothing was stored
+        // and the code is unused. Give the answers back to resend.
+        Err(_) => Ok(render_survey(
+            state,
+            lang,
+            &form,
+            &code,
+            &entered,
+            Feedback::NotSaved,
+        )),
     }
-    .await;
-    respond(state, lang, result)
 }
 
-fn respond(state: &AppState, lang: Lang, result: Result<HttpResponse, AppError>) -> HttpResponse {
-    result.unwrap_or_else(|error| state.pages.error(lang, &error))
+/// The start page again, saying the typed code is unknown (404).
+fn unknown_code_page(state: &AppState, lang: Lang, code_text: &str) -> HttpResponse {
+    let mut context = state.pages.context(lang);
+    context.insert("error", state.pages.message(lang, "code_unknown_message"));
+    context.insert("entered", code_text);
+    state
+        .pages
+        .html(StatusCode::NOT_FOUND, "index.html", &context)
 }
 
 /// Checks a typed or linked code: well-formed, known, unused, wave open. Wrong codes count
@@ -287,7 +258,7 @@ async fn admit(
     };
     let hash = code.keyed_hash(&state.secret);
     let status = state
-        .with_conn(move |conn| lookup_code(conn, &hash).map_err(AppError::unavailable))
+        .with_conn(move |conn| lookup_code(conn, &hash))
         .await?;
     let Some(status) = status else {
         record_failure();
@@ -307,6 +278,7 @@ async fn wave_form(state: &web::Data<AppState>, wave_id: i32) -> Result<Arc<Wave
     }
     let app = state.clone();
     state
+        // A stored wave whose snapshot cannot be read is the server's fault.
         .with_conn(move |conn| {
             app.definitions
                 .load(conn, wave_id)

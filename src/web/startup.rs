@@ -11,7 +11,8 @@ use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, App, HttpRequest, HttpServer};
 
-use super::pages::{AppError, Pages, PagesError};
+use super::error::{self, AppError};
+use super::pages::{Pages, PagesError};
 use super::{config, security, AppState};
 use crate::collection::writer::SubmissionWriter;
 use crate::db::{self, DbError};
@@ -61,6 +62,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .wrap(from_fn(error::render_errors))
                 .wrap(from_fn(security::methods))
                 .wrap(from_fn(security::body_deadline))
                 .wrap(from_fn(security::same_origin_posts))
@@ -114,11 +116,6 @@ impl Application {
     }
 }
 
-async fn not_found(state: web::Data<AppState>, req: HttpRequest) -> actix_web::HttpResponse {
-    // `?lang=`, else the remembered choice, else the browser's languages.
-    let explicit = web::Query::<super::pages::LangQuery>::from_query(req.query_string())
-        .ok()
-        .and_then(|q| q.into_inner().lang);
-    let lang = super::pages::language(&req, explicit.as_deref());
-    state.pages.error(lang, &AppError::NotFound)
+async fn not_found(req: HttpRequest) -> actix_web::HttpResponse {
+    error::render_page(&req, &AppError::NotFound)
 }

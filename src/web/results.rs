@@ -1,0 +1,165 @@
+//! Results as a signed-in account may see them, for every output of the web layer (JSON,
+//! CSV, pages, charts): the closed wave's frozen results from a cache, scoped to the account,
+//! and every view written to the audit log. A manager sees the organisation as a whole and
+//! their own workplaces (with their subtrees); HR see every group.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use actix_web::web;
+
+use super::error::AppError;
+use super::AppState;
+use crate::accounts::{Account, Role};
+use crate::aggregation::{load, WaveResults};
+use crate::audit::AuditRow;
+
+/// Keeps only what `account` may see: everything for HR; for a manager the organisation's
+/// overall figures and their own workplaces (no other workplace, no job-level cut).
+pub fn scoped(results: Arc<WaveResults>, account: &Account) -> Arc<WaveResults> {
+    if account.role == Role::Hr {
+        return results;
+    }
+    let may_see = |code: &str| account.may_see(code);
+    Arc::new(results.visible_to(Some(&may_see)))
+}
+
+/// Results of closed waves, by wave id, and the charts drawn from them. A closed wave's
+/// results are frozen at closing and never change; the organisation version only makes the
+/// cache read them again (and redraw a manager's charts), never recompute them.
+#[derive(Default)]
+pub struct ResultsCache {
+    entries: Mutex<HashMap<i32, (i64, Arc<WaveResults>)>>,
+    charts: Mutex<HashMap<ChartKey, web::Bytes>>,
+}
+
+/// (wave, organisation version, viewer and chart options).
+type ChartKey = (i32, i64, String);
+
+/// Waves kept at most (each can hold tens of megabytes on a large organisation).
+const CACHED_WAVES: usize = 8;
+/// Charts kept at most; the cache is emptied when it is full.
+const CACHED_CHARTS: usize = 512;
+
+impl ResultsCache {
+    fn get(&self, wave_id: i32, org_version: i64) -> Option<Arc<WaveResults>> {
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries
+            .get(&wave_id)
+            .filter(|(version, _)| *version == org_version)
+            .map(|(_, results)| results.clone())
+    }
+
+    fn put(&self, wave_id: i32, org_version: i64, results: Arc<WaveResults>) {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if entries.len() >= CACHED_WAVES && !entries.contains_key(&wave_id) {
+            if let Some(oldest) = entries.keys().min().copied() {
+                entries.remove(&oldest);
+            }
+        }
+        entries.insert(wave_id, (org_version, results));
+    }
+
+    fn chart(&self, key: &ChartKey) -> Option<web::Bytes> {
+        let charts = self
+            .charts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        charts.get(key).cloned()
+    }
+
+    fn put_chart(&self, key: ChartKey, svg: web::Bytes) {
+        let mut charts = self
+            .charts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if charts.len() >= CACHED_CHARTS {
+            charts.clear();
+        }
+        charts.insert(key, svg);
+    }
+}
+
+/// A closed wave's results (all groups) and the organisation version they belong to.
+pub async fn cached_results(
+    state: &web::Data<AppState>,
+    wave_id: i32,
+) -> Result<(i64, Arc<WaveResults>), AppError> {
+    let app = state.clone();
+    state
+        .with_conn(move |conn| {
+            let org_version = crate::org::version(conn)?;
+            if let Some(cached) = app.results_cache.get(wave_id, org_version) {
+                return Ok((org_version, cached));
+            }
+            let computed = Arc::new(load::wave_results(conn, wave_id)?);
+            app.results_cache
+                .put(wave_id, org_version, computed.clone());
+            Ok::<_, AppError>((org_version, computed))
+        })
+        .await
+}
+
+/// Writes what `account` did with `wave_id` to the audit log, through the writer: every
+/// view writes a row, and group commit keeps that cheap.
+pub async fn audit_view(
+    state: &AppState,
+    account: &Account,
+    action: &'static str,
+    wave_id: i32,
+) -> Result<(), AppError> {
+    state
+        .writer
+        .audit(AuditRow {
+            account_id: account.id,
+            action,
+            detail: format!("wave {wave_id}"),
+        })
+        .await?;
+    Ok(())
+}
+
+/// A closed wave's results as `account` may see them; the view is audited.
+pub async fn results_for(
+    state: &web::Data<AppState>,
+    account: &Account,
+    wave_id: i32,
+    action: &'static str,
+) -> Result<Arc<WaveResults>, AppError> {
+    let (_, results) = cached_results(state, wave_id).await?;
+    audit_view(state, account, action, wave_id).await?;
+    Ok(scoped(results, account))
+}
+
+/// A chart of a closed wave as `account` may see it, drawn once per wave, organisation
+/// version, viewer scope and `key` (the chart and its options); the view is audited.
+pub async fn chart_for(
+    state: &web::Data<AppState>,
+    account: &Account,
+    wave_id: i32,
+    action: &'static str,
+    key: String,
+    draw: impl FnOnce(&WaveResults) -> Result<String, AppError>,
+) -> Result<web::Bytes, AppError> {
+    let (org_version, results) = cached_results(state, wave_id).await?;
+    audit_view(state, account, action, wave_id).await?;
+    // HR share one view; each manager has their own scope.
+    let viewer = match account.role {
+        Role::Hr => "hr".to_string(),
+        Role::Manager => format!("manager {}", account.id),
+    };
+    let chart_key = (wave_id, org_version, format!("{viewer} {key}"));
+    if let Some(svg) = state.results_cache.chart(&chart_key) {
+        return Ok(svg);
+    }
+    // Bytes: every response shares the one drawn copy.
+    let svg = web::Bytes::from(draw(&scoped(results, account))?);
+    state.results_cache.put_chart(chart_key, svg.clone());
+    Ok(svg)
+}
