@@ -156,7 +156,10 @@ fn path_str(path: &Path) -> &str {
 async fn wait_for_empty_wal(db: &Path) {
     let wal = db.with_extension("db-wal");
     for _ in 0..500 {
-        if std::fs::metadata(&wal).map(|m| m.len() == 0).unwrap_or(true) {
+        if std::fs::metadata(&wal)
+            .map(|m| m.len() == 0)
+            .unwrap_or(true)
+        {
             return;
         }
         actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;

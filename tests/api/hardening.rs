@@ -554,7 +554,10 @@ async fn a_large_code_batch_does_not_hold_up_a_submission() {
     // slow down, so the bound grows with the batch's own time.
     let bound = Duration::from_secs(1).max(batch_time / 2);
     for latency in latencies {
-        assert!(latency < bound, "{latency:?} against a batch of {batch_time:?}");
+        assert!(
+            latency < bound,
+            "{latency:?} against a batch of {batch_time:?}"
+        );
     }
 }
 
