@@ -200,7 +200,23 @@ impl From<crate::aggregation::load::ResultsError> for AppError {
             ResultsError::Wave(WaveError::NotFound(_)) => AppError::NotFound,
             ResultsError::WaveOpen(_) => AppError::WaveStillOpen,
             ResultsError::Database(e) => AppError::unavailable(e),
+            ResultsError::Psychometrics(e) => e.into(),
             other => AppError::internal(other),
+        }
+    }
+}
+
+/// The psychometrics report: an open wave is a 409, a wave whose organisation shows fewer
+/// than k responses a refusal with its reason.
+impl From<crate::aggregation::psychometrics::PsychometricsError> for AppError {
+    fn from(error: crate::aggregation::psychometrics::PsychometricsError) -> Self {
+        use crate::aggregation::psychometrics::PsychometricsError;
+        match error {
+            PsychometricsError::WaveOpen(_) => AppError::WaveStillOpen,
+            PsychometricsError::TooFewResponses { k, .. } => {
+                AppError::Rejected(super::refusals::psychometrics_too_few(k, &error))
+            }
+            PsychometricsError::Inconsistent { .. } => AppError::internal(error),
         }
     }
 }

@@ -11,6 +11,7 @@ mod extract;
 mod hashing;
 mod hr;
 mod pages;
+mod psychometrics;
 mod refusals;
 mod results;
 mod security;
@@ -153,6 +154,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     accounts::config(cfg);
     api::config(cfg);
     charts::config(cfg);
+    psychometrics::config(cfg);
     dashboards::config(cfg);
     hr::config(cfg);
 }

@@ -149,6 +149,15 @@ pub fn dashboard_batch(max: usize) -> Refusal {
     )
 }
 
+/// A wave whose organisation shows fewer than k responses has no psychometrics report.
+pub fn psychometrics_too_few(k: u32, error: &dyn std::fmt::Display) -> Refusal {
+    Refusal::new(
+        "refusal_psychometrics_too_few",
+        vec![("k", k.to_string())],
+        error,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -489,3 +489,51 @@ async fn open_wave_counts_move_in_steps_of_k_and_flag_reminders() {
     assert_eq!(six, five, "the sixth answer does not show");
     assert_eq!(list(db), listed);
 }
+
+#[actix_web::test]
+async fn hr_reads_the_psychometrics_report_of_a_closed_wave_and_a_manager_cannot() {
+    let app = spawn_app().await;
+    let wave = closed_wave(&app).await;
+    let page = format!("/hr/waves/{wave}/psychometrics");
+    let csv = format!("/hr/waves/{wave}/psychometrics.csv");
+
+    let hr = Browser::sign_in(&app, "hr1").await;
+    let (status, body) = hr.get(&page).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("調査票の信頼性・妥当性"), "{body}");
+    assert!(
+        body.contains("回答者14人"),
+        "the organisation's count: {body}"
+    );
+    assert!(body.contains("ICC(2)") && body.contains("HTMT"), "{body}");
+    let (status, body) = hr.get(&format!("{page}?lang=en")).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Reliability and validity of the questionnaire"));
+    let (status, body) = hr.get(&csv).await;
+    assert_eq!(status, 200);
+    assert!(body.starts_with('\u{feff}'), "a BOM for Excel");
+
+    let manager = Browser::sign_in(&app, "m1").await;
+    assert_eq!(manager.get(&page).await.0, 403);
+    assert_eq!(manager.get(&csv).await.0, 403);
+
+    // An open wave has no report yet; nor does one whose organisation shows fewer than k.
+    let open = app.open_wave();
+    assert_eq!(
+        hr.get(&format!("/hr/waves/{open}/psychometrics")).await.0,
+        409
+    );
+    for code in app.issue_codes(open, "T1", 4) {
+        let (status, _, _) = app
+            .post_form(
+                &format!("/s/{}", code.display_form()),
+                &form_body(&complete_answers(4)),
+            )
+            .await;
+        assert_eq!(status, 303);
+    }
+    anshin::waves::close(&mut app.conn(), open).expect("closed");
+    let (status, body) = hr.get(&format!("/hr/waves/{open}/psychometrics")).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("5人未満"), "{body}");
+}
