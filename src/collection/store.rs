@@ -6,9 +6,11 @@
 //! answers or the job level either.
 
 use diesel::prelude::*;
+use diesel::sql_types::{Binary, Integer};
 
 use super::slots;
 use crate::codes::CodeHash;
+use crate::db::prepared::fixed_statement;
 use crate::db::schema::{invitation_codes, waves};
 
 /// A validated response waiting to be stored against the code that admits it.
@@ -103,32 +105,37 @@ pub fn store_within(
         .collect()
 }
 
+fixed_statement! {
+    /// Redeems a code if it is unused and its wave open, returning where it belongs.
+    struct Redeem<'a> { code_hash: &'a [u8] => Binary }
+    sql: [
+        "UPDATE invitation_codes SET used = 1 WHERE code_hash = ",
+        " AND used = 0 AND wave_id IN (SELECT id FROM waves WHERE status = 'open') \
+         RETURNING wave_id, workplace_id",
+    ],
+    returns: (Integer, Integer),
+}
+
 fn store_one(conn: &mut SqliteConnection, submission: &Submission) -> QueryResult<Outcome> {
-    let Some(status) = lookup_code(conn, &submission.code_hash)? else {
-        return Ok(Outcome::UnknownCode);
+    let redeemed: Option<(i32, i32)> = Redeem::new(submission.code_hash.0.as_slice())
+        .get_result(conn)
+        .optional()?;
+    let Some((wave_id, workplace_id)) = redeemed else {
+        // Nothing was written: say why.
+        return Ok(match lookup_code(conn, &submission.code_hash)? {
+            None => Outcome::UnknownCode,
+            Some(status) => status.refusal().unwrap_or(Outcome::AlreadyUsed),
+        });
     };
-    if let Some(refusal) = status.refusal() {
-        return Ok(refusal);
-    }
-    let redeemed = diesel::update(
-        invitation_codes::table
-            .filter(invitation_codes::code_hash.eq(submission.code_hash.0.as_slice()))
-            .filter(invitation_codes::used.eq(false)),
-    )
-    .set(invitation_codes::used.eq(true))
-    .execute(conn)?;
-    if redeemed != 1 {
-        return Ok(Outcome::AlreadyUsed);
-    }
     slots::fill_response(
         conn,
-        status.wave_id,
-        status.workplace_id,
+        wave_id,
+        workplace_id,
         submission.job_level.as_deref(),
         &submission.answers,
     )?;
     if let Some(body) = &submission.comment {
-        slots::fill_comment(conn, status.wave_id, status.workplace_id, body)?;
+        slots::fill_comment(conn, wave_id, workplace_id, body)?;
     }
     Ok(Outcome::Stored)
 }

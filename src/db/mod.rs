@@ -3,6 +3,7 @@
 //! WAL is switched on once when migrations run (it is stored in the file); every connection
 //! then sets the per-connection PRAGMAs in [`ConnectionSettings`].
 
+pub(crate) mod prepared;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
