@@ -6,7 +6,7 @@
 //! answers or the job level either.
 
 use diesel::prelude::*;
-use diesel::sql_types::{Binary, Integer};
+use diesel::sql_types::{Binary, Bool, Integer, Text};
 
 use super::slots;
 use crate::codes::CodeHash;
@@ -99,34 +99,68 @@ pub fn store_within(
     conn: &mut SqliteConnection,
     batch: &[Submission],
 ) -> QueryResult<Vec<Outcome>> {
+    // Whether each wave is open is read once per group: the group's transaction holds the
+    // write lock, so no wave closes in between. (A wave's status sits behind its definition,
+    // in the row's overflow pages: reading it for every submission cost as much as storing.)
+    let mut open_waves: Vec<(i32, bool)> = Vec::new();
     batch
         .iter()
-        .map(|submission| store_one(conn, submission))
+        .map(|submission| store_one(conn, submission, &mut open_waves))
         .collect()
 }
 
 fixed_statement! {
-    /// Redeems a code if it is unused and its wave open, returning where it belongs.
-    struct Redeem<'a> { code_hash: &'a [u8] => Binary }
-    sql: [
-        "UPDATE invitation_codes SET used = 1 WHERE code_hash = ",
-        " AND used = 0 AND wave_id IN (SELECT id FROM waves WHERE status = 'open') \
-         RETURNING wave_id, workplace_id",
-    ],
-    returns: (Integer, Integer),
+    /// Where a code belongs and whether it was used.
+    struct CodeRow<'a> { code_hash: &'a [u8] => Binary }
+    sql: ["SELECT wave_id, workplace_id, used FROM invitation_codes WHERE code_hash = ", ""],
+    returns: (Integer, Integer, Bool),
 }
 
-fn store_one(conn: &mut SqliteConnection, submission: &Submission) -> QueryResult<Outcome> {
-    let redeemed: Option<(i32, i32)> = Redeem::new(submission.code_hash.0.as_slice())
-        .get_result(conn)
-        .optional()?;
-    let Some((wave_id, workplace_id)) = redeemed else {
-        // Nothing was written: say why.
-        return Ok(match lookup_code(conn, &submission.code_hash)? {
-            None => Outcome::UnknownCode,
-            Some(status) => status.refusal().unwrap_or(Outcome::AlreadyUsed),
-        });
+fixed_statement! {
+    /// Redeems a code if it is unused.
+    struct Redeem<'a> { code_hash: &'a [u8] => Binary }
+    sql: ["UPDATE invitation_codes SET used = 1 WHERE code_hash = ", " AND used = 0"],
+}
+
+fixed_statement! {
+    /// A wave's status.
+    struct WaveStatus<'a> { wave_id: i32 => Integer }
+    sql: ["SELECT status FROM waves WHERE id = ", ""],
+    returns: Text,
+}
+
+fn store_one(
+    conn: &mut SqliteConnection,
+    submission: &Submission,
+    open_waves: &mut Vec<(i32, bool)>,
+) -> QueryResult<Outcome> {
+    let code_hash = submission.code_hash.0.as_slice();
+    let Some((wave_id, workplace_id, used)) = CodeRow::new(code_hash)
+        .get_result::<(i32, i32, bool)>(conn)
+        .optional()?
+    else {
+        return Ok(Outcome::UnknownCode);
     };
+    let wave_open = match open_waves.iter().find(|(id, _)| *id == wave_id) {
+        Some(&(_, open)) => open,
+        None => {
+            let open = WaveStatus::new(wave_id).get_result::<String>(conn)? == "open";
+            open_waves.push((wave_id, open));
+            open
+        }
+    };
+    let status = CodeStatus {
+        wave_id,
+        workplace_id,
+        used,
+        wave_open,
+    };
+    if let Some(refusal) = status.refusal() {
+        return Ok(refusal);
+    }
+    if Redeem::new(code_hash).execute(conn)? != 1 {
+        return Ok(Outcome::AlreadyUsed);
+    }
     slots::fill_response(
         conn,
         wave_id,
