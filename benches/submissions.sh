@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Submissions per second of one or more `anshin` binaries, interleaved in one session so that
 # the machine's drift hits them alike (docs/performance.md). Each run gets a fresh database.
+# After each run: the server's CPU time (user + system, from /proc) per submission.
 #
 #   benches/submissions.sh ROUNDS SUBMISSIONS BINARY...
 #   e.g. benches/submissions.sh 3 20000 /tmp/anshin-before target/release/anshin
@@ -21,6 +22,8 @@ for round in $(seq "$rounds"); do
     echo "round $round, $binary"
     "$binary" --db "$dir/bench.db" loadgen --url "http://127.0.0.1:$port" --clients 32 \
       --submissions "$submissions" 2>/dev/null | grep -v "^loadgen: "
+    ticks=$(awk '{print $14 + $15}' "/proc/$server/stat")
+    echo "server CPU: $((ticks * 1000000 / $(getconf CLK_TCK) / submissions)) µs per submission"
     kill "$server"
     wait "$server" 2>/dev/null || true
     rm -rf "$dir"

@@ -2,6 +2,7 @@
 //! either a complete [`ResponseDraft`] or every problem, keyed by the field it belongs to, so
 //! the form can be shown again with the answers kept and each error beside its item.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::survey::SurveyDefinition;
@@ -63,6 +64,10 @@ pub struct FormRejection {
 /// characters instead of what the person typed).
 pub fn decode(body: &[u8]) -> Option<Vec<(String, String)>> {
     let decode = |part: &[u8]| -> Option<String> {
+        // Most names and answers are plain ASCII: one copy, no decoding pass.
+        if !part.iter().any(|&b| b == b'+' || b == b'%') {
+            return std::str::from_utf8(part).ok().map(str::to_owned);
+        }
         let spaced: Vec<u8> = part
             .iter()
             .map(|&b| if b == b'+' { b' ' } else { b })
@@ -89,29 +94,46 @@ pub fn parse(
     control_fields: &[&str],
 ) -> Result<ResponseDraft, FormRejection> {
     let mut rejection = FormRejection::default();
-    let mut values: HashMap<&str, &str> = HashMap::new();
+    // Every field except the page's own, by name (the first value of a repeated one).
+    let mut values: HashMap<&str, &str> = HashMap::with_capacity(pairs.len());
     for (name, value) in pairs {
         if control_fields.contains(&name.as_str()) {
             continue;
         }
-        let known = definition.items.iter().any(|i| i.id == *name)
-            || (name == JOB_LEVEL_FIELD && definition.job_level.is_some())
-            || (name == COMMENT_FIELD && definition.comment.is_some());
-        if !known {
-            if !rejection.unknown_fields.contains(name) {
-                rejection.unknown_fields.push(name.clone());
+        match values.entry(name) {
+            Entry::Vacant(slot) => {
+                slot.insert(value);
             }
-            continue;
+            Entry::Occupied(_) => {
+                rejection
+                    .problems
+                    .insert(name.clone(), FieldProblem::Duplicate);
+            }
         }
-        if values.insert(name, value).is_some() {
-            rejection
-                .problems
-                .insert(name.clone(), FieldProblem::Duplicate);
+    }
+    let is_known = |name: &str| {
+        (name == JOB_LEVEL_FIELD && definition.job_level.is_some())
+            || (name == COMMENT_FIELD && definition.comment.is_some())
+            || definition.items.iter().any(|i| i.id == name)
+    };
+    let known = definition
+        .items
+        .iter()
+        .filter(|item| values.contains_key(item.id.as_str()))
+        .count()
+        + usize::from(definition.job_level.is_some() && values.contains_key(JOB_LEVEL_FIELD))
+        + usize::from(definition.comment.is_some() && values.contains_key(COMMENT_FIELD));
+    if known < values.len() {
+        // Rare (a tampered or outdated form): find the names in the order they came.
+        for (name, _) in pairs {
+            if !control_fields.contains(&name.as_str())
+                && !is_known(name)
+                && !rejection.unknown_fields.contains(name)
+            {
+                rejection.unknown_fields.push(name.clone());
+                rejection.problems.remove(name);
+            }
         }
-        rejection
-            .entered
-            .entry(name.clone())
-            .or_insert_with(|| value.clone());
     }
 
     let mut answers = Vec::with_capacity(definition.items.len());
@@ -206,6 +228,12 @@ pub fn parse(
             comment,
         })
     } else {
+        // Copied only for a form shown again, not for every stored one.
+        rejection.entered = values
+            .into_iter()
+            .filter(|(name, _)| is_known(name))
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
         Err(rejection)
     }
 }

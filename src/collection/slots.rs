@@ -17,9 +17,11 @@
 //! the empty slots and picks one of them, again uniformly.
 
 use diesel::prelude::*;
+use diesel::sql_types::{Binary, Integer, Nullable, Text};
 use rand::seq::IndexedRandom;
 use rand::Rng;
 
+use crate::db::prepared::fixed_statement;
 use crate::db::schema::{comments, invitation_codes, responses, waves};
 use crate::survey::SurveyDefinition;
 
@@ -82,10 +84,18 @@ fn numbered_slots(highest: Option<Vec<u8>>) -> u32 {
         .map_or(0, |n| n.saturating_add(1))
 }
 
-/// `max(id)` (diesel orders no binary type, SQLite compares blobs bytewise).
-fn highest_id(
-) -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Binary>> {
-    diesel::dsl::sql("max(id)")
+fixed_statement! {
+    /// The highest response slot id of a workplace (SQLite compares blobs bytewise).
+    struct HighestResponseSlot<'a> { wave_id: i32 => Integer, workplace_id: i32 => Integer }
+    sql: ["SELECT max(id) FROM responses WHERE wave_id = ", " AND workplace_id = ", ""],
+    returns: Nullable<Binary>,
+}
+
+fixed_statement! {
+    /// The highest comment slot id of a workplace.
+    struct HighestCommentSlot<'a> { wave_id: i32 => Integer, workplace_id: i32 => Integer }
+    sql: ["SELECT max(id) FROM comments WHERE wave_id = ", " AND workplace_id = ", ""],
+    returns: Nullable<Binary>,
 }
 
 fn response_slot_count(
@@ -93,11 +103,7 @@ fn response_slot_count(
     wave_id: i32,
     workplace_id: i32,
 ) -> QueryResult<u32> {
-    let highest: Option<Vec<u8>> = responses::table
-        .filter(responses::wave_id.eq(wave_id))
-        .filter(responses::workplace_id.eq(workplace_id))
-        .select(highest_id())
-        .get_result(conn)?;
+    let highest = HighestResponseSlot::new(wave_id, workplace_id).get_result(conn)?;
     Ok(numbered_slots(highest))
 }
 
@@ -106,11 +112,7 @@ fn comment_slot_count(
     wave_id: i32,
     workplace_id: i32,
 ) -> QueryResult<u32> {
-    let highest: Option<Vec<u8>> = comments::table
-        .filter(comments::wave_id.eq(wave_id))
-        .filter(comments::workplace_id.eq(workplace_id))
-        .select(highest_id())
-        .get_result(conn)?;
+    let highest = HighestCommentSlot::new(wave_id, workplace_id).get_result(conn)?;
     Ok(numbered_slots(highest))
 }
 
@@ -175,6 +177,54 @@ fn too_many_slots() -> diesel::result::Error {
     diesel::result::Error::QueryBuilderError("more than 2^32 slots for one workplace".into())
 }
 
+fixed_statement! {
+    /// Fills a response slot if it is still empty.
+    struct FillResponse<'a> {
+        job_level: &'a str => Text,
+        answers: &'a [u8] => Binary,
+        wave_id: i32 => Integer,
+        workplace_id: i32 => Integer,
+        id: &'a [u8] => Binary,
+    }
+    sql: [
+        "UPDATE responses SET filled = 1, job_level = ",
+        ", answers = ",
+        " WHERE wave_id = ",
+        " AND workplace_id = ",
+        " AND id = ",
+        " AND filled = 0",
+    ],
+}
+
+fixed_statement! {
+    /// Fills a comment slot if it is still empty.
+    struct FillComment<'a> {
+        body: &'a str => Text,
+        wave_id: i32 => Integer,
+        workplace_id: i32 => Integer,
+        id: &'a [u8] => Binary,
+    }
+    sql: [
+        "UPDATE comments SET filled = 1, body = ",
+        " WHERE wave_id = ",
+        " AND workplace_id = ",
+        " AND id = ",
+        " AND filled = 0",
+    ],
+}
+
+fixed_statement! {
+    /// The width in bytes of a comment slot.
+    struct CommentWidth<'a> { wave_id: i32 => Integer, workplace_id: i32 => Integer, id: &'a [u8] => Binary }
+    sql: [
+        "SELECT length(CAST(body AS BLOB)) FROM comments WHERE wave_id = ",
+        " AND workplace_id = ",
+        " AND id = ",
+        "",
+    ],
+    returns: Integer,
+}
+
 /// Fills one empty response slot of the workplace, chosen at random, in place.
 pub fn fill_response(
     conn: &mut SqliteConnection,
@@ -187,21 +237,14 @@ pub fn fill_response(
         diesel::result::Error::QueryBuilderError("job level id longer than its slot".into())
     })?;
     let total = response_slot_count(conn, wave_id, workplace_id)?;
+    let fill = |conn: &mut SqliteConnection, id: &[u8]| -> QueryResult<bool> {
+        let filled =
+            FillResponse::new(&job_level, answers, wave_id, workplace_id, id).execute(conn)?;
+        Ok(filled == 1)
+    };
     let mut rng = rand::rng();
     for _ in 0..PROBES.min(total as usize) {
-        let id = slot_id(rng.random_range(0..total));
-        let filled = diesel::update(
-            responses::table
-                .find((wave_id, workplace_id, &id))
-                .filter(responses::filled.eq(false)),
-        )
-        .set((
-            responses::filled.eq(true),
-            responses::job_level.eq(&job_level),
-            responses::answers.eq(answers),
-        ))
-        .execute(conn)?;
-        if filled == 1 {
+        if fill(conn, &slot_id(rng.random_range(0..total)))? {
             return Ok(());
         }
     }
@@ -211,17 +254,10 @@ pub fn fill_response(
         .filter(responses::filled.eq(false))
         .select(responses::id)
         .load(conn)?;
-    let Some(id) = empty.choose(&mut rng) else {
-        return Err(missing_slot("response"));
-    };
-    diesel::update(responses::table.find((wave_id, workplace_id, id)))
-        .set((
-            responses::filled.eq(true),
-            responses::job_level.eq(job_level),
-            responses::answers.eq(answers),
-        ))
-        .execute(conn)?;
-    Ok(())
+    match empty.choose(&mut rng) {
+        Some(id) if fill(conn, id)? => Ok(()),
+        _ => Err(missing_slot("response")),
+    }
 }
 
 /// Fills one empty comment slot of the workplace, chosen at random, in place. The comment is
@@ -237,29 +273,19 @@ pub fn fill_comment(
     if total == 0 {
         return Err(missing_slot("comment"));
     }
-    let width: i32 = comments::table
-        .find((wave_id, workplace_id, slot_id(0)))
-        .select(diesel::dsl::sql::<diesel::sql_types::Integer>(
-            "length(CAST(body AS BLOB))",
-        ))
-        .get_result(conn)?;
+    let width = CommentWidth::new(wave_id, workplace_id, &slot_id(0)).get_result::<i32>(conn)?;
     let body = usize::try_from(width)
         .ok()
         .and_then(|width| padded(body, width))
         .ok_or_else(|| {
             diesel::result::Error::QueryBuilderError("comment longer than its slot".into())
         })?;
+    let fill = |conn: &mut SqliteConnection, id: &[u8]| -> QueryResult<bool> {
+        Ok(FillComment::new(&body, wave_id, workplace_id, id).execute(conn)? == 1)
+    };
     let mut rng = rand::rng();
     for _ in 0..PROBES.min(total as usize) {
-        let id = slot_id(rng.random_range(0..total));
-        let filled = diesel::update(
-            comments::table
-                .find((wave_id, workplace_id, &id))
-                .filter(comments::filled.eq(false)),
-        )
-        .set((comments::filled.eq(true), comments::body.eq(&body)))
-        .execute(conn)?;
-        if filled == 1 {
+        if fill(conn, &slot_id(rng.random_range(0..total)))? {
             return Ok(());
         }
     }
@@ -269,13 +295,10 @@ pub fn fill_comment(
         .filter(comments::filled.eq(false))
         .select(comments::id)
         .load(conn)?;
-    let Some(id) = empty.choose(&mut rng) else {
-        return Err(missing_slot("comment"));
-    };
-    diesel::update(comments::table.find((wave_id, workplace_id, id)))
-        .set((comments::filled.eq(true), comments::body.eq(body)))
-        .execute(conn)?;
-    Ok(())
+    match empty.choose(&mut rng) {
+        Some(id) if fill(conn, id)? => Ok(()),
+        _ => Err(missing_slot("comment")),
+    }
 }
 
 /// Every code has its slots (they are allocated together), so a missing one is a broken

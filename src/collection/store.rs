@@ -6,9 +6,11 @@
 //! answers or the job level either.
 
 use diesel::prelude::*;
+use diesel::sql_types::{Binary, Bool, Integer, Text};
 
 use super::slots;
 use crate::codes::CodeHash;
+use crate::db::prepared::fixed_statement;
 use crate::db::schema::{invitation_codes, waves};
 
 /// A validated response waiting to be stored against the code that admits it.
@@ -97,38 +99,77 @@ pub fn store_within(
     conn: &mut SqliteConnection,
     batch: &[Submission],
 ) -> QueryResult<Vec<Outcome>> {
+    // Whether each wave is open is read once per group: the group's transaction holds the
+    // write lock, so no wave closes in between. (A wave's status sits behind its definition,
+    // in the row's overflow pages: reading it for every submission cost as much as storing.)
+    let mut open_waves: Vec<(i32, bool)> = Vec::new();
     batch
         .iter()
-        .map(|submission| store_one(conn, submission))
+        .map(|submission| store_one(conn, submission, &mut open_waves))
         .collect()
 }
 
-fn store_one(conn: &mut SqliteConnection, submission: &Submission) -> QueryResult<Outcome> {
-    let Some(status) = lookup_code(conn, &submission.code_hash)? else {
+fixed_statement! {
+    /// Where a code belongs and whether it was used.
+    struct CodeRow<'a> { code_hash: &'a [u8] => Binary }
+    sql: ["SELECT wave_id, workplace_id, used FROM invitation_codes WHERE code_hash = ", ""],
+    returns: (Integer, Integer, Bool),
+}
+
+fixed_statement! {
+    /// Redeems a code if it is unused.
+    struct Redeem<'a> { code_hash: &'a [u8] => Binary }
+    sql: ["UPDATE invitation_codes SET used = 1 WHERE code_hash = ", " AND used = 0"],
+}
+
+fixed_statement! {
+    /// A wave's status.
+    struct WaveStatus<'a> { wave_id: i32 => Integer }
+    sql: ["SELECT status FROM waves WHERE id = ", ""],
+    returns: Text,
+}
+
+fn store_one(
+    conn: &mut SqliteConnection,
+    submission: &Submission,
+    open_waves: &mut Vec<(i32, bool)>,
+) -> QueryResult<Outcome> {
+    let code_hash = submission.code_hash.0.as_slice();
+    let Some((wave_id, workplace_id, used)) = CodeRow::new(code_hash)
+        .get_result::<(i32, i32, bool)>(conn)
+        .optional()?
+    else {
         return Ok(Outcome::UnknownCode);
+    };
+    let wave_open = match open_waves.iter().find(|(id, _)| *id == wave_id) {
+        Some(&(_, open)) => open,
+        None => {
+            let open = WaveStatus::new(wave_id).get_result::<String>(conn)? == "open";
+            open_waves.push((wave_id, open));
+            open
+        }
+    };
+    let status = CodeStatus {
+        wave_id,
+        workplace_id,
+        used,
+        wave_open,
     };
     if let Some(refusal) = status.refusal() {
         return Ok(refusal);
     }
-    let redeemed = diesel::update(
-        invitation_codes::table
-            .filter(invitation_codes::code_hash.eq(submission.code_hash.0.as_slice()))
-            .filter(invitation_codes::used.eq(false)),
-    )
-    .set(invitation_codes::used.eq(true))
-    .execute(conn)?;
-    if redeemed != 1 {
+    if Redeem::new(code_hash).execute(conn)? != 1 {
         return Ok(Outcome::AlreadyUsed);
     }
     slots::fill_response(
         conn,
-        status.wave_id,
-        status.workplace_id,
+        wave_id,
+        workplace_id,
         submission.job_level.as_deref(),
         &submission.answers,
     )?;
     if let Some(body) = &submission.comment {
-        slots::fill_comment(conn, status.wave_id, status.workplace_id, body)?;
+        slots::fill_comment(conn, wave_id, workplace_id, body)?;
     }
     Ok(Outcome::Stored)
 }

@@ -3,6 +3,7 @@
 //! WAL is switched on once when migrations run (it is stored in the file); every connection
 //! then sets the per-connection PRAGMAs in [`ConnectionSettings`].
 
+pub(crate) mod prepared;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
@@ -53,10 +54,17 @@ pub enum DbError {
 
 /// Per-connection PRAGMAs, applied to every pooled and dedicated connection.
 #[derive(Debug, Clone, Copy)]
-struct ConnectionSettings;
+struct ConnectionSettings {
+    /// Map the file into memory. Not for the request path's pool: SQLite drops the whole
+    /// mapping at the start of every read after another connection's commit (a `munmap`
+    /// with its cross-CPU TLB flushes), which cost a submission's code lookup more than the
+    /// lookup itself.
+    mmap: bool,
+}
 
 impl ConnectionSettings {
-    fn apply(conn: &mut SqliteConnection) -> QueryResult<()> {
+    fn apply(self, conn: &mut SqliteConnection) -> QueryResult<()> {
+        let mmap_bytes = if self.mmap { MMAP_BYTES } else { 0 };
         // synchronous = FULL: a commit is on disk before a response is acknowledged, even
         // against a power cut; group commit makes that one sync per group of submissions.
         // mmap: reading a wave's responses is a long range scan, which memory-mapped I/O
@@ -66,7 +74,7 @@ impl ConnectionSettings {
         // slots dropped at closing).
         conn.batch_execute(&format!(
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA busy_timeout = {}; \
-             PRAGMA mmap_size = {MMAP_BYTES}; PRAGMA secure_delete = ON;",
+             PRAGMA mmap_size = {mmap_bytes}; PRAGMA secure_delete = ON;",
             BUSY_TIMEOUT.as_millis()
         ))
     }
@@ -74,7 +82,7 @@ impl ConnectionSettings {
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for ConnectionSettings {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        Self::apply(conn).map_err(diesel::r2d2::Error::QueryError)
+        self.apply(conn).map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
@@ -85,7 +93,7 @@ pub fn connect(path: &Path) -> Result<SqliteConnection, DbError> {
         path: path.to_path_buf(),
         source,
     })?;
-    ConnectionSettings::apply(&mut conn)?;
+    ConnectionSettings { mmap: true }.apply(&mut conn)?;
     Ok(conn)
 }
 
@@ -166,6 +174,9 @@ pub fn open_pool(path: &Path, max_size: u32) -> Result<DbPool, DbError> {
     let manager = ConnectionManager::<SqliteConnection>::new(path.to_string_lossy());
     Ok(Pool::builder()
         .max_size(max_size)
-        .connection_customizer(Box::new(ConnectionSettings))
+        .connection_customizer(Box::new(ConnectionSettings { mmap: false }))
+        // A SQLite connection to a local file does not go stale; the check was one more
+        // statement for every request.
+        .test_on_check_out(false)
         .build(manager)?)
 }

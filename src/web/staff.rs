@@ -179,8 +179,8 @@ async fn handle_form(
         admitted => admitted?,
     };
     let form = wave_form(state, status.wave_id).await?;
-    let entered = first_values(pairs);
     if starting || switch_to.is_some() {
+        let entered = first_values(pairs);
         let page = render_survey(state, lang, &form, &code, &entered, Feedback::None);
         // A switch is remembered, so that pages reached without the form (an oversized
         // body's page, an unknown address) speak the chosen language too.
@@ -220,7 +220,7 @@ async fn handle_form(
             lang,
             &form,
             &code,
-            &entered,
+            &first_values(pairs),
             Feedback::NotSaved,
         )),
     }
