@@ -31,7 +31,21 @@ pub enum WriterError {
 
 enum Job {
     Submission(Submission, oneshot::Sender<Result<Outcome, WriterError>>),
-    Audit(AuditRow, oneshot::Sender<Result<(), WriterError>>),
+    Audit(
+        AuditRow,
+        Durability,
+        oneshot::Sender<Result<(), WriterError>>,
+    ),
+}
+
+/// How far an audit row must have reached when the writer answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Survives a crash of the server; reaches the disk with the next synced commit. For the
+    /// rows every dashboard view writes.
+    Committed,
+    /// On disk before the answer, like a submission. For HR's actions and sign-ins.
+    Synced,
 }
 
 /// A cloneable handle for sending writes to the writer thread.
@@ -102,11 +116,11 @@ impl SubmissionWriter {
         answer.await.map_err(|_| WriterError::Stopped)?
     }
 
-    /// Queues an audit row and waits until it is committed.
-    pub async fn audit(&self, row: AuditRow) -> Result<(), WriterError> {
+    /// Queues an audit row and waits until it is committed as durably as `durability` says.
+    pub async fn audit(&self, row: AuditRow, durability: Durability) -> Result<(), WriterError> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send(Job::Audit(row, reply))
+            .send(Job::Audit(row, durability, reply))
             .await
             .map_err(|_| WriterError::Stopped)?;
         answer.await.map_err(|_| WriterError::Stopped)?
@@ -120,24 +134,26 @@ fn commit_group(conn: &mut SqliteConnection, batch: &mut Vec<Job>, synced: &mut 
     let mut submission_replies = Vec::new();
     let mut audits = Vec::new();
     let mut audit_replies = Vec::new();
+    let mut synced_audit = false;
     for job in batch.drain(..) {
         match job {
             Job::Submission(submission, reply) => {
                 submissions.push(submission);
                 submission_replies.push(reply);
             }
-            Job::Audit(row, reply) => {
+            Job::Audit(row, durability, reply) => {
+                synced_audit |= durability == Durability::Synced;
                 audits.push(row);
                 audit_replies.push(reply);
             }
         }
     }
-    // A commit with submissions is synced to disk before they are acknowledged; a group of
-    // audit rows alone is not (it survives a crash of the server, not of the machine), which
-    // spares every dashboard view a sync. The next synced commit carries it to disk too.
+    // A commit with submissions (or an HR action's audit row) is synced to disk before it is
+    // acknowledged; a group of view rows alone is not (it survives a crash of the server, not
+    // of the machine), which spares every dashboard view a sync. The next synced commit carries it to disk too.
     // The mode is switched only when the kind of group changes, not for every commit.
     // Submissions are never committed unsynced: if the switch fails, the group fails.
-    let sync = !submissions.is_empty();
+    let sync = !submissions.is_empty() || synced_audit;
     let mode = if sync == *synced {
         Ok(())
     } else {

@@ -26,7 +26,7 @@ use std::time::Duration;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
-use crate::collection::writer::SubmissionWriter;
+use crate::collection::writer::{Durability, SubmissionWriter};
 use crate::db::DbPool;
 use crate::secret::ServerSecret;
 use crate::settings::Settings;
@@ -125,10 +125,10 @@ impl AppState {
 }
 
 impl AppState {
-    /// Writes `row` to the audit log through the writer (group commit) and waits until it
-    /// is committed.
+    /// Writes an action's `row` to the audit log through the writer (group commit) and waits
+    /// until it is on disk, like the action itself.
     pub async fn audit(&self, row: crate::audit::AuditRow) -> Result<(), AppError> {
-        Ok(self.writer.audit(row).await?)
+        Ok(self.writer.audit(row, Durability::Synced).await?)
     }
 
     /// Like [`AppState::audit`] where a failed write must not change the answer (signing in

@@ -13,6 +13,7 @@ use super::AppState;
 use crate::accounts::{Account, Role};
 use crate::aggregation::{load, WaveResults};
 use crate::audit::AuditRow;
+use crate::collection::writer::Durability;
 
 /// Keeps only what `account` may see: everything for HR; for a manager the organisation's
 /// overall figures and their own workplaces (no other workplace, no job-level cut).
@@ -116,11 +117,14 @@ pub async fn audit_view(
 ) -> Result<(), AppError> {
     state
         .writer
-        .audit(AuditRow {
-            account_id: account.id,
-            action,
-            detail: format!("wave {wave_id}"),
-        })
+        .audit(
+            AuditRow {
+                account_id: account.id,
+                action,
+                detail: format!("wave {wave_id}"),
+            },
+            Durability::Committed,
+        )
         .await?;
     Ok(())
 }
