@@ -12,6 +12,7 @@ mod faults;
 mod forensic;
 mod hardening;
 mod helpers;
+mod manager_page;
 mod org_import;
 mod results;
 mod sqlite_format;
