@@ -8,6 +8,7 @@ mod collection;
 mod crash;
 mod dashboards;
 mod e2e;
+mod e2e_manager;
 mod faults;
 mod forensic;
 mod hardening;
