@@ -38,6 +38,19 @@ async fn broken_figures(client: &Client) -> serde_json::Value {
         .expect("script")
 }
 
+/// Whether the confirmation after saving is on screen where the page opens.
+async fn notice_in_view(client: &Client) -> bool {
+    client
+        .execute(
+            "const n = document.getElementById('plan-notice');
+             return n !== null && n.getBoundingClientRect().bottom <= window.innerHeight;",
+            vec![],
+        )
+        .await
+        .expect("script")
+        == serde_json::json!(true)
+}
+
 async fn click(client: &Client, css: &str) {
     client
         .find(Locator::Css(css))
@@ -122,6 +135,10 @@ async fn a_manager_plans_on_a_phone_completes_the_plan_and_reviews_it_after_the_
     wait_for_path(&manager, "/dashboard").await;
     let text = page_text(&manager).await;
     assert!(text.contains("プランを保存しました。") && text.contains("未着手"));
+    assert!(
+        notice_in_view(&manager).await,
+        "the confirmation is seen at once"
+    );
     screenshot(&manager, "manager-page-3-saved").await;
 
     // Edit it: in progress, then done.
@@ -135,6 +152,7 @@ async fn a_manager_plans_on_a_phone_completes_the_plan_and_reviews_it_after_the_
             text.contains("プランを更新しました。") && text.contains(word),
             "{status}: {text}"
         );
+        assert!(notice_in_view(&manager).await);
     }
     let picked = manager
         .execute(
