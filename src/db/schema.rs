@@ -89,6 +89,9 @@ diesel::table! {
         due_on -> Nullable<Text>,
         created_by -> Nullable<Integer>,
         created_at -> Text,
+        status -> Text,
+        policy_actions -> Text,
+        updated_at -> Nullable<Text>,
     }
 }
 

@@ -13,10 +13,14 @@ use super::results::results_for;
 use super::session::TypedSession;
 use super::AppState;
 use crate::accounts::{Account, Role};
-use crate::aggregation::{stats, Certainty, GroupResult, WaveResults, Zone, LOW_MEAN_RELIABILITY};
+use crate::aggregation::guard::HiddenReason;
+use crate::aggregation::{
+    stats, Certainty, Change, GroupResult, WaveResults, Zone, LOW_MEAN_RELIABILITY,
+};
 use crate::i18n::Lang;
 use crate::participation::{self, stepped};
-use crate::plans::{self, Plan, PlanError};
+use crate::plans::{self, Plan, PlanError, PlanInput, PlanStatus};
+use crate::policy::PolicyActions;
 use crate::survey::AvoidedBehaviour;
 use crate::waves::Wave;
 
@@ -24,6 +28,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/dashboard").route(web::get().to(dashboard)));
     cfg.service(web::resource("/hr/groups").route(web::get().to(drill_down)));
     cfg.service(web::resource("/manager/plans").route(web::post().to(save_plan)));
+    cfg.service(web::resource("/manager/plans/{id}").route(web::post().to(edit_plan)));
+    cfg.service(web::resource("/dashboard/print").route(web::get().to(print_page)));
 }
 
 carries_csrf!(PlanForm);
@@ -33,6 +39,7 @@ impl From<PlanError> for AppError {
     fn from(error: PlanError) -> Self {
         match error {
             PlanError::NotApplicable => AppError::BadRequest,
+            PlanError::NotYours => AppError::Forbidden,
             PlanError::Definition(e) => AppError::internal(e),
             PlanError::Database(e) => AppError::unavailable(e),
         }
@@ -82,7 +89,10 @@ async fn dashboard(
     };
     let page = match account.role {
         Role::Hr => hr_page(&state, &view).await?,
-        Role::Manager => team_page(&state, &view, &account, &account.own_workplaces, None).await?,
+        Role::Manager => {
+            let own = &account.own_workplaces;
+            team_page(&state, &view, &account, own, TeamMode::Page(None)).await?
+        }
     };
     Ok(remember_language(page, query.lang.as_deref()))
 }
@@ -106,7 +116,29 @@ async fn drill_down(
         lang,
     };
     let codes = [query.workplace.trim().to_string()];
-    team_page(&state, &view, &account, &codes, None).await
+    team_page(&state, &view, &account, &codes, TeamMode::Page(None)).await
+}
+
+/// One team's page for the team meeting, on A4 paper: a manager's own workplace or, for HR,
+/// any group. The same figures as the screen, without forms; the page's print stylesheet
+/// makes it black-and-white safe.
+async fn print_page(
+    state: web::Data<AppState>,
+    session: TypedSession,
+    query: web::Query<DrillDownQuery>,
+    PageLang(lang): PageLang,
+    SignedIn(account): SignedIn,
+) -> Result<HttpResponse, AppError> {
+    let code = query.workplace.trim().to_string();
+    if account.role == Role::Manager && !account.own_workplaces.contains(&code) {
+        return Err(AppError::Forbidden);
+    }
+    let view = View {
+        state: &state,
+        session: &session,
+        lang,
+    };
+    team_page(&state, &view, &account, &[code], TeamMode::Print).await
 }
 
 #[derive(Serialize)]
@@ -160,13 +192,26 @@ async fn hr_page(state: &web::Data<AppState>, view: &View<'_>) -> Result<HttpRes
     Ok(view.page(StatusCode::OK, "dashboard_hr.html", &context))
 }
 
+/// A change since the previous wave, its interval and its word: meaningful or within noise.
+#[derive(Serialize)]
+struct ChangeView {
+    delta: String,
+    /// The 95% interval, "(−0.40〜+0.71)".
+    interval: Option<String>,
+    meaningful: bool,
+    word: String,
+}
+
 #[derive(Serialize)]
 struct ScoreRow {
     dimension: String,
     team: Option<String>,
     organisation: Option<String>,
-    change: Option<String>,
-    real_change: bool,
+    change: Option<ChangeView>,
+    /// Agreement within the team, r*wg(J), two decimals.
+    agreement: Option<String>,
+    /// r*wg(J) below .50: the team's views are split.
+    views_split: bool,
     /// Reliability of the team's mean (Spearman–Brown), two decimals.
     reliability: Option<String>,
     /// Below [`LOW_MEAN_RELIABILITY`]: the page says the mean is mostly chance.
@@ -175,10 +220,37 @@ struct ScoreRow {
 
 #[derive(Serialize)]
 struct PlanRow {
+    id: i32,
+    dimension_id: String,
     dimension: String,
     action: String,
     owner: String,
     due_on: Option<String>,
+    status: &'static str,
+    status_label: String,
+    /// Ids of the policy actions picked (the edit form's ticks).
+    picked: Vec<String>,
+    /// Their texts, for reading.
+    picked_texts: Vec<String>,
+    /// At the next wave: the change in the plan's target dimension (the "Check").
+    review: Option<ChangeView>,
+}
+
+/// One of the policy's keywords (共有 / サポート) with its actions, as a checklist.
+#[derive(Serialize)]
+struct KeywordView {
+    name: String,
+    staff: Vec<(String, String)>,
+    managers: Vec<(String, String)>,
+}
+
+/// How the team page is shown.
+#[derive(Clone, Copy)]
+enum TeamMode<'a> {
+    /// On screen, with the message key of a plan that needs correcting, if any.
+    Page(Option<&'a str>),
+    /// For paper: no forms, no navigation.
+    Print,
 }
 
 #[derive(Serialize)]
@@ -186,6 +258,10 @@ struct TeamView {
     code: String,
     name: String,
     suppressed: bool,
+    /// Why the team (or some of its figures) is hidden, in the words of the case, each once.
+    hidden_reasons: Vec<String>,
+    /// The team or one of its scores is hidden: a merged reporting unit would show it.
+    merging_helps: bool,
     /// Responses in the wave shown, wherever the guard shows the team.
     responses: Option<u32>,
     zone: Option<&'static str>,
@@ -203,21 +279,44 @@ struct TeamView {
     comments: Vec<String>,
     plans: Vec<PlanRow>,
     previous_plans: Vec<PlanRow>,
+    /// The policy's 共有 / サポート actions, the keyword that fits the zone first.
+    checklist: Vec<KeywordView>,
 }
 
-/// The team page for `codes`: a manager's own workplaces (with the action-plan form), or
-/// one group HR drills down to (read-only).
+/// The team page for `codes`: a manager's own workplaces (with the action-plan forms), one
+/// group HR drills down to (read-only), or one team on paper.
 async fn team_page(
     state: &web::Data<AppState>,
     view: &View<'_>,
     account: &Account,
     codes: &[String],
-    plan_error: Option<&str>,
+    mode: TeamMode<'_>,
 ) -> Result<HttpResponse, AppError> {
     let latest = state.with_conn(crate::waves::latest_closed).await?;
+    let policy = PolicyActions::shipped().map_err(AppError::internal)?;
     let mut context = view.context();
+    let (plan_error, print) = match mode {
+        TeamMode::Page(error) => (error, false),
+        TeamMode::Print => (None, true),
+    };
     context.insert("plan_error", &plan_error.map(|key| view.message(key)));
-    context.insert("can_plan", &(account.role == Role::Manager));
+    context.insert("can_plan", &(account.role == Role::Manager && !print));
+    context.insert("print", &print);
+    let notice = view.session.take_notice();
+    context.insert(
+        "notice",
+        &notice.map(|(key, code)| (view.message(&key), code)),
+    );
+    let statuses: Vec<(&str, String)> = PlanStatus::ALL
+        .iter()
+        .map(|s| {
+            (
+                s.as_str(),
+                view.message(&format!("plan_status_{}", s.as_str())),
+            )
+        })
+        .collect();
+    context.insert("statuses", &statuses);
     let Some(wave) = latest else {
         context.insert("wave", &Option::<i32>::None);
         context.insert("teams", &Vec::<TeamView>::new());
@@ -231,7 +330,7 @@ async fn team_page(
     let teams: Vec<TeamView> = codes
         .iter()
         .filter_map(|code| results.group(code))
-        .map(|group| team_view(view, &results, group, &plans))
+        .map(|group| team_view(view, &results, group, &plans, &policy))
         .collect();
     let dimensions: Vec<(String, String)> = results
         .dimensions
@@ -251,6 +350,7 @@ fn team_view(
     results: &WaveResults,
     group: &GroupResult,
     plans: &[Plan],
+    policy: &PolicyActions,
 ) -> TeamView {
     let code = group.workplace.clone().unwrap_or_default();
     let zone_message =
@@ -258,6 +358,8 @@ fn team_view(
     TeamView {
         name: group.name.clone(),
         suppressed: group.suppressed || group.zone.is_none(),
+        hidden_reasons: hidden_reasons(view, results, group),
+        merging_helps: group.suppressed || group.zone.is_none() || !group.hidden_scores.is_empty(),
         responses: group.n,
         zone: group.zone.map(|z| z.as_str()),
         zone_text: group.zone.map(|z| zone_message("zone_", z)),
@@ -267,14 +369,49 @@ fn team_view(
         borderline: results
             .certainty_of(group)
             .is_some_and(|c| c.zone() == Certainty::Borderline),
-        scores: score_rows(view.lang, results, group),
+        scores: score_rows(view, results, group),
         behaviours: behaviours(view, group),
         prompts: prompts_for(group.zone),
         comments: group.comments.clone().unwrap_or_default(),
-        plans: plan_rows(view.lang, results, plans, &code, Some(results.wave)),
-        previous_plans: plan_rows(view.lang, results, plans, &code, results.previous_wave),
+        plans: plan_rows(view, results, policy, plans, &code, Some(results.wave)),
+        previous_plans: plan_rows(view, results, policy, plans, &code, results.previous_wave)
+            .into_iter()
+            .map(|mut row| {
+                row.review = group
+                    .scores
+                    .get(&row.dimension_id)
+                    .and_then(|s| s.change)
+                    .map(|c| change_view(view, c));
+                row
+            })
+            .collect(),
+        checklist: checklist(view.lang, policy, group.zone),
         code,
     }
+}
+
+/// Why the guard hid the team or some of its figures, each reason once, with the sizes it
+/// speaks of filled in: the whole team, a dimension's score, the distributions and comments.
+fn hidden_reasons(view: &View<'_>, results: &WaveResults, group: &GroupResult) -> Vec<String> {
+    let whole = group
+        .hidden_reason
+        .or((group.suppressed || group.zone.is_none()).then_some(HiddenReason::TooFewResponses));
+    let details = group.details_hidden.map(|_| "hidden_details_need_k2");
+    let mut keys: Vec<&str> = whole
+        .into_iter()
+        .chain(group.hidden_scores.values().copied())
+        .map(HiddenReason::message_key)
+        .chain(details)
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    keys.retain(|key| seen.insert(*key));
+    keys.iter()
+        .map(|key| {
+            view.message(key)
+                .replace("{k}", &results.k.to_string())
+                .replace("{k2}", &results.k2.to_string())
+        })
+        .collect()
 }
 
 /// A dimension's name in `lang`; its id where the results do not know it.
@@ -285,8 +422,8 @@ fn dimension_name(lang: Lang, results: &WaveResults, id: &str) -> String {
 }
 
 /// The team's score per dimension beside the organisation's, with the change since the
-/// previous wave and the mean's reliability.
-fn score_rows(lang: Lang, results: &WaveResults, group: &GroupResult) -> Vec<ScoreRow> {
+/// previous wave (in words too), the team's agreement and the mean's reliability.
+fn score_rows(view: &View<'_>, results: &WaveResults, group: &GroupResult) -> Vec<ScoreRow> {
     let organisation = results.organisation();
     results
         .dimensions
@@ -294,16 +431,14 @@ fn score_rows(lang: Lang, results: &WaveResults, group: &GroupResult) -> Vec<Sco
         .map(|dimension| {
             let team = group.scores.get(&dimension.id);
             ScoreRow {
-                dimension: dimension.name(lang).to_string(),
+                dimension: dimension.name(view.lang).to_string(),
                 team: team.map(|s| format!("{:.2}", s.mean)),
                 organisation: organisation
                     .and_then(|o| o.scores.get(&dimension.id))
                     .map(|s| format!("{:.2}", s.mean)),
-                change: team.and_then(|s| s.change).map(|c| match c.ci95 {
-                    Some((low, high)) => format!("{:+.2} ({low:+.2}〜{high:+.2})", c.delta),
-                    None => format!("{:+.2}", c.delta),
-                }),
-                real_change: team.and_then(|s| s.change).is_some_and(|c| c.real),
+                change: team.and_then(|s| s.change).map(|c| change_view(view, c)),
+                agreement: team.and_then(|s| s.rwg).map(|r| format!("{r:.2}")),
+                views_split: team.is_some_and(|s| s.views_split),
                 reliability: team.and_then(|s| s.reliability).map(|r| format!("{r:.2}")),
                 reliability_low: team
                     .and_then(|s| s.reliability)
@@ -313,10 +448,27 @@ fn score_rows(lang: Lang, results: &WaveResults, group: &GroupResult) -> Vec<Sco
         .collect()
 }
 
-/// The plans of workplace `code` made after `wave`.
+/// A change with its interval and the results' own verdict in words.
+fn change_view(view: &View<'_>, change: Change) -> ChangeView {
+    ChangeView {
+        delta: format!("{:+.2}", change.delta),
+        interval: change
+            .ci95
+            .map(|(low, high)| format!("({low:+.2}〜{high:+.2})")),
+        meaningful: change.real,
+        word: view.message(if change.real {
+            "real_change"
+        } else {
+            "change_noise"
+        }),
+    }
+}
+
+/// The plans of workplace `code` made after `wave`, with their status and picked actions.
 fn plan_rows(
-    lang: Lang,
+    view: &View<'_>,
     results: &WaveResults,
+    policy: &PolicyActions,
     plans: &[Plan],
     code: &str,
     wave: Option<i32>,
@@ -325,10 +477,42 @@ fn plan_rows(
         .iter()
         .filter(|plan| plan.workplace == code && Some(plan.wave) == wave)
         .map(|plan| PlanRow {
-            dimension: dimension_name(lang, results, &plan.dimension),
+            id: plan.id,
+            dimension_id: plan.dimension.clone(),
+            dimension: dimension_name(view.lang, results, &plan.dimension),
             action: plan.action.clone(),
             owner: plan.owner.clone(),
             due_on: plan.due_on.clone(),
+            status: plan.status.as_str(),
+            status_label: view.message(&format!("plan_status_{}", plan.status.as_str())),
+            picked: plan.policy_actions.clone(),
+            picked_texts: plan
+                .policy_actions
+                .iter()
+                .filter_map(|id| policy.action(id))
+                .map(|a| a.text(view.lang).to_string())
+                .collect(),
+            review: None,
+        })
+        .collect()
+}
+
+/// The policy's keywords with their staff and manager actions, the one that fits `zone` first.
+fn checklist(lang: Lang, policy: &PolicyActions, zone: Option<Zone>) -> Vec<KeywordView> {
+    let texts = |actions: &[crate::policy::Action]| {
+        actions
+            .iter()
+            .map(|a| (a.id.clone(), a.text(lang).to_string()))
+            .collect()
+    };
+    policy
+        .for_zone(zone)
+        .0
+        .into_iter()
+        .map(|keyword| KeywordView {
+            name: keyword.name.get(lang).to_string(),
+            staff: texts(&keyword.staff),
+            managers: texts(&keyword.managers),
         })
         .collect()
 }
@@ -377,54 +561,118 @@ fn prompts_for(zone: Option<Zone>) -> Vec<&'static str> {
     }
 }
 
+/// A plan form: the fields of a new plan (its wave and workplace) or of an edit, with any
+/// number of ticked policy actions (`policy_action`, repeated).
 #[derive(Deserialize)]
+#[serde(try_from = "Vec<(String, String)>")]
 struct PlanForm {
     csrf: String,
-    wave: i32,
-    workplace: String,
+    wave: Option<i32>,
+    workplace: Option<String>,
     dimension: String,
-    action: String,
-    owner: String,
-    due_on: Option<String>,
+    input: PlanInput,
 }
 
-/// Records an action plan for one of the manager's own workplaces; a plan that needs
-/// correcting shows the team page again with the reason (400).
+impl TryFrom<Vec<(String, String)>> for PlanForm {
+    type Error = String;
+
+    fn try_from(fields: Vec<(String, String)>) -> Result<Self, Self::Error> {
+        let (mut csrf, mut wave, mut workplace, mut dimension) = (None, None, None, None);
+        let mut input = PlanInput::default();
+        let (mut action, mut owner) = (None, None);
+        for (name, value) in fields {
+            match name.as_str() {
+                "csrf" => csrf = Some(value),
+                "wave" => wave = Some(value.parse().map_err(|_| "wave: not a number")?),
+                "workplace" => workplace = Some(value),
+                "dimension" => dimension = Some(value),
+                "action" => action = Some(value),
+                "owner" => owner = Some(value),
+                "due_on" => input.due_on = Some(value),
+                "status" => input.status = Some(value),
+                "policy_action" => input.policy_actions.push(value),
+                _ => {}
+            }
+        }
+        let missing = |field: &str| format!("missing field `{field}`");
+        input.action = action.ok_or_else(|| missing("action"))?;
+        input.owner = owner.ok_or_else(|| missing("owner"))?;
+        Ok(PlanForm {
+            csrf: csrf.ok_or_else(|| missing("csrf"))?,
+            wave,
+            workplace,
+            dimension: dimension.ok_or_else(|| missing("dimension"))?,
+            input,
+        })
+    }
+}
+
+/// The team page again with what needs correcting (400).
+async fn plan_refused(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    session: &TypedSession,
+    account: &Account,
+    message: &str,
+) -> Result<HttpResponse, AppError> {
+    let view = View {
+        state,
+        session,
+        lang: language(req, None),
+    };
+    let own = &account.own_workplaces;
+    let mut page = team_page(state, &view, account, own, TeamMode::Page(Some(message))).await?;
+    *page.status_mut() = StatusCode::BAD_REQUEST;
+    Ok(page)
+}
+
+/// Records an action plan for one of the manager's own workplaces and says so on the page
+/// it returns to; a plan that needs correcting shows the team page again with the reason.
 async fn save_plan(
     state: web::Data<AppState>,
     req: HttpRequest,
     session: TypedSession,
     WithCsrf(Manager(account), form): WithCsrf<Manager, PlanForm>,
 ) -> Result<HttpResponse, AppError> {
-    if !account.own_workplaces.contains(&form.workplace) {
+    let (Some(wave), Some(workplace)) = (form.wave, form.workplace) else {
+        return Err(AppError::BadRequest);
+    };
+    if !account.own_workplaces.contains(&workplace) {
         return Err(AppError::Forbidden);
     }
-    let draft = match plans::check(&form.action, &form.owner, form.due_on.as_deref()) {
+    let policy = PolicyActions::shipped().map_err(AppError::internal)?;
+    let draft = match plans::check(&form.input, &policy) {
         Ok(draft) => draft,
-        Err(message) => {
-            let view = View {
-                state: &state,
-                session: &session,
-                lang: language(&req, None),
-            };
-            let own = &account.own_workplaces;
-            let mut page = team_page(&state, &view, &account, own, Some(message)).await?;
-            *page.status_mut() = StatusCode::BAD_REQUEST;
-            return Ok(page);
-        }
+        Err(message) => return plan_refused(&state, &req, &session, &account, message).await,
     };
-    let account_id = account.id;
+    let (account_id, code, dimension) = (account.id, workplace.clone(), form.dimension);
     state
+        .with_conn(move |conn| plans::save(conn, account_id, wave, &code, &dimension, &draft))
+        .await?;
+    session.set_notice("plan_saved", &workplace)?;
+    Ok(redirect("/dashboard"))
+}
+
+/// Edits a plan of one of the manager's own workplaces: its text, target, status and picked
+/// actions.
+async fn edit_plan(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: TypedSession,
+    plan: web::Path<i32>,
+    WithCsrf(Manager(account), form): WithCsrf<Manager, PlanForm>,
+) -> Result<HttpResponse, AppError> {
+    let policy = PolicyActions::shipped().map_err(AppError::internal)?;
+    let draft = match plans::check(&form.input, &policy) {
+        Ok(draft) => draft,
+        Err(message) => return plan_refused(&state, &req, &session, &account, message).await,
+    };
+    let (account_id, own, plan_id) = (account.id, account.own_workplaces.clone(), *plan);
+    let workplace = state
         .with_conn(move |conn| {
-            plans::save(
-                conn,
-                account_id,
-                form.wave,
-                &form.workplace,
-                &form.dimension,
-                &draft,
-            )
+            plans::update(conn, account_id, plan_id, &own, &form.dimension, &draft)
         })
         .await?;
+    session.set_notice("plan_updated", &workplace)?;
     Ok(redirect("/dashboard"))
 }

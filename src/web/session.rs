@@ -23,6 +23,7 @@ const EPOCH: &str = "epoch";
 const CSRF: &str = "csrf";
 const LAST_SEEN: &str = "last_seen";
 const UNTIL: &str = "until";
+const NOTICE: &str = "notice";
 
 /// Typed access to the session (no stringly-typed keys in handlers).
 pub struct TypedSession(Session);
@@ -90,6 +91,21 @@ impl TypedSession {
     pub fn csrf_matches(&self, submitted: &str) -> bool {
         let expected = self.0.get::<String>(CSRF).ok().flatten();
         expected.is_some_and(|token| constant_time_eq(token.as_bytes(), submitted.as_bytes()))
+    }
+
+    /// A notice for the next page only: a message key and the workplace it concerns (after
+    /// a redirect, "the plan was saved" beside that team's plans).
+    pub fn set_notice(
+        &self,
+        key: &'static str,
+        workplace: &str,
+    ) -> Result<(), actix_session::SessionInsertError> {
+        self.0.insert(NOTICE, (key, workplace))
+    }
+
+    /// The notice set by the previous request, once.
+    pub fn take_notice(&self) -> Option<(String, String)> {
+        self.0.remove_as::<(String, String)>(NOTICE)?.ok()
     }
 
     fn touch(&self) -> Result<(), actix_session::SessionInsertError> {

@@ -17,7 +17,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// chromedriver on a free port, stopped when dropped.
-struct Driver {
+pub(crate) struct Driver {
     process: Child,
     url: String,
 }
@@ -29,7 +29,7 @@ impl Drop for Driver {
     }
 }
 
-fn driver() -> Option<Driver> {
+pub(crate) fn driver() -> Option<Driver> {
     if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
         let required = std::env::var("ANSHIN_E2E").is_ok_and(|v| v == "required");
         assert!(
@@ -64,7 +64,7 @@ fn driver() -> Option<Driver> {
 
 /// A headless Chromium session with a phone-sized (or desktop) window; downloads go to
 /// `target/e2e/downloads`.
-async fn browser(driver: &Driver, width: u32, height: u32) -> Client {
+pub(crate) async fn browser(driver: &Driver, width: u32, height: u32) -> Client {
     browser_with(driver, width, height, true).await
 }
 
@@ -151,13 +151,13 @@ async fn downloaded(name: &str) -> String {
     panic!("the browser did not download {name}");
 }
 
-async fn screenshot(client: &Client, name: &str) {
+pub(crate) async fn screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.expect("screenshot");
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("write screenshot");
 }
 
 /// Waits until the browser shows a page at `path` (after a click that navigates).
-async fn wait_for_path(client: &Client, path: &str) {
+pub(crate) async fn wait_for_path(client: &Client, path: &str) {
     for _ in 0..100 {
         if client
             .current_url()
@@ -175,7 +175,7 @@ async fn wait_for_path(client: &Client, path: &str) {
 }
 
 /// The visible text of the page, once a navigation started by a click has finished.
-async fn page_text(client: &Client) -> String {
+pub(crate) async fn page_text(client: &Client) -> String {
     for _ in 0..50 {
         if let Ok(body) = client.find(Locator::Css("body")).await {
             if let Ok(text) = body.text().await {
@@ -347,7 +347,7 @@ async fn without_javascript_a_staff_member_answers_the_whole_form_fixes_an_error
     client.close().await.expect("close browser");
 }
 
-async fn sign_in(client: &Client, app: &TestApp, login: &str) {
+pub(crate) async fn sign_in(client: &Client, app: &TestApp, login: &str) {
     client.goto(&app.url("/login")).await.expect("login page");
     client
         .find(Locator::Id("login"))
@@ -574,7 +574,7 @@ fn axe_source() -> Option<String> {
 
 /// Runs axe-core in the page (injected by WebDriver, so the page's CSP is not loosened) and
 /// fails on any serious or critical violation.
-async fn axe_check(client: &Client, page: &str) {
+pub(crate) async fn axe_check(client: &Client, page: &str) {
     let Some(source) = axe_source() else { return };
     client.execute(&source, vec![]).await.expect("axe injected");
     let found = client
