@@ -18,6 +18,7 @@ use super::results::{
 use super::stats::{self, CovarianceAccumulator, Moments, Summary};
 use crate::collection::answers::NO_ANSWER;
 use crate::survey::{SurveyDefinition, Threshold};
+use crate::wave_status::WaveStatus;
 
 /// Answer slots per item: values 0..=10, then "no answer".
 const SLOTS: usize = 12;
@@ -67,7 +68,7 @@ impl ResponseTable {
 pub struct WaveData {
     pub wave_id: i32,
     pub wave_name: String,
-    pub wave_status: String,
+    pub wave_status: WaveStatus,
     pub definition: Arc<SurveyDefinition>,
     pub thresholds: Thresholds,
     pub workplaces: Vec<WorkplaceNode>,
@@ -477,7 +478,7 @@ pub fn compute(
     Ok(WaveResults {
         wave: data.wave_id,
         wave_name: data.wave_name.clone(),
-        wave_status: data.wave_status.clone(),
+        wave_status: data.wave_status.to_string(),
         survey: definition.id.clone(),
         survey_version: definition.version,
         k: data.thresholds.k(),
@@ -1202,7 +1203,7 @@ threshold = { rule = "fixed", value = 3.5 }
         WaveData {
             wave_id: 1,
             wave_name: "w".into(),
-            wave_status: "closed".into(),
+            wave_status: WaveStatus::Closed,
             definition: Arc::new(
                 SurveyDefinition::parse(DEFINITION, "mini.toml").expect("fixture"),
             ),
@@ -1702,7 +1703,7 @@ threshold = { rule = "fixed", value = 3.5 }
         WaveData {
             wave_id: 1,
             wave_name: "w".into(),
-            wave_status: "closed".into(),
+            wave_status: WaveStatus::Closed,
             definition: Arc::new(
                 SurveyDefinition::parse(DEFINITION, "mini.toml").expect("fixture"),
             ),

@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use super::slots;
 use crate::codes::CodeHash;
 use crate::db::schema::{invitation_codes, waves};
+use crate::wave_status::WaveStatus;
 
 /// A validated response waiting to be stored against the code that admits it.
 #[derive(Clone)]
@@ -63,7 +64,7 @@ pub fn lookup_code(
     conn: &mut SqliteConnection,
     hash: &CodeHash,
 ) -> QueryResult<Option<CodeStatus>> {
-    let row: Option<(i32, i32, bool, String)> = invitation_codes::table
+    let row: Option<(i32, i32, bool, WaveStatus)> = invitation_codes::table
         .inner_join(waves::table)
         .filter(invitation_codes::code_hash.eq(hash.0.as_slice()))
         .select((
@@ -80,7 +81,7 @@ pub fn lookup_code(
         wave_id,
         workplace_id,
         used,
-        wave_open: status == "open",
+        wave_open: status == WaveStatus::Open,
     }))
 }
 
