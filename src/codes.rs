@@ -14,6 +14,7 @@ use crate::collection::slots::{self, SlotShape};
 use crate::db::schema::{invitation_codes, waves, workplaces};
 use crate::secret::ServerSecret;
 use crate::survey::SurveyDefinition;
+use crate::wave_status::WaveStatus;
 
 /// Crockford base32: no I, L, O or U, so codes survive being read aloud or retyped.
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -163,15 +164,15 @@ pub fn prepare_codes(
     if !(1..=MAX_CODES_PER_BATCH).contains(&request.count) {
         return Err(IssueError::BadCount);
     }
-    let wave_status: Option<String> = waves::table
+    let wave_status: Option<WaveStatus> = waves::table
         .find(request.wave_id)
         .select(waves::status)
         .first(conn)
         .optional()?;
-    match wave_status.as_deref() {
+    match wave_status {
         None => return Err(IssueError::UnknownWave(request.wave_id)),
-        Some("open") => {}
-        Some(_) => return Err(IssueError::WaveClosed(request.wave_id)),
+        Some(WaveStatus::Open) => {}
+        Some(WaveStatus::Closed) => return Err(IssueError::WaveClosed(request.wave_id)),
     }
     let workplace_id: i32 = workplaces::table
         .filter(workplaces::code.eq(request.workplace_code))

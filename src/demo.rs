@@ -17,6 +17,7 @@ use crate::db::{self, schema::settings as settings_table};
 use crate::secret::ServerSecret;
 use crate::settings::Settings;
 use crate::survey::SurveyDefinition;
+use crate::wave_status::WaveStatus;
 use crate::{org, waves};
 
 const DEMO_MARKER: &str = "demo";
@@ -520,7 +521,7 @@ pub fn sample_wave_data(
     WaveData {
         wave_id: wave_index as i32 + 1,
         wave_name: format!("demo {wave_index}"),
-        wave_status: "closed".into(),
+        wave_status: WaveStatus::Closed,
         definition,
         thresholds,
         workplaces,

@@ -22,5 +22,6 @@ pub mod policy;
 pub mod secret;
 pub mod settings;
 pub mod survey;
+pub mod wave_status;
 pub mod waves;
 pub mod web;

@@ -13,6 +13,7 @@ use crate::aggregation::{GroupLevel, QuadrantCut};
 use crate::dates::today;
 use crate::db::schema::{responses, waves};
 use crate::survey::{DefinitionError, SurveyDefinition, Threshold};
+use crate::wave_status::WaveStatus;
 
 /// The default instrument, built into the binary so that a server started outside the source
 /// tree can still open a wave with it.
@@ -30,7 +31,7 @@ pub struct Wave {
     pub survey_version: i32,
     pub definition_toml: String,
     pub definition_sha256: String,
-    pub status: String,
+    pub status: WaveStatus,
     pub min_group_size: i32,
     pub min_detail_group_size: i32,
     pub opened_on: String,
@@ -44,7 +45,7 @@ pub struct Wave {
 
 impl Wave {
     pub fn is_open(&self) -> bool {
-        self.status == STATUS_OPEN
+        self.status == WaveStatus::Open
     }
 
     /// The cut frozen from a baseline wave, if the definition asks for one.
@@ -63,9 +64,6 @@ impl Wave {
         )
     }
 }
-
-const STATUS_OPEN: &str = "open";
-const STATUS_CLOSED: &str = "closed";
 
 #[derive(Debug, thiserror::Error)]
 pub enum WaveError {
@@ -188,7 +186,7 @@ pub fn create(
             waves::survey_version.eq(definition.version as i32),
             waves::definition_toml.eq(definition_text),
             waves::definition_sha256.eq(sha256),
-            waves::status.eq(STATUS_OPEN),
+            waves::status.eq(WaveStatus::Open),
             waves::min_group_size.eq(thresholds.k() as i32),
             waves::min_detail_group_size.eq(thresholds.k2() as i32),
             waves::opened_on.eq(today()),
@@ -280,7 +278,7 @@ pub fn list_with_counts(conn: &mut SqliteConnection) -> QueryResult<Vec<(Wave, i
 /// The latest closed wave, if any.
 pub fn latest_closed(conn: &mut SqliteConnection) -> QueryResult<Option<Wave>> {
     waves::table
-        .filter(waves::status.eq(STATUS_CLOSED))
+        .filter(waves::status.eq(WaveStatus::Closed))
         .order(waves::id.desc())
         .select(Wave::as_select())
         .first(conn)
@@ -291,7 +289,7 @@ pub fn latest_closed(conn: &mut SqliteConnection) -> QueryResult<Option<Wave>> {
 /// runs across.
 pub fn closed_of_latest_survey(conn: &mut SqliteConnection) -> QueryResult<Vec<i32>> {
     let closed: Vec<(i32, String)> = waves::table
-        .filter(waves::status.eq(STATUS_CLOSED))
+        .filter(waves::status.eq(WaveStatus::Closed))
         .order(waves::id)
         .select((waves::id, waves::survey_id))
         .load(conn)?;
@@ -317,7 +315,7 @@ pub fn close(conn: &mut SqliteConnection, id: i32) -> Result<Wave, WaveError> {
         }
         let closed = diesel::update(waves::table.find(id))
             .set((
-                waves::status.eq(STATUS_CLOSED),
+                waves::status.eq(WaveStatus::Closed),
                 waves::closed_on.eq(today()),
             ))
             .returning(Wave::as_returning())

@@ -18,6 +18,7 @@ use super::results::{
 use super::stats::{self, CovarianceAccumulator, Moments, Summary};
 use crate::collection::answers::NO_ANSWER;
 use crate::survey::{SurveyDefinition, Threshold};
+use crate::wave_status::WaveStatus;
 
 /// Answer slots per item: values 0..=10, then "no answer".
 const SLOTS: usize = 12;
@@ -67,7 +68,7 @@ impl ResponseTable {
 pub struct WaveData {
     pub wave_id: i32,
     pub wave_name: String,
-    pub wave_status: String,
+    pub wave_status: WaveStatus,
     pub definition: Arc<SurveyDefinition>,
     pub thresholds: Thresholds,
     pub workplaces: Vec<WorkplaceNode>,
@@ -335,6 +336,47 @@ impl<'a> Scoring<'a> {
             .collect()
     }
 
+    /// Scores every response. The response pass dominates; on a large wave it runs on every
+    /// core and the parts' sums are added together (every accumulator is additive).
+    fn accumulate_all(&self) -> (Accumulators, Vec<CovarianceAccumulator>) {
+        let responses = self.data.responses.len();
+        let parts = if responses >= PARALLEL_FROM {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(MAX_THREADS)
+        } else {
+            1
+        };
+        let chunk = responses.div_ceil(parts).max(1);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..parts)
+                .map(|part| {
+                    let range = part * chunk..((part + 1) * chunk).min(responses);
+                    scope.spawn(move || self.accumulate(range))
+                })
+                .collect();
+            let mut totals = (
+                Accumulators::new(
+                    self.layout.specs.len(),
+                    self.dimension_items.len(),
+                    self.recode.len(),
+                ),
+                self.covariances(),
+            );
+            for worker in workers {
+                // A panicking worker is a bug, not a data problem: surface it as such.
+                let (acc, covariances) = worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                totals.0.merge(&acc);
+                for (total, part) in totals.1.iter_mut().zip(&covariances) {
+                    total.merge(part);
+                }
+            }
+            totals
+        })
+    }
+
     /// Scores responses `range` (workplaces already checked) into fresh accumulators.
     fn accumulate(
         &self,
@@ -393,15 +435,65 @@ impl<'a> Scoring<'a> {
 /// Computes a wave's guarded results; `previous` (the earlier wave's guarded results) adds the
 /// change since then; `baseline` is the cut for definitions whose threshold rule is
 /// `baseline_wave`.
+///
+/// The phases: check the data and lay out the groups, score every response into its
+/// workplace (and job-level cut), roll the sums up the tree, let the guard decide what is
+/// shown, compute the ICCs from the shown cells, then write each listed group's result.
 pub fn compute(
     data: &WaveData,
     baseline: Option<QuadrantCut>,
     previous: Option<&WaveResults>,
 ) -> Result<WaveResults, AggregationError> {
     let definition = &*data.definition;
-    let items = definition.items.len();
-    let dimensions = definition.dimensions.len();
-    let job_levels: Vec<usize> = definition
+    let job_levels = disclosed_job_levels(definition);
+    let cut = match definition.quadrant.threshold {
+        Threshold::Fixed(value) => QuadrantCut { x: value, y: value },
+        Threshold::BaselineWave => baseline.ok_or(AggregationError::BaselineRequired)?,
+    };
+    let layout = checked_layout(data, job_levels.len())?;
+    let scoring = Scoring::new(data, &layout, &job_levels);
+    let (mut acc, covariances) = scoring.accumulate_all();
+    roll_up(&layout, &mut acc);
+    let shown = Shown::decide(&layout, &acc, definition, data.thresholds);
+    let icc = icc_from_shown_cells(&layout, &acc, &shown.cell);
+    let assembly = Assembly {
+        data,
+        layout: &layout,
+        acc: &acc,
+        shown: &shown,
+        icc: &icc,
+        job_levels: &job_levels,
+        dimension_items: &scoring.dimension_items,
+        cut,
+    };
+    let mut groups = assembly.groups();
+    if let Some(previous) = previous {
+        add_changes(&mut groups, previous, definition);
+    }
+    let reliability = if shown.group[ORGANISATION] {
+        reliability(definition, &scoring.dimension_items, &covariances, &icc)
+    } else {
+        Vec::new()
+    };
+    Ok(WaveResults {
+        wave: data.wave_id,
+        wave_name: data.wave_name.clone(),
+        wave_status: data.wave_status.to_string(),
+        survey: definition.id.clone(),
+        survey_version: definition.version,
+        k: data.thresholds.k(),
+        k2: data.thresholds.k2(),
+        cut,
+        previous_wave: previous.map(|p| p.wave),
+        dimensions: dimension_meta(definition),
+        groups,
+        reliability,
+    })
+}
+
+/// The job-level options that are disclosed (one cut per total each), as option indices.
+fn disclosed_job_levels(definition: &SurveyDefinition) -> Vec<usize> {
+    definition
         .job_level
         .as_ref()
         .map(|q| {
@@ -409,18 +501,19 @@ pub fn compute(
                 .filter(|&o| !q.options[o].undisclosed)
                 .collect()
         })
-        .unwrap_or_default();
-    let cut = match definition.quadrant.threshold {
-        Threshold::Fixed(value) => QuadrantCut { x: value, y: value },
-        Threshold::BaselineWave => baseline.ok_or(AggregationError::BaselineRequired)?,
-    };
+        .unwrap_or_default()
+}
+
+/// The groups of the wave, after checking that the stored responses fit the definition and
+/// the workplaces.
+fn checked_layout(data: &WaveData, job_levels: usize) -> Result<Layout, AggregationError> {
+    let items = data.definition.items.len();
     if data.responses.answers.len() != data.responses.len() * items {
         return Err(AggregationError::Inconsistent(format!(
             "expected {items} answers per response"
         )));
     }
-    let layout = Layout::new(&data.workplaces, job_levels.len())?;
-    let group_count = layout.specs.len();
+    let layout = Layout::new(&data.workplaces, job_levels)?;
     if data
         .responses
         .workplace
@@ -431,44 +524,14 @@ pub fn compute(
             "a response names an unknown workplace".into(),
         ));
     }
-    let scoring = Scoring::new(data, &layout, &job_levels);
-    // The response pass dominates; on a large wave it runs on every core and the parts' sums
-    // are added together (every accumulator is additive).
-    let parts = if data.responses.len() >= PARALLEL_FROM {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(MAX_THREADS)
-    } else {
-        1
-    };
-    let chunk = data.responses.len().div_ceil(parts).max(1);
-    let (mut acc, covariances) = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..parts)
-            .map(|part| {
-                let scoring = &scoring;
-                let range = part * chunk..((part + 1) * chunk).min(data.responses.len());
-                scope.spawn(move || scoring.accumulate(range))
-            })
-            .collect();
-        let mut totals = (
-            Accumulators::new(group_count, dimensions, items),
-            scoring.covariances(),
-        );
-        for worker in workers {
-            // A panicking worker is a bug, not a data problem: surface it as such.
-            let (acc, covariances) = worker
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            totals.0.merge(&acc);
-            for (total, part) in totals.1.iter_mut().zip(&covariances) {
-                total.merge(part);
-            }
-        }
-        totals
-    });
-    let dimension_items = &scoring.dimension_items;
+    Ok(layout)
+}
+
+/// Adds every group's figures into its totals: departments' job-level cuts into the
+/// organisation's, then each workplace into its parent, deepest first.
+fn roll_up(layout: &Layout, acc: &mut Accumulators) {
     for &department in &layout.top_level {
-        for level in 0..job_levels.len() {
+        for level in 0..layout.levels {
             if let (Some(from), Some(into)) = (
                 layout.cut(department, level),
                 layout.cut(ORGANISATION, level),
@@ -477,106 +540,184 @@ pub fn compute(
             }
         }
     }
-
     for &group in &layout.bottom_up {
         let spec = &layout.specs[group];
         if let (Some(parent), GroupKind::Hierarchy) = (spec.parent, spec.kind) {
             acc.roll_up(group, parent);
         }
     }
+}
 
-    // The guard: groups (k; cuts need k2), then each dimension's cells (k), then details (k2),
-    // then each item's distribution (k2 answers to the item, where its cell is shown).
-    let thresholds = data.thresholds;
-    let by_responses = guard_groups(&layout, &|g| acc.n[g]);
-    let tree = guard::GuardTree::new(&by_responses);
-    let eligible: Vec<bool> = layout
+/// The guard's decisions, per group: the group itself (k; cuts need k2), each dimension's
+/// cell (k), the details (k2: item distributions and comments) and each item's distribution
+/// (k2 answers to the item, where its cell is shown).
+struct Shown {
+    group: Vec<bool>,
+    /// Per dimension, per group.
+    cell: Vec<Vec<bool>>,
+    detail: Vec<bool>,
+    /// Per item, per group.
+    item: Vec<Vec<bool>>,
+}
+
+impl Shown {
+    fn decide(
+        layout: &Layout,
+        acc: &Accumulators,
+        definition: &SurveyDefinition,
+        thresholds: Thresholds,
+    ) -> Self {
+        let by_responses = guard_groups(layout, &|g| acc.n[g]);
+        let tree = guard::GuardTree::new(&by_responses);
+        let eligible: Vec<bool> = layout
+            .specs
+            .iter()
+            .enumerate()
+            .map(|(g, spec)| {
+                spec.kind == GroupKind::Hierarchy || (spec.listed && acc.n[g] >= thresholds.k2())
+            })
+            .collect();
+        let mut group = tree.visible(&by_responses, &eligible, thresholds.k());
+        protect_cuts(layout, &by_responses, &mut group, thresholds.k2());
+        let cell: Vec<Vec<bool>> = (0..definition.dimensions.len())
+            .map(|d| {
+                let by_cell = guard_groups(layout, &|g| acc.score(g, d).n as u32);
+                let mut shown = tree.visible(&by_cell, &group, thresholds.k());
+                protect_cuts(layout, &by_cell, &mut shown, thresholds.k());
+                shown
+            })
+            .collect();
+        let mut detail = tree.visible(&by_responses, &group, thresholds.k2());
+        protect_cuts(layout, &by_responses, &mut detail, thresholds.k2());
+        let item = definition
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let answered =
+                    |g: usize| acc.n[g].saturating_sub(acc.item_counts(g, i)[MISSING_SLOT]);
+                let by_item = guard_groups(layout, &answered);
+                let eligible: Vec<bool> = (0..layout.specs.len())
+                    .map(|g| detail[g] && cell[item.dimension][g])
+                    .collect();
+                let mut shown = tree.visible(&by_item, &eligible, thresholds.k2());
+                protect_cuts(layout, &by_item, &mut shown, thresholds.k2());
+                shown
+            })
+            .collect();
+        Shown {
+            group,
+            cell,
+            detail,
+            item,
+        }
+    }
+}
+
+/// ICC from the shown cells only: their regions partition the respondents, and each region's
+/// moments follow from the published n, mean and SD (docs/methodology.md §2).
+fn icc_from_shown_cells(
+    layout: &Layout,
+    acc: &Accumulators,
+    cell_shown: &[Vec<bool>],
+) -> Vec<Option<stats::Icc>> {
+    let parents: Vec<Option<usize>> = layout
         .specs
         .iter()
-        .enumerate()
-        .map(|(g, spec)| {
-            spec.kind == GroupKind::Hierarchy || (spec.listed && acc.n[g] >= thresholds.k2())
+        .map(|spec| match spec.kind {
+            GroupKind::Hierarchy => spec.parent,
+            GroupKind::JobLevelCut { .. } => None,
         })
         .collect();
-    let mut group_shown = tree.visible(&by_responses, &eligible, thresholds.k());
-    protect_cuts(&layout, &by_responses, &mut group_shown, thresholds.k2());
-    let cell_shown: Vec<Vec<bool>> = (0..dimensions)
-        .map(|d| {
-            let by_cell = guard_groups(&layout, &|g| acc.score(g, d).n as u32);
-            let mut shown = tree.visible(&by_cell, &group_shown, thresholds.k());
-            protect_cuts(&layout, &by_cell, &mut shown, thresholds.k());
-            shown
-        })
-        .collect();
-    let mut detail_shown = tree.visible(&by_responses, &group_shown, thresholds.k2());
-    protect_cuts(&layout, &by_responses, &mut detail_shown, thresholds.k2());
-    let item_shown: Vec<Vec<bool>> = definition
-        .items
+    cell_shown
         .iter()
         .enumerate()
-        .map(|(i, item)| {
-            let answered = |g: usize| acc.n[g].saturating_sub(acc.item_counts(g, i)[MISSING_SLOT]);
-            let by_item = guard_groups(&layout, &answered);
-            let eligible: Vec<bool> = (0..group_count)
-                .map(|g| detail_shown[g] && cell_shown[item.dimension][g])
-                .collect();
-            let mut shown = tree.visible(&by_item, &eligible, thresholds.k2());
-            protect_cuts(&layout, &by_item, &mut shown, thresholds.k2());
-            shown
-        })
-        .collect();
-    // ICC from the shown cells only: their regions partition the respondents, and each
-    // region's moments follow from the published n, mean and SD (docs/methodology.md §2).
-    let icc: Vec<Option<stats::Icc>> = (0..dimensions)
-        .map(|d| {
-            let moments: Vec<Moments> = (0..group_count).map(|g| *acc.score(g, d)).collect();
-            let parents: Vec<Option<usize>> = layout
-                .specs
-                .iter()
-                .map(|spec| match spec.kind {
-                    GroupKind::Hierarchy => spec.parent,
-                    GroupKind::JobLevelCut { .. } => None,
-                })
-                .collect();
+        .map(|(d, shown)| {
+            let moments: Vec<Moments> = (0..layout.specs.len()).map(|g| *acc.score(g, d)).collect();
             let hierarchy: Vec<bool> = layout
                 .specs
                 .iter()
                 .enumerate()
-                .map(|(g, spec)| spec.kind == GroupKind::Hierarchy && cell_shown[d][g])
+                .map(|(g, spec)| spec.kind == GroupKind::Hierarchy && shown[g])
                 .collect();
             stats::icc_from_moments(&stats::region_moments(&moments, &parents, &hierarchy))
         })
-        .collect();
+        .collect()
+}
 
-    let mut comments: Vec<Vec<String>> = vec![Vec::new(); group_count];
-    for (workplace, body) in &data.comments {
-        let mut group = Some(workplace_group(*workplace));
-        while let Some(g) = group {
-            if detail_shown[g] {
-                comments[g].push(body.clone());
+/// Everything a group's result is written from, once the guard has decided.
+struct Assembly<'a> {
+    data: &'a WaveData,
+    layout: &'a Layout,
+    acc: &'a Accumulators,
+    shown: &'a Shown,
+    icc: &'a [Option<stats::Icc>],
+    job_levels: &'a [usize],
+    dimension_items: &'a [Vec<usize>],
+    cut: QuadrantCut,
+}
+
+impl Assembly<'_> {
+    /// Every listed group's result, in layout order.
+    fn groups(&self) -> Vec<GroupResult> {
+        let mut comments = self.comments_by_group();
+        let mut rng = rand::rng();
+        let mut groups = Vec::with_capacity(self.layout.specs.len());
+        for (g, spec) in self.layout.specs.iter().enumerate() {
+            if !spec.listed {
+                continue;
             }
-            group = layout.specs[g].parent;
+            let mut result = self.identity(g, spec);
+            self.add_hidden_reasons(&mut result, g, spec);
+            if self.shown.group[g] {
+                self.add_scores(&mut result, g);
+            }
+            if self.shown.detail[g] {
+                result.items = Some(item_results(
+                    &self.data.definition,
+                    self.acc,
+                    g,
+                    &self.shown.item,
+                ));
+                let mut group_comments = std::mem::take(&mut comments[g]);
+                group_comments.shuffle(&mut rng);
+                result.comments = Some(group_comments);
+            }
+            groups.push(result);
         }
+        groups
     }
-    let mut rng = rand::rng();
 
-    let quadrant = &definition.quadrant;
-    let mut groups: Vec<GroupResult> = Vec::with_capacity(group_count);
-    for (g, spec) in layout.specs.iter().enumerate() {
-        if !spec.listed {
-            continue;
+    /// Each comment under its workplace and every ancestor whose details are shown.
+    fn comments_by_group(&self) -> Vec<Vec<String>> {
+        let mut comments: Vec<Vec<String>> = vec![Vec::new(); self.layout.specs.len()];
+        for (workplace, body) in &self.data.comments {
+            let mut group = Some(workplace_group(*workplace));
+            while let Some(g) = group {
+                if self.shown.detail[g] {
+                    comments[g].push(body.clone());
+                }
+                group = self.layout.specs[g].parent;
+            }
         }
-        let workplace = spec.workplace.map(|w| &data.workplaces[w]);
-        let job_level_id = spec.job_level.and_then(|level| {
-            definition
+        comments
+    }
+
+    /// Which group this is (workplace, level, parent, job level), with no figures yet.
+    fn identity(&self, g: usize, spec: &GroupSpec) -> GroupResult {
+        let workplaces = &self.data.workplaces;
+        let workplace = spec.workplace.map(|w| &workplaces[w]);
+        let job_level = spec.job_level.and_then(|level| {
+            self.data
+                .definition
                 .job_level
                 .as_ref()
-                .map(|q| q.options[job_levels[level]].id.clone())
+                .map(|q| q.options[self.job_levels[level]].id.clone())
         });
-        let parent_code = match spec.kind {
+        let parent = match spec.kind {
             GroupKind::Hierarchy => workplace
                 .and_then(|w| w.parent)
-                .map(|p| data.workplaces[p].code.clone()),
+                .map(|p| workplaces[p].code.clone()),
             GroupKind::JobLevelCut { .. } => workplace.map(|w| w.code.clone()),
         };
         let level = match (spec.kind, workplace) {
@@ -585,14 +726,14 @@ pub fn compute(
             (_, Some(w)) if w.reporting_unit => GroupLevel::ReportingUnit,
             (_, Some(_)) => GroupLevel::Workplace,
         };
-        let mut result = GroupResult {
+        GroupResult {
             workplace: workplace.map(|w| w.code.clone()),
             name: workplace.map_or_else(|| "組織全体".to_string(), |w| w.name.clone()),
             level,
             depth: spec.depth,
-            parent: parent_code,
-            job_level: job_level_id,
-            suppressed: !group_shown[g],
+            parent,
+            job_level,
+            suppressed: !self.shown.group[g],
             hidden_reason: None,
             hidden_scores: BTreeMap::new(),
             details_hidden: None,
@@ -603,118 +744,106 @@ pub fn compute(
             previous_zone: None,
             items: None,
             comments: None,
-        };
-        // Why what is hidden is hidden: read off the guard's decisions, never feeding back.
-        let total_shown = spec.parent.is_none_or(|p| group_shown[p]);
-        let group_threshold = match spec.kind {
-            GroupKind::Hierarchy => thresholds.k(),
-            GroupKind::JobLevelCut { .. } => thresholds.k2(),
-        };
-        let is_cut = matches!(spec.kind, GroupKind::JobLevelCut { .. });
-        if !group_shown[g] {
+        }
+    }
+
+    /// Why what is hidden is hidden: read off the guard's decisions, never feeding back.
+    fn add_hidden_reasons(&self, result: &mut GroupResult, g: usize, spec: &GroupSpec) {
+        let thresholds = self.data.thresholds;
+        let (acc, shown) = (self.acc, self.shown);
+        if !shown.group[g] {
+            let total_shown = spec.parent.is_none_or(|p| shown.group[p]);
+            let (threshold, total_matters) = match spec.kind {
+                GroupKind::Hierarchy => (thresholds.k(), false),
+                GroupKind::JobLevelCut { .. } => (thresholds.k2(), true),
+            };
             result.hidden_reason = Some(HiddenReason::of(
                 acc.n[g],
-                group_threshold,
-                !is_cut || total_shown,
+                threshold,
+                !total_matters || total_shown,
             ));
-        } else {
-            for (d, dimension) in definition.dimensions.iter().enumerate() {
-                if !cell_shown[d][g] {
-                    let n = acc.score(g, d).n as u32;
-                    result.hidden_scores.insert(
-                        dimension.id.clone(),
-                        HiddenReason::of(n, thresholds.k(), true),
-                    );
-                }
-            }
-            if !detail_shown[g] {
-                result.details_hidden = Some(HiddenReason::of(acc.n[g], thresholds.k2(), true));
+            return;
+        }
+        for (d, dimension) in self.data.definition.dimensions.iter().enumerate() {
+            if !shown.cell[d][g] {
+                let n = acc.score(g, d).n as u32;
+                result.hidden_scores.insert(
+                    dimension.id.clone(),
+                    HiddenReason::of(n, thresholds.k(), true),
+                );
             }
         }
-        if group_shown[g] {
-            // Every shown group's count is published: the means, SDs and intervals of a
-            // group give its count back anyway (docs/methodology.md §6).
-            result.n = Some(acc.n[g]);
-            for (d, dimension) in definition.dimensions.iter().enumerate() {
-                if cell_shown[d][g] {
-                    if let Some(mut score) =
-                        dimension_score(definition, &acc, g, d, &dimension_items[d])
-                    {
-                        if matches!(level, GroupLevel::Workplace | GroupLevel::ReportingUnit) {
-                            score.reliability =
-                                icc[d].and_then(|icc| stats::mean_reliability(icc.icc1, score.n));
-                        }
-                        result.scores.insert(dimension.id.clone(), score);
-                    }
-                }
-            }
-            let x = result.scores.get(&definition.dimensions[quadrant.x].id);
-            let y = result.scores.get(&definition.dimensions[quadrant.y].id);
-            if let (Some(x), Some(y)) = (x, y) {
-                result.zone = Some(Zone::from_position(x.mean, y.mean, cut.x, cut.y));
-                let x_scale = definition.scale_of_dimension(quadrant.x);
-                let y_scale = definition.scale_of_dimension(quadrant.y);
-                result.certainty = Some(AxisCertainty {
-                    x: certainty(x, cut.x, (x_scale.min, x_scale.max)),
-                    y: certainty(y, cut.y, (y_scale.min, y_scale.max)),
-                });
-            }
+        if !shown.detail[g] {
+            result.details_hidden = Some(HiddenReason::of(acc.n[g], thresholds.k2(), true));
         }
-        if detail_shown[g] {
-            result.items = Some(item_results(definition, &acc, g, &item_shown));
-            let mut group_comments = std::mem::take(&mut comments[g]);
-            group_comments.shuffle(&mut rng);
-            result.comments = Some(group_comments);
-        }
-        groups.push(result);
     }
 
-    if let Some(previous) = previous {
-        add_changes(&mut groups, previous, definition);
-    }
-
-    let reliability = if group_shown[ORGANISATION] {
-        reliability(definition, dimension_items, &covariances, &icc)
-    } else {
-        Vec::new()
-    };
-
-    Ok(WaveResults {
-        wave: data.wave_id,
-        wave_name: data.wave_name.clone(),
-        wave_status: data.wave_status.clone(),
-        survey: definition.id.clone(),
-        survey_version: definition.version,
-        k: thresholds.k(),
-        k2: thresholds.k2(),
-        cut,
-        previous_wave: previous.map(|p| p.wave),
-        dimensions: definition
-            .dimensions
-            .iter()
-            .enumerate()
-            .map(|(d, dimension)| {
-                let scale = definition.scale_of_dimension(d);
-                DimensionMeta {
-                    id: dimension.id.clone(),
-                    name_ja: dimension.name.ja.clone(),
-                    name_en: dimension.name.en.clone(),
-                    higher_is_better: dimension.higher_is_better,
-                    scale_min: scale.min,
-                    scale_max: scale.max,
-                    quadrant_axis: if d == quadrant.x {
-                        Some("x".into())
-                    } else if d == quadrant.y {
-                        Some("y".into())
-                    } else {
-                        None
-                    },
+    /// A shown group's count, its shown cells' scores, and its zone where both axes are shown.
+    fn add_scores(&self, result: &mut GroupResult, g: usize) {
+        let definition = &*self.data.definition;
+        // Every shown group's count is published: the means, SDs and intervals of a group
+        // give its count back anyway (docs/methodology.md §6).
+        result.n = Some(self.acc.n[g]);
+        let per_workplace = matches!(
+            result.level,
+            GroupLevel::Workplace | GroupLevel::ReportingUnit
+        );
+        for (d, dimension) in definition.dimensions.iter().enumerate() {
+            if !self.shown.cell[d][g] {
+                continue;
+            }
+            if let Some(mut score) =
+                dimension_score(definition, self.acc, g, d, &self.dimension_items[d])
+            {
+                if per_workplace {
+                    score.reliability =
+                        self.icc[d].and_then(|icc| stats::mean_reliability(icc.icc1, score.n));
                 }
-            })
-            .collect(),
-        groups,
-        reliability,
-    })
+                result.scores.insert(dimension.id.clone(), score);
+            }
+        }
+        let quadrant = &definition.quadrant;
+        let x = result.scores.get(&definition.dimensions[quadrant.x].id);
+        let y = result.scores.get(&definition.dimensions[quadrant.y].id);
+        if let (Some(x), Some(y)) = (x, y) {
+            let cut = self.cut;
+            let x_scale = definition.scale_of_dimension(quadrant.x);
+            let y_scale = definition.scale_of_dimension(quadrant.y);
+            result.zone = Some(Zone::from_position(x.mean, y.mean, cut.x, cut.y));
+            result.certainty = Some(AxisCertainty {
+                x: certainty(x, cut.x, (x_scale.min, x_scale.max)),
+                y: certainty(y, cut.y, (y_scale.min, y_scale.max)),
+            });
+        }
+    }
+}
+
+/// What the results say of each dimension: names, direction, scale and quadrant axis.
+fn dimension_meta(definition: &SurveyDefinition) -> Vec<DimensionMeta> {
+    let quadrant = &definition.quadrant;
+    definition
+        .dimensions
+        .iter()
+        .enumerate()
+        .map(|(d, dimension)| {
+            let scale = definition.scale_of_dimension(d);
+            DimensionMeta {
+                id: dimension.id.clone(),
+                name_ja: dimension.name.ja.clone(),
+                name_en: dimension.name.en.clone(),
+                higher_is_better: dimension.higher_is_better,
+                scale_min: scale.min,
+                scale_max: scale.max,
+                quadrant_axis: if d == quadrant.x {
+                    Some("x".into())
+                } else if d == quadrant.y {
+                    Some("y".into())
+                } else {
+                    None
+                },
+            }
+        })
+        .collect()
 }
 
 fn guard_groups(layout: &Layout, n: &dyn Fn(usize) -> u32) -> Vec<GuardGroup> {
@@ -1074,7 +1203,7 @@ threshold = { rule = "fixed", value = 3.5 }
         WaveData {
             wave_id: 1,
             wave_name: "w".into(),
-            wave_status: "closed".into(),
+            wave_status: WaveStatus::Closed,
             definition: Arc::new(
                 SurveyDefinition::parse(DEFINITION, "mini.toml").expect("fixture"),
             ),
@@ -1574,7 +1703,7 @@ threshold = { rule = "fixed", value = 3.5 }
         WaveData {
             wave_id: 1,
             wave_name: "w".into(),
-            wave_status: "closed".into(),
+            wave_status: WaveStatus::Closed,
             definition: Arc::new(
                 SurveyDefinition::parse(DEFINITION, "mini.toml").expect("fixture"),
             ),

@@ -13,6 +13,7 @@ use super::engine::compute;
 use super::load::{load_wave, previous_wave, ResultsError};
 use super::results::WaveResults;
 use crate::db::schema::{frozen_results, waves};
+use crate::wave_status::WaveStatus;
 use crate::waves as wave_store;
 
 /// A closed wave's stored results, if it has been frozen.
@@ -78,7 +79,7 @@ pub fn freeze(conn: &mut SqliteConnection, wave_id: i32) -> Result<WaveResults, 
 pub fn freeze_closed_waves(conn: &mut SqliteConnection) -> QueryResult<Vec<i32>> {
     let pending: Vec<i32> = waves::table
         .left_join(frozen_results::table)
-        .filter(waves::status.eq("closed"))
+        .filter(waves::status.eq(WaveStatus::Closed))
         .filter(frozen_results::wave_id.nullable().is_null())
         .order(waves::id)
         .select(waves::id)

@@ -13,6 +13,7 @@ use super::results::WaveResults;
 use crate::collection::slots;
 use crate::db::schema::{comments, responses, waves};
 use crate::org;
+use crate::wave_status::WaveStatus;
 use crate::waves::{self as wave_store, Wave, WaveError};
 
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +72,7 @@ pub fn previous_wave(conn: &mut SqliteConnection, wave: &Wave) -> QueryResult<Op
     waves::table
         .filter(waves::survey_id.eq(&wave.survey_id))
         .filter(waves::id.lt(wave.id))
-        .filter(waves::status.eq("closed"))
+        .filter(waves::status.eq(WaveStatus::Closed))
         .order(waves::id.desc())
         .select(Wave::as_select())
         .first(conn)
@@ -203,7 +204,7 @@ pub fn load_wave(conn: &mut SqliteConnection, wave: &Wave) -> Result<WaveData, R
     Ok(WaveData {
         wave_id: wave.id,
         wave_name: wave.name.clone(),
-        wave_status: wave.status.clone(),
+        wave_status: wave.status,
         definition,
         thresholds,
         workplaces,

@@ -15,6 +15,7 @@ use super::results::{GroupLevel, WaveResults};
 use super::stats::{self, CovarianceAccumulator};
 use crate::collection::answers::NO_ANSWER;
 use crate::csv_safe::text_cell;
+use crate::wave_status::WaveStatus;
 
 /// Flags (docs/methodology.md §10, with their sources).
 pub const LOW_ALPHA: f64 = 0.70;
@@ -106,7 +107,8 @@ pub fn report(
     results: &WaveResults,
 ) -> Result<PsychometricsReport, PsychometricsError> {
     let wave = data.wave_id;
-    if data.wave_status != "closed" || results.wave_status != "closed" {
+    if data.wave_status != WaveStatus::Closed || results.wave_status != WaveStatus::Closed.as_str()
+    {
         return Err(PsychometricsError::WaveOpen(wave));
     }
     let definition = &*data.definition;
@@ -683,7 +685,7 @@ threshold = { rule = "fixed", value = 3.5 }
         WaveData {
             wave_id: 7,
             wave_name: "2026年度".into(),
-            wave_status: "closed".into(),
+            wave_status: WaveStatus::Closed,
             definition: Arc::new(definition),
             thresholds: Thresholds::new(k, k2).expect("valid"),
             workplaces,
@@ -961,7 +963,7 @@ threshold = { rule = "fixed", value = 0.5 }
         // An open wave is refused whatever its size.
         let mut open = reference_wave(5, 10);
         let results = compute(&open, None, None).expect("computed");
-        open.wave_status = "open".into();
+        open.wave_status = WaveStatus::Open;
         assert_eq!(
             report(&open, &results),
             Err(PsychometricsError::WaveOpen(7))

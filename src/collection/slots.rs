@@ -24,6 +24,7 @@ use rand::Rng;
 use crate::db::prepared::fixed_statement;
 use crate::db::schema::{comments, invitation_codes, responses, waves};
 use crate::survey::SurveyDefinition;
+use crate::wave_status::WaveStatus;
 
 /// Bytes a job level option id may take; the loader refuses longer ids.
 pub const JOB_LEVEL_WIDTH: usize = 32;
@@ -314,7 +315,7 @@ fn missing_slot(kind: &str) -> diesel::result::Error {
 pub fn top_up_open_waves(conn: &mut SqliteConnection) -> QueryResult<usize> {
     conn.immediate_transaction(|conn| {
         let open: Vec<(i32, String)> = waves::table
-            .filter(waves::status.eq("open"))
+            .filter(waves::status.eq(WaveStatus::Open))
             .select((waves::id, waves::definition_toml))
             .load(conn)?;
         let mut added = 0;

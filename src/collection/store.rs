@@ -12,6 +12,7 @@ use super::slots;
 use crate::codes::CodeHash;
 use crate::db::prepared::fixed_statement;
 use crate::db::schema::{invitation_codes, waves};
+use crate::wave_status::WaveStatus;
 
 /// A validated response waiting to be stored against the code that admits it.
 #[derive(Clone)]
@@ -65,7 +66,7 @@ pub fn lookup_code(
     conn: &mut SqliteConnection,
     hash: &CodeHash,
 ) -> QueryResult<Option<CodeStatus>> {
-    let row: Option<(i32, i32, bool, String)> = invitation_codes::table
+    let row: Option<(i32, i32, bool, WaveStatus)> = invitation_codes::table
         .inner_join(waves::table)
         .filter(invitation_codes::code_hash.eq(hash.0.as_slice()))
         .select((
@@ -82,7 +83,7 @@ pub fn lookup_code(
         wave_id,
         workplace_id,
         used,
-        wave_open: status == "open",
+        wave_open: status == WaveStatus::Open,
     }))
 }
 
@@ -124,7 +125,7 @@ fixed_statement! {
 
 fixed_statement! {
     /// A wave's status.
-    struct WaveStatus<'a> { wave_id: i32 => Integer }
+    struct WaveStatusOf<'a> { wave_id: i32 => Integer }
     sql: ["SELECT status FROM waves WHERE id = ", ""],
     returns: Text,
 }
@@ -144,7 +145,8 @@ fn store_one(
     let wave_open = match open_waves.iter().find(|(id, _)| *id == wave_id) {
         Some(&(_, open)) => open,
         None => {
-            let open = WaveStatus::new(wave_id).get_result::<String>(conn)? == "open";
+            let open =
+                WaveStatusOf::new(wave_id).get_result::<WaveStatus>(conn)? == WaveStatus::Open;
             open_waves.push((wave_id, open));
             open
         }

@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
+use super::auth::{audit_failure, throttled_password_check, PasswordCheck};
 use super::error::AppError;
 use super::extract::{carries_csrf, CsrfOnly, Hr, HrWithCsrf, SignedIn, WithCsrf};
 use super::pages::{language, PageLang};
@@ -282,48 +283,46 @@ async fn change_own_password(
         login: &account.login,
         role: account.role.as_str(),
     };
-    let answer =
-        |key, status| render_own_account(&state, &session, lang, &view, Some((key, status)));
+    let answer = |key, status| {
+        Ok(render_own_account(
+            &state,
+            &session,
+            lang,
+            &view,
+            Some((key, status)),
+        ))
+    };
     if form.new != form.confirm {
-        return Ok(answer("password_mismatch", StatusCode::BAD_REQUEST));
+        return answer("password_mismatch", StatusCode::BAD_REQUEST);
     }
     // The current password is a password check like a sign-in: it counts toward the same
     // throttle (the account's login and the client address).
-    let ip = super::security::client_address(&req, state.settings.trust_proxy);
-    let Some(attempt) = state.login_throttle.reserve(&account.login, ip) else {
-        return Ok(answer("login_throttled", StatusCode::TOO_MANY_REQUESTS));
-    };
     let (id, current, new) = (account.id, form.current, form.new);
-    let checked = state
-        .with_argon2(move |conn, memory| {
-            Ok::<_, AppError>(accounts::change_own_password(
-                conn, memory, id, &current, &new,
-            ))
-        })
-        .await;
-    let changed = match checked {
-        Ok(changed) => changed,
-        Err(error) => {
-            state.login_throttle.release(attempt);
-            return Err(error);
+    let check = throttled_password_check(&state, &req, &account.login, move |conn, memory| {
+        Ok(
+            match accounts::change_own_password(conn, memory, id, &current, &new) {
+                Err(AccountError::WrongPassword) => Err(()),
+                other => Ok(other),
+            },
+        )
+    });
+    let epoch = match check.await? {
+        PasswordCheck::Throttled => {
+            return answer("login_throttled", StatusCode::TOO_MANY_REQUESTS)
         }
-    };
-    if let Err(AccountError::WrongPassword) = changed {
-        let lockout = state.login_throttle.failed(attempt);
-        let failed = Some((account.id, account.login.clone()));
-        super::auth::audit_failure(&state, failed, "wrong current password", lockout).await;
-        return Ok(answer("password_wrong", StatusCode::BAD_REQUEST));
-    }
-    // The current password was right (or never checked): it does not count.
-    state.login_throttle.release(attempt);
-    let epoch = match changed {
-        Err(AccountError::WeakPassword) => {
-            return Ok(answer("password_weak", StatusCode::BAD_REQUEST))
+        PasswordCheck::Wrong((), lockout) => {
+            let failed = Some((account.id, account.login.clone()));
+            audit_failure(&state, failed, "wrong current password", lockout).await;
+            return answer("password_wrong", StatusCode::BAD_REQUEST);
         }
-        other => other?,
+        PasswordCheck::Right(Err(AccountError::WeakPassword)) => {
+            return answer("password_weak", StatusCode::BAD_REQUEST)
+        }
+        PasswordCheck::Right(changed) => changed?,
     };
     session.renew_epoch(epoch)?;
-    let row = AuditRow::new(account.id, "change own password");
-    state.audit(row).await?;
-    Ok(answer("password_changed", StatusCode::OK))
+    state
+        .audit(AuditRow::new(account.id, "change own password"))
+        .await?;
+    answer("password_changed", StatusCode::OK)
 }

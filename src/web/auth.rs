@@ -10,7 +10,10 @@ use super::pages::{language, LangQuery};
 use super::redirect;
 use super::session::TypedSession;
 use super::AppState;
-use crate::accounts;
+use diesel::SqliteConnection;
+
+use super::throttle::Lockout;
+use crate::accounts::{self, HashMemory};
 use crate::audit::AuditRow;
 use crate::i18n::Lang;
 
@@ -76,50 +79,72 @@ async fn sign_in(
 ) -> Result<HttpResponse, AppError> {
     let lang = language(&req, None);
     let login = form.login.trim().to_string();
-    let ip = super::security::client_address(&req, state.settings.trust_proxy);
-    // Counted before the password is checked, so concurrent attempts cannot outrun the limit.
-    let Some(attempt) = state.login_throttle.reserve(&login, ip) else {
-        let status = StatusCode::TOO_MANY_REQUESTS;
-        return Ok(render_login(
-            &state,
-            lang,
-            &session,
-            status,
-            Some("login_throttled"),
-        ));
-    };
+    let answer = |status, key| Ok(render_login(&state, lang, &session, status, Some(key)));
     let (checked_login, password) = (login.clone(), form.password);
-    let verified = state
-        .with_argon2(move |conn, memory| {
-            let credentials = accounts::credentials(conn, &checked_login)?;
-            let checked = credentials.check(memory, &password);
-            Ok::<_, AppError>((credentials.account_id(), checked))
-        })
-        .await;
-    match verified {
-        Ok((_, Some(signed_in))) => {
-            state.login_throttle.release(attempt);
+    let check = throttled_password_check(&state, &req, &login, move |conn, memory| {
+        let credentials = accounts::credentials(conn, &checked_login)?;
+        Ok(credentials
+            .check(memory, &password)
+            .ok_or(credentials.account_id()))
+    });
+    match check.await? {
+        PasswordCheck::Throttled => answer(StatusCode::TOO_MANY_REQUESTS, "login_throttled"),
+        PasswordCheck::Wrong(account_id, lockout) => {
+            let account = account_id.map(|id| (id, login));
+            audit_failure(&state, account, "failed sign-in", lockout).await;
+            answer(StatusCode::UNAUTHORIZED, "login_failed")
+        }
+        PasswordCheck::Right(signed_in) => {
             session.sign_in(signed_in, state.settings.session_lifetime)?;
             state
                 .audit_quietly(AuditRow::new(signed_in.account_id, "sign in"))
                 .await;
             Ok(redirect("/dashboard"))
         }
-        Ok((account_id, None)) => {
-            let lockout = state.login_throttle.failed(attempt);
-            let account = account_id.map(|id| (id, login));
-            audit_failure(&state, account, "failed sign-in", lockout).await;
-            let status = StatusCode::UNAUTHORIZED;
-            Ok(render_login(
-                &state,
-                lang,
-                &session,
-                status,
-                Some("login_failed"),
-            ))
+    }
+}
+
+/// The outcome of a password check counted by the sign-in throttle.
+pub enum PasswordCheck<T, W> {
+    /// The login or the client address has used up its attempts: nothing was checked.
+    Throttled,
+    /// The password was right (or never checked): the attempt does not count.
+    Right(T),
+    /// The password was wrong: the attempt counts, and may have locked the login or address.
+    Wrong(W, Lockout),
+}
+
+/// A password check (a sign-in, or the current password of a password change) under the
+/// sign-in throttle: the attempt is reserved before the argon2 work, so concurrent attempts
+/// cannot outrun the limit; `check` answers `Err` for a wrong password. An attempt that was
+/// never checked (busy, or the database did not answer) does not count.
+pub async fn throttled_password_check<T, W, F>(
+    state: &AppState,
+    req: &HttpRequest,
+    login: &str,
+    check: F,
+) -> Result<PasswordCheck<T, W>, AppError>
+where
+    F: FnOnce(&mut SqliteConnection, &mut HashMemory) -> Result<Result<T, W>, AppError>
+        + Send
+        + 'static,
+    T: Send + 'static,
+    W: Send + 'static,
+{
+    let ip = super::security::client_address(req, state.settings.trust_proxy);
+    let Some(attempt) = state.login_throttle.reserve(login, ip) else {
+        return Ok(PasswordCheck::Throttled);
+    };
+    match state.with_argon2(check).await {
+        Ok(Ok(right)) => {
+            state.login_throttle.release(attempt);
+            Ok(PasswordCheck::Right(right))
         }
+        Ok(Err(wrong)) => Ok(PasswordCheck::Wrong(
+            wrong,
+            state.login_throttle.failed(attempt),
+        )),
         Err(error) => {
-            // Never checked (busy, or the database did not answer): it does not count.
             state.login_throttle.release(attempt);
             Err(error)
         }
@@ -132,7 +157,7 @@ pub async fn audit_failure(
     state: &web::Data<AppState>,
     account: Option<(i32, String)>,
     action: &'static str,
-    lockout: super::throttle::Lockout,
+    lockout: Lockout,
 ) {
     let written = state
         .with_conn(move |conn| {

@@ -186,18 +186,25 @@ async fn handle_form(
         // body's page, an unknown address) speak the chosen language too.
         return Ok(remember_language(page, switch_to));
     }
+    submit(state, lang, &form, &code, pairs).await
+}
+
+/// Parses the answers and hands them to the writer: 303 to the thank-you page once stored,
+/// the form again with what to correct (400) or, when nothing could be stored, with the
+/// answers to resend (503).
+async fn submit(
+    state: &AppState,
+    lang: Lang,
+    form: &WaveForm,
+    code: &InvitationCode,
+    pairs: &[(String, String)],
+) -> Result<HttpResponse, AppError> {
     let draft = match form::parse(&form.definition, pairs, CONTROL_FIELDS) {
         Ok(draft) => draft,
         Err(rejection) => {
             let feedback = Feedback::Rejected(&rejection);
-            return Ok(render_survey(
-                state,
-                lang,
-                &form,
-                &code,
-                &rejection.entered,
-                feedback,
-            ));
+            let entered = &rejection.entered;
+            return Ok(render_survey(state, lang, form, code, entered, feedback));
         }
     };
     let submission = Submission {
@@ -215,14 +222,11 @@ async fn handle_form(
         Ok(Outcome::WaveClosed) => Err(AppError::WaveClosed),
         // The disk is full, the database read-only or the writer gone: nothing was stored
         // and the code is unused. Give the answers back to resend.
-        Err(_) => Ok(render_survey(
-            state,
-            lang,
-            &form,
-            &code,
-            &first_values(pairs),
-            Feedback::NotSaved,
-        )),
+        Err(_) => {
+            let entered = first_values(pairs);
+            let feedback = Feedback::NotSaved;
+            Ok(render_survey(state, lang, form, code, &entered, feedback))
+        }
     }
 }
 
@@ -247,21 +251,20 @@ async fn admit(
     if client.is_some_and(|ip| state.code_throttle.is_blocked(&ip)) {
         return Err(AppError::TooManyAttempts);
     }
-    let record_failure = || {
+    let code = InvitationCode::parse(typed);
+    let status = match &code {
+        Some(code) => {
+            let hash = code.keyed_hash(&state.secret);
+            state
+                .with_conn(move |conn| lookup_code(conn, &hash))
+                .await?
+        }
+        None => None,
+    };
+    let (Some(code), Some(status)) = (code, status) else {
         if let Some(ip) = client {
             state.code_throttle.record_failure(ip);
         }
-    };
-    let Some(code) = InvitationCode::parse(typed) else {
-        record_failure();
-        return Err(AppError::UnknownCode);
-    };
-    let hash = code.keyed_hash(&state.secret);
-    let status = state
-        .with_conn(move |conn| lookup_code(conn, &hash))
-        .await?;
-    let Some(status) = status else {
-        record_failure();
         return Err(AppError::UnknownCode);
     };
     match status.refusal() {
