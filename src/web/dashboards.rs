@@ -58,6 +58,12 @@ impl View<'_> {
         context
     }
 
+    /// The message an action left for this page ("… closed"), in the page's language.
+    fn notice(&self) -> Option<String> {
+        let (key, name) = self.session.take_notice()?;
+        Some(self.message(&key).replace("{name}", &name))
+    }
+
     fn message(&self, key: &str) -> String {
         self.state.pages.message(self.lang, key).to_string()
     }
@@ -152,7 +158,14 @@ async fn hr_page(state: &web::Data<AppState>, view: &View<'_>) -> Result<HttpRes
         .await?;
     let latest_closed = waves.iter().rev().find(|(w, _)| !w.is_open());
     let rows: Vec<WaveRow> = waves.iter().map(|(w, n)| WaveRow::new(w, *n)).collect();
+    let open_wave_names: Vec<&str> = rows
+        .iter()
+        .filter(|w| w.open)
+        .map(|w| w.name.as_str())
+        .collect();
     let mut context = view.context();
+    context.insert("notice", &view.notice());
+    context.insert("open_wave_names", &open_wave_names.join("、"));
     context.insert("waves", &rows);
     context.insert("accounts", &accounts);
     context.insert("participation", &participation);

@@ -23,6 +23,7 @@ const EPOCH: &str = "epoch";
 const CSRF: &str = "csrf";
 const LAST_SEEN: &str = "last_seen";
 const UNTIL: &str = "until";
+const NOTICE: &str = "notice";
 
 /// Typed access to the session (no stringly-typed keys in handlers).
 pub struct TypedSession(Session);
@@ -90,6 +91,21 @@ impl TypedSession {
     pub fn csrf_matches(&self, submitted: &str) -> bool {
         let expected = self.0.get::<String>(CSRF).ok().flatten();
         expected.is_some_and(|token| constant_time_eq(token.as_bytes(), submitted.as_bytes()))
+    }
+
+    /// Leaves a message (its catalogue key and a value for its `{name}` placeholder) for the
+    /// next page this session shows: what an action that redirects has done.
+    pub fn leave_notice(
+        &self,
+        key: &str,
+        name: &str,
+    ) -> Result<(), actix_session::SessionInsertError> {
+        self.0.insert(NOTICE, (key, name))
+    }
+
+    /// The message left by [`TypedSession::leave_notice`], once.
+    pub fn take_notice(&self) -> Option<(String, String)> {
+        self.0.remove_as::<(String, String)>(NOTICE)?.ok()
     }
 
     fn touch(&self) -> Result<(), actix_session::SessionInsertError> {

@@ -12,6 +12,7 @@ mod faults;
 mod forensic;
 mod hardening;
 mod helpers;
+mod hr_pages;
 mod org_import;
 mod results;
 mod sqlite_format;

@@ -1,0 +1,63 @@
+//! HR's pages of issue 14: closing a wave through a confirmation, the warning before a second
+//! open wave, the wide dashboard with the inline heatmap, the drill-down's title and way back,
+//! the job-level view, the organisation's trend, the Excel-shaped sheet and the audit log.
+
+use crate::dashboards::closed_wave;
+use crate::helpers::{csrf_token, Browser};
+
+#[actix_web::test]
+async fn hr_closes_a_wave_only_through_the_confirmation_and_is_told_what_happened() {
+    let app = crate::helpers::spawn_app().await;
+    closed_wave(&app).await;
+    let open = app.open_wave();
+    let hr = Browser::sign_in(&app, "hr1").await;
+    let (_, page) = hr.get("/dashboard").await;
+    assert!(
+        page.contains(&format!("href=\"/hr/waves/{open}/close\"")),
+        "the dashboard links to the confirmation, it does not close at once: {page}"
+    );
+    assert!(
+        !page.contains(&format!("action=\"/hr/waves/{open}/close\"")),
+        "{page}"
+    );
+    assert!(
+        page.contains("回答受付中の調査回があります") && page.contains("name=\"second_wave\""),
+        "opening a second wave asks first while one is open: {page}"
+    );
+
+    let (status, confirm) = hr.get(&format!("/hr/waves/{open}/close")).await;
+    assert_eq!(status, 200);
+    assert!(confirm.contains("再開できません"), "{confirm}");
+    assert!(
+        confirm.contains(&format!("action=\"/hr/waves/{open}/close\"")),
+        "{confirm}"
+    );
+    let manager = Browser::sign_in(&app, "m1").await;
+    let (status, _) = manager.get(&format!("/hr/waves/{open}/close")).await;
+    assert_eq!(status, 403, "managers cannot reach the confirmation");
+    let (status, _, _) = hr
+        .post(&format!("/hr/waves/{open}/close"), "csrf=forged")
+        .await;
+    assert_eq!(status, 403, "the close stays CSRF-protected");
+
+    let token = csrf_token(&confirm);
+    let (status, location, _) = hr
+        .post(&format!("/hr/waves/{open}/close"), &format!("csrf={token}"))
+        .await;
+    assert_eq!((status, location.as_deref()), (303, Some("/dashboard")));
+    let (_, page) = hr.get("/dashboard").await;
+    assert!(
+        page.contains("role=\"status\">「2026年度」を締め切りました"),
+        "the dashboard says what happened: {page}"
+    );
+    assert!(
+        !page.contains("name=\"second_wave\""),
+        "no open wave, no warning"
+    );
+    let (_, page) = hr.get("/dashboard").await;
+    assert!(!page.contains("を締め切りました"), "the message shows once");
+    let (status, _) = hr.get(&format!("/hr/waves/{open}/close")).await;
+    assert_eq!(status, 410, "a closed wave has nothing to confirm");
+    let (status, _) = hr.get("/hr/waves/999/close").await;
+    assert_eq!(status, 404);
+}
