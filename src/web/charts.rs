@@ -26,6 +26,14 @@ struct ChartQuery {
     workplace: Option<String>,
 }
 
+/// The quadrant's options: a workplace to highlight, and one level of the organisation
+/// (1 = 部, 2 = 課, 3 = 係) instead of all.
+#[derive(Deserialize)]
+struct QuadrantQuery {
+    workplace: Option<String>,
+    level: Option<u32>,
+}
+
 fn svg(body: web::Bytes) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("image/svg+xml; charset=utf-8")
@@ -62,15 +70,19 @@ async fn quadrant(
     state: web::Data<AppState>,
     PageLang(lang): PageLang,
     path: web::Path<i32>,
-    query: web::Query<ChartQuery>,
+    query: web::Query<QuadrantQuery>,
     SignedIn(account): SignedIn,
 ) -> Result<HttpResponse, AppError> {
     let highlight = chart_workplace(&account, query.workplace.as_deref())?;
+    let level = query.level;
     let others = match (account.role, &highlight) {
         (Role::Hr, None) => Others::Labelled,
         _ => Others::Unlabelled,
     };
-    let key = format!("quadrant {highlight:?} {others:?} {}", lang.code());
+    let key = format!(
+        "quadrant {highlight:?} {others:?} {level:?} {}",
+        lang.code()
+    );
     let action = "view quadrant chart";
     let drawn = chart_for(&state, &account, *path, action, key, |results| {
         require_group(results, highlight.as_deref())?;
@@ -79,7 +91,10 @@ async fn quadrant(
             highlight,
             others,
         };
-        Ok(charts::quadrant(results, &options))
+        Ok(match level {
+            Some(level) => charts::quadrant_of_level(results, &options, level),
+            None => charts::quadrant(results, &options),
+        })
     });
     Ok(svg(drawn.await?))
 }

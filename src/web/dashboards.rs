@@ -7,13 +7,16 @@ use serde::{Deserialize, Serialize};
 
 use super::error::AppError;
 use super::extract::{carries_csrf, Hr, Manager, SignedIn, WithCsrf};
-use super::pages::{language, remember_language, LangQuery, PageLang};
+use super::pages::{language, remember_language, PageLang};
 use super::redirect;
-use super::results::results_for;
+use super::results::{cached_results, chart_for, results_for};
 use super::session::TypedSession;
 use super::AppState;
 use crate::accounts::{Account, Role};
-use crate::aggregation::{stats, Certainty, GroupResult, WaveResults, Zone, LOW_MEAN_RELIABILITY};
+use crate::aggregation::{
+    stats, unit_level_name, Certainty, GroupResult, WaveResults, Zone, LOW_MEAN_RELIABILITY,
+};
+use crate::charts;
 use crate::i18n::Lang;
 use crate::participation::{self, stepped};
 use crate::plans::{self, Plan, PlanError};
@@ -73,11 +76,18 @@ impl View<'_> {
     }
 }
 
+/// `?lang=` and, for HR's organisation quadrant, `?level=` (1 = 部, 2 = 課, 3 = 係).
+#[derive(Deserialize)]
+struct DashboardQuery {
+    lang: Option<String>,
+    level: Option<String>,
+}
+
 async fn dashboard(
     state: web::Data<AppState>,
     req: HttpRequest,
     session: TypedSession,
-    query: web::Query<LangQuery>,
+    query: web::Query<DashboardQuery>,
     SignedIn(account): SignedIn,
 ) -> Result<HttpResponse, AppError> {
     let lang = language(&req, query.lang.as_deref());
@@ -87,7 +97,13 @@ async fn dashboard(
         lang,
     };
     let page = match account.role {
-        Role::Hr => hr_page(&state, &view).await?,
+        Role::Hr => {
+            let level = match query.level.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(level) => Some(level.parse::<u32>().map_err(|_| AppError::BadRequest)?),
+            };
+            hr_page(&state, &view, &account, level).await?
+        }
         Role::Manager => team_page(&state, &view, &account, &account.own_workplaces, None).await?,
     };
     Ok(remember_language(page, query.lang.as_deref()))
@@ -143,7 +159,12 @@ impl WaveRow {
     }
 }
 
-async fn hr_page(state: &web::Data<AppState>, view: &View<'_>) -> Result<HttpResponse, AppError> {
+async fn hr_page(
+    state: &web::Data<AppState>,
+    view: &View<'_>,
+    account: &Account,
+    level: Option<u32>,
+) -> Result<HttpResponse, AppError> {
     let (waves, accounts, participation) = state
         .with_conn(|conn| {
             let waves = crate::waves::list_with_counts(conn)?;
@@ -170,6 +191,23 @@ async fn hr_page(state: &web::Data<AppState>, view: &View<'_>) -> Result<HttpRes
     context.insert("accounts", &accounts);
     context.insert("participation", &participation);
     context.insert("latest_closed", &latest_closed.map(|(w, _)| w.id));
+    if let Some((wave, _)) = latest_closed {
+        let (_, results) = cached_results(state, wave.id).await?;
+        let deepest = results.unit_levels().into_values().max().unwrap_or(0);
+        let levels: Vec<(u32, String)> = (1..=deepest)
+            .map(|l| (l, unit_level_name(l, view.lang)))
+            .collect();
+        context.insert("levels", &levels);
+        context.insert("level", &level.filter(|l| (1..=deepest).contains(l)));
+        // Inline, so that its cells link to the drill-down.
+        let lang = view.lang;
+        let key = format!("heatmap {}", lang.code());
+        let heatmap = chart_for(state, account, wave.id, "view heatmap", key, |results| {
+            Ok(charts::heatmap(results, lang))
+        })
+        .await?;
+        context.insert("heatmap_svg", &String::from_utf8_lossy(&heatmap));
+    }
     Ok(view.page(StatusCode::OK, "dashboard_hr.html", &context))
 }
 
@@ -231,6 +269,8 @@ async fn team_page(
     let mut context = view.context();
     context.insert("plan_error", &plan_error.map(|key| view.message(key)));
     context.insert("can_plan", &(account.role == Role::Manager));
+    context.insert("drill_down", &(account.role == Role::Hr));
+    context.insert("drill_down_name", &codes.join(", "));
     let Some(wave) = latest else {
         context.insert("wave", &Option::<i32>::None);
         context.insert("teams", &Vec::<TeamView>::new());
@@ -251,6 +291,9 @@ async fn team_page(
         .iter()
         .map(|d| (d.id.clone(), d.name(view.lang).to_string()))
         .collect();
+    if let Some(team) = teams.first() {
+        context.insert("drill_down_name", &team.name);
+    }
     context.insert("wave", &Some(wave.id));
     context.insert("wave_name", &wave.name);
     context.insert("k2", &results.k2);

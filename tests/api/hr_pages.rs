@@ -61,3 +61,45 @@ async fn hr_closes_a_wave_only_through_the_confirmation_and_is_told_what_happene
     let (status, _) = hr.get("/hr/waves/999/close").await;
     assert_eq!(status, 404);
 }
+
+#[actix_web::test]
+async fn the_hr_dashboard_is_wide_its_heatmap_links_to_a_titled_drill_down_and_back() {
+    let app = crate::helpers::spawn_app().await;
+    let wave = closed_wave(&app).await;
+    let hr = Browser::sign_in(&app, "hr1").await;
+    let (status, page) = hr.get("/dashboard").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("class=\"page page-wide\""), "{page}");
+    assert!(page.contains("class=\"dashboard-grid\""), "{page}");
+    let inline = page
+        .split("class=\"chart-inline\">")
+        .nth(1)
+        .expect("the heatmap is inline");
+    assert!(inline.trim_start().starts_with("<svg"), "{inline}");
+    assert!(
+        inline.contains("/hr/groups?workplace=T1"),
+        "a cell links to the drill-down: {inline}"
+    );
+    assert!(
+        page.contains("<option value=\"1\">部</option>"),
+        "the quadrant's level chooser: {page}"
+    );
+    let (_, page) = hr.get("/dashboard?level=1").await;
+    assert!(page.contains("quadrant.svg?lang=ja&amp;level=1"), "{page}");
+    let (status, _) = hr.get("/dashboard?level=x").await;
+    assert_eq!(status, 400);
+    let (status, svg) = hr
+        .get(&format!("/charts/waves/{wave}/quadrant.svg?level=1"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(svg.contains("総務部") && !svg.contains("職員係"), "{svg}");
+
+    let (status, page) = hr.get("/hr/groups?workplace=T1").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<title>職場の結果：職員係 | "), "{page}");
+    assert!(!page.contains("わたしの職場"), "{page}");
+    assert!(
+        page.contains("href=\"/dashboard#heatmap\""),
+        "a way back: {page}"
+    );
+}
