@@ -103,3 +103,74 @@ async fn the_hr_dashboard_is_wide_its_heatmap_links_to_a_titled_drill_down_and_b
         "a way back: {page}"
     );
 }
+
+#[actix_web::test]
+async fn hr_reads_job_levels_the_organisation_trend_and_the_excel_sheet_and_managers_cannot() {
+    let app = crate::helpers::spawn_app().await;
+    let wave = closed_wave(&app).await;
+    let hr = Browser::sign_in(&app, "hr1").await;
+    let (_, page) = hr.get("/dashboard").await;
+    for link in [
+        format!("/hr/waves/{wave}/results-sheet.csv"),
+        format!("/hr/waves/{wave}/job-levels"),
+        "/hr/trends".to_string(),
+    ] {
+        assert!(page.contains(&format!("href=\"{link}\"")), "{link}: {page}");
+    }
+
+    let (status, page) = hr.get(&format!("/hr/waves/{wave}/job-levels")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<h1>職層別の結果 — 2026年度</h1>"), "{page}");
+    assert!(page.contains("<svg"), "{page}");
+    let (status, page) = hr.get("/hr/trends").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<h1>組織全体の推移</h1>"), "{page}");
+    assert!(page.contains("<th scope=\"col\">2026年度</th>"), "{page}");
+
+    let mut response = app
+        .client
+        .get(app.url(&format!("/hr/waves/{wave}/results-sheet.csv")))
+        .insert_header(("cookie", hr.cookie().expect("signed in")))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status().as_u16(), 200);
+    let disposition = response
+        .headers()
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(disposition.contains("sheet.csv"), "{disposition}");
+    let body = String::from_utf8(response.body().await.expect("body").to_vec()).expect("UTF-8");
+    let header = body
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert!(body.starts_with('\u{feff}'), "a BOM for Excel");
+    assert!(
+        header.starts_with("調査,区分,職場コード,職場名,"),
+        "Japanese headers: {header}"
+    );
+    assert!(
+        header.contains("平均") && !header.contains("mean"),
+        "{header}"
+    );
+    assert_eq!(
+        body.lines().filter(|l| l.contains(",T1,")).count(),
+        1,
+        "one row per group: {body}"
+    );
+
+    let manager = Browser::sign_in(&app, "m1").await;
+    for path in [
+        format!("/hr/waves/{wave}/results-sheet.csv"),
+        format!("/hr/waves/{wave}/job-levels"),
+        "/hr/trends".to_string(),
+    ] {
+        let (status, _) = manager.get(&path).await;
+        assert_eq!(status, 403, "{path}");
+    }
+}
