@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::error::AppError;
 use super::extract::{Hr, SignedIn};
 use super::pages::PageLang;
-use super::results::{audit_view, cached_results, chart_for};
+use super::results::{audit_chart, cached_results, chart_for};
 use super::AppState;
 use crate::accounts::{Account, Role};
 use crate::aggregation::WaveResults;
@@ -151,7 +151,7 @@ async fn trend(
         .with_conn(crate::waves::closed_of_latest_survey)
         .await?;
     let latest = *waves.last().ok_or(AppError::NotFound)?;
-    audit_view(&state, &account, "view trend chart", latest).await?;
+    audit_chart(&state, &account, "view trend chart", latest).await?;
     let mut points = Vec::new();
     let mut meta = None;
     for wave_id in waves {

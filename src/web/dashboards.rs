@@ -9,7 +9,7 @@ use super::error::AppError;
 use super::extract::{carries_csrf, Hr, Manager, SignedIn, WithCsrf};
 use super::pages::{language, remember_language, PageLang};
 use super::redirect;
-use super::results::{cached_results, chart_for, results_for};
+use super::results::{audit_view, cached_results, chart_for, results_for};
 use super::session::TypedSession;
 use super::AppState;
 use crate::accounts::{Account, Role};
@@ -199,7 +199,9 @@ async fn hr_page(
             .collect();
         context.insert("levels", &levels);
         context.insert("level", &level.filter(|l| (1..=deepest).contains(l)));
-        // Inline, so that its cells link to the drill-down.
+        // The page's one audit row; its charts (the heatmap inline, so that its cells link
+        // to the drill-down, and the quadrant) are part of this view.
+        audit_view(state, account, "view heatmap", wave.id).await?;
         let lang = view.lang;
         let key = format!("heatmap {}", lang.code());
         let heatmap = chart_for(state, account, wave.id, "view heatmap", key, |results| {

@@ -174,3 +174,43 @@ async fn hr_reads_job_levels_the_organisation_trend_and_the_excel_sheet_and_mana
         assert_eq!(status, 403, "{path}");
     }
 }
+
+/// One page view writes one audit row (its charts are part of it); the log shows Tokyo time
+/// to the second and the action in the reader's language.
+#[actix_web::test]
+async fn one_page_view_is_one_audit_row_in_local_time_and_the_readers_language() {
+    let app = crate::helpers::spawn_app().await;
+    let wave = closed_wave(&app).await;
+    let manager = Browser::sign_in(&app, "m1").await;
+    let (status, page) = manager.get("/dashboard").await;
+    assert_eq!(status, 200);
+    // What the browser fetches for the page: its charts.
+    for chart in [
+        format!("/charts/waves/{wave}/quadrant.svg?workplace=T1"),
+        format!("/charts/waves/{wave}/anxieties.svg?workplace=T1"),
+        "/charts/trend.svg?workplace=T1&dimension=engagement".to_string(),
+    ] {
+        assert_eq!(manager.get(&chart).await.0, 200, "{chart}: {page}");
+    }
+    let hr = Browser::sign_in(&app, "hr1").await;
+    let (_, log) = hr.get("/hr/audit?login=m1").await;
+    let rows = |page: &str| page.matches("<tr><td>").count();
+    assert_eq!(rows(&log), 2, "signed in, viewed the team page: {log}");
+    assert!(
+        log.contains("職場の結果を閲覧") && log.contains("ログイン"),
+        "{log}"
+    );
+    assert!(log.contains(" JST</td>"), "Tokyo time: {log}");
+    assert!(!log.contains("Z</td>"), "not the stored UTC form: {log}");
+    let (_, log) = hr.get("/hr/audit?login=m1&lang=en").await;
+    assert!(log.contains("viewed team results"), "{log}");
+
+    let (_, _) = hr.get("/dashboard").await;
+    let (_, _) = hr.get(&format!("/charts/waves/{wave}/quadrant.svg")).await;
+    let (_, log) = hr.get("/hr/audit?login=hr1").await;
+    assert_eq!(
+        rows(&log),
+        2,
+        "HR signed in and viewed the dashboard once: {log}"
+    );
+}
