@@ -186,6 +186,8 @@ async fn hr_page(
         .collect();
     let mut context = view.context();
     context.insert("notice", &view.notice());
+    let surveys = crate::waves::survey_ids(&state.settings.definitions_dir);
+    context.insert("surveys", &surveys);
     context.insert("open_wave_names", &open_wave_names.join("、"));
     context.insert("waves", &rows);
     context.insert("accounts", &accounts);
