@@ -28,11 +28,8 @@ pub const MAX_DASHBOARD_CODES: usize = 2_000;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/hr/waves").route(web::post().to(create_wave)));
-    cfg.service(
-        web::resource("/hr/waves/{id}/close")
-            .route(web::get().to(confirm_close))
-            .route(web::post().to(close_wave)),
-    );
+    cfg.service(web::resource("/hr/waves/{id}/close").route(web::post().to(close_wave)));
+    cfg.service(web::resource("/hr/waves/{id}/confirm-close").route(web::get().to(confirm_close)));
     cfg.service(web::resource("/hr/waves/{id}/codes").route(web::post().to(issue_codes)));
 }
 
@@ -100,7 +97,10 @@ async fn confirm_close(
         return Err(AppError::WaveClosed);
     }
     let mut context = state.pages.context(lang);
-    let switch = format!("/hr/waves/{wave_id}/close?lang={}", lang.other().code());
+    let switch = format!(
+        "/hr/waves/{wave_id}/confirm-close?lang={}",
+        lang.other().code()
+    );
     context.insert("lang_switch_href", &switch);
     context.insert("csrf", &session.csrf_token());
     context.insert("wave_id", &wave.id);

@@ -1107,8 +1107,8 @@ async fn hr_walks_the_analysis_pages_and_closes_a_wave_through_the_confirmation(
 
     // Closing asks first, then says what happened.
     hr.goto(&app.url("/dashboard")).await.expect("dashboard");
-    click_css(&hr, &format!("a[href='/hr/waves/{open}/close']")).await;
-    wait_for_path(&hr, &format!("/hr/waves/{open}/close")).await;
+    click_css(&hr, &format!("a[href='/hr/waves/{open}/confirm-close']")).await;
+    wait_for_path(&hr, &format!("/hr/waves/{open}/confirm-close")).await;
     assert!(page_text(&hr).await.contains("再開できません"));
     screenshot(&hr, "hr-wide-6-confirm-close").await;
     axe_check(&hr, "close confirmation").await;

@@ -13,7 +13,7 @@ async fn hr_closes_a_wave_only_through_the_confirmation_and_is_told_what_happene
     let hr = Browser::sign_in(&app, "hr1").await;
     let (_, page) = hr.get("/dashboard").await;
     assert!(
-        page.contains(&format!("href=\"/hr/waves/{open}/close\"")),
+        page.contains(&format!("href=\"/hr/waves/{open}/confirm-close\"")),
         "the dashboard links to the confirmation, it does not close at once: {page}"
     );
     assert!(
@@ -25,7 +25,7 @@ async fn hr_closes_a_wave_only_through_the_confirmation_and_is_told_what_happene
         "opening a second wave asks first while one is open: {page}"
     );
 
-    let (status, confirm) = hr.get(&format!("/hr/waves/{open}/close")).await;
+    let (status, confirm) = hr.get(&format!("/hr/waves/{open}/confirm-close")).await;
     assert_eq!(status, 200);
     assert!(confirm.contains("再開できません"), "{confirm}");
     assert!(
@@ -33,7 +33,9 @@ async fn hr_closes_a_wave_only_through_the_confirmation_and_is_told_what_happene
         "{confirm}"
     );
     let manager = Browser::sign_in(&app, "m1").await;
-    let (status, _) = manager.get(&format!("/hr/waves/{open}/close")).await;
+    let (status, _) = manager
+        .get(&format!("/hr/waves/{open}/confirm-close"))
+        .await;
     assert_eq!(status, 403, "managers cannot reach the confirmation");
     let (status, _, _) = hr
         .post(&format!("/hr/waves/{open}/close"), "csrf=forged")
@@ -56,9 +58,9 @@ async fn hr_closes_a_wave_only_through_the_confirmation_and_is_told_what_happene
     );
     let (_, page) = hr.get("/dashboard").await;
     assert!(!page.contains("を締め切りました"), "the message shows once");
-    let (status, _) = hr.get(&format!("/hr/waves/{open}/close")).await;
+    let (status, _) = hr.get(&format!("/hr/waves/{open}/confirm-close")).await;
     assert_eq!(status, 410, "a closed wave has nothing to confirm");
-    let (status, _) = hr.get("/hr/waves/999/close").await;
+    let (status, _) = hr.get("/hr/waves/999/confirm-close").await;
     assert_eq!(status, 404);
 }
 
