@@ -70,6 +70,38 @@ pub fn recent(
     Ok((entries, more))
 }
 
+/// A stored time (UTC, RFC 3339) as HR reads it: in `zone`, to the second, with the zone's
+/// abbreviation ("2026-11-30 18:05:03 JST"). A time that does not parse is shown as stored.
+pub fn local_time(at: &str, zone: &jiff::tz::TimeZone) -> String {
+    match at.parse::<jiff::Timestamp>() {
+        Ok(instant) => instant
+            .to_zoned_datetime(zone.clone())
+            .strftime("%Y-%m-%d %H:%M:%S %Z")
+            .to_string(),
+        Err(_) => at.to_string(),
+    }
+}
+
+/// The message-catalogue key of an action's words: `audit_action_` and the action with every
+/// run of other characters than letters and digits as one `_` ("view results (JSON)" →
+/// `audit_action_view_results_json`).
+pub fn action_key(action: &str) -> String {
+    let mut key = String::from("audit_action_");
+    let mut gap = false;
+    for c in action.chars() {
+        if c.is_ascii_alphanumeric() {
+            if gap && !key.ends_with('_') {
+                key.push('_');
+            }
+            key.push(c.to_ascii_lowercase());
+            gap = false;
+        } else {
+            gap = true;
+        }
+    }
+    key
+}
+
 pub fn record(
     conn: &mut SqliteConnection,
     account_id: i32,
@@ -111,4 +143,36 @@ fn record_for(
         ))
         .execute(conn)
         .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_shown_in_the_zone_to_the_second() {
+        let tokyo = jiff::tz::TimeZone::get("Asia/Tokyo").expect("bundled");
+        assert_eq!(
+            local_time("2026-11-30T17:05:03.123456789Z", &tokyo),
+            "2026-12-01 02:05:03 JST"
+        );
+        assert_eq!(
+            local_time("2026-11-30T17:05:03Z", &jiff::tz::TimeZone::UTC),
+            "2026-11-30 17:05:03 UTC"
+        );
+        assert_eq!(local_time("not a time", &tokyo), "not a time");
+    }
+
+    #[test]
+    fn an_actions_key_joins_its_words() {
+        assert_eq!(
+            action_key("view results (JSON)"),
+            "audit_action_view_results_json"
+        );
+        assert_eq!(
+            action_key("sign-ins from one address locked"),
+            "audit_action_sign_ins_from_one_address_locked"
+        );
+        assert_eq!(action_key("sign in"), "audit_action_sign_in");
+    }
 }

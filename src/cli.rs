@@ -116,6 +116,9 @@ pub struct ServerArgs {
     /// Hours a dashboard session lasts at most after sign-in, however active.
     #[arg(long, env = "ANSHIN_SESSION_HOURS", default_value_t = crate::settings::DEFAULT_SESSION_HOURS, value_parser = clap::value_parser!(u16).range(1..=720))]
     pub session_hours: u16,
+    /// Time zone (IANA name) in which pages show times, e.g. the audit log's.
+    #[arg(long, env = "ANSHIN_TIME_ZONE", default_value = crate::settings::DEFAULT_TIME_ZONE, value_parser = crate::settings::time_zone)]
+    pub time_zone: jiff::tz::TimeZone,
 }
 
 #[derive(Debug, Args)]
@@ -468,6 +471,7 @@ fn server_settings(db_path: &Path, args: &ServerArgs) -> anyhow::Result<Settings
     settings.secure_cookies = args.secure_cookies;
     settings.session_lifetime =
         std::time::Duration::from_secs(u64::from(args.session_hours) * 3600);
+    settings.time_zone = args.time_zone.clone();
     Ok(settings)
 }
 

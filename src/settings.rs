@@ -29,6 +29,16 @@ pub struct Settings {
     pub session_lifetime: Duration,
     /// A request body must arrive within this time after the request's head (408 otherwise).
     pub body_timeout: Duration,
+    /// The time zone in which pages show times of day (the audit log); stored times stay UTC.
+    pub time_zone: jiff::tz::TimeZone,
+}
+
+/// Default of [`Settings::time_zone`]: the city's own.
+pub const DEFAULT_TIME_ZONE: &str = "Asia/Tokyo";
+
+/// A time-zone name of the IANA database bundled into the binary ("Asia/Tokyo", "UTC").
+pub fn time_zone(name: &str) -> Result<jiff::tz::TimeZone, String> {
+    jiff::tz::TimeZone::get(name).map_err(|_| format!("unknown time zone {name:?}"))
 }
 
 /// Default of [`Settings::session_lifetime`], in hours.
@@ -51,6 +61,8 @@ impl Settings {
             workers: 0,
             session_lifetime: Duration::from_secs(u64::from(DEFAULT_SESSION_HOURS) * 3600),
             body_timeout: Duration::from_secs(15),
+            // The bundled database always has it; UTC only if it were ever missing.
+            time_zone: time_zone(DEFAULT_TIME_ZONE).unwrap_or(jiff::tz::TimeZone::UTC),
         }
     }
 }

@@ -139,6 +139,25 @@ pub fn definition_source(
         })
 }
 
+/// The survey ids a new wave can use: the built-in ones and every `ID.toml` with a valid id
+/// in `definitions_dir`, sorted, once each.
+pub fn survey_ids(definitions_dir: &Path) -> Vec<String> {
+    let mut ids: Vec<String> = BUILT_IN_DEFINITIONS
+        .iter()
+        .map(|(id, _)| id.to_string())
+        .collect();
+    if let Ok(entries) = std::fs::read_dir(definitions_dir) {
+        ids.extend(entries.filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            let id = name.strip_suffix(".toml")?;
+            is_survey_id(id).then(|| id.to_string())
+        }));
+    }
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 /// Opens a new wave with a snapshot of the definition text. `baseline` is the closed wave
 /// whose organisation means become the quadrant cut, required exactly when the definition's
 /// threshold rule is `baseline_wave`.

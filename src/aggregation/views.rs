@@ -2,6 +2,7 @@
 //! organisation's trend across closed waves. Pure functions over [`WaveResults`]: they select
 //! and arrange what the guard has shown, and never see a figure it hid.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -87,8 +88,8 @@ pub struct DimensionTrend {
 
 /// The organisation's trend for every dimension of the latest wave, across `waves` (closed
 /// waves of one survey, oldest first). A dimension is matched across waves by its id.
-pub fn organisation_trends(waves: &[WaveResults]) -> Vec<DimensionTrend> {
-    let Some(latest) = waves.last() else {
+pub fn organisation_trends<W: Borrow<WaveResults>>(waves: &[W]) -> Vec<DimensionTrend> {
+    let Some(latest) = waves.last().map(Borrow::borrow) else {
         return Vec::new();
     };
     latest
@@ -99,6 +100,7 @@ pub fn organisation_trends(waves: &[WaveResults]) -> Vec<DimensionTrend> {
             points: waves
                 .iter()
                 .map(|wave| {
+                    let wave: &WaveResults = wave.borrow();
                     let mean = wave
                         .groups
                         .iter()
@@ -206,6 +208,6 @@ mod tests {
         }
         let trends = organisation_trends(&hidden);
         assert!(trends.iter().all(|t| t.points[1].1.is_none()));
-        assert!(organisation_trends(&[]).is_empty());
+        assert!(organisation_trends::<WaveResults>(&[]).is_empty());
     }
 }

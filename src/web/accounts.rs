@@ -201,6 +201,24 @@ async fn audit_log(
         &format!("/hr/audit?lang={}", lang.other().code()),
     );
     context.insert("csrf", &session.csrf_token());
+    let zone = &state.settings.time_zone;
+    let entries: Vec<crate::audit::AuditEntry> = entries
+        .into_iter()
+        .map(|entry| {
+            // An action the catalogue does not know is shown as stored.
+            let key = crate::audit::action_key(&entry.action);
+            let words = state.pages.message(lang, &key);
+            crate::audit::AuditEntry {
+                at: crate::audit::local_time(&entry.at, zone),
+                action: if words == key {
+                    entry.action.clone()
+                } else {
+                    words.to_string()
+                },
+                ..entry
+            }
+        })
+        .collect();
     context.insert("entries", &entries);
     context.insert("accounts", &accounts);
     context.insert(

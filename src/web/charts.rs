@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::error::AppError;
 use super::extract::{Hr, SignedIn};
 use super::pages::PageLang;
-use super::results::{audit_view, cached_results, chart_for};
+use super::results::{audit_chart, cached_results, chart_for};
 use super::AppState;
 use crate::accounts::{Account, Role};
 use crate::aggregation::WaveResults;
@@ -24,6 +24,14 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 #[derive(Deserialize)]
 struct ChartQuery {
     workplace: Option<String>,
+}
+
+/// The quadrant's options: a workplace to highlight, and one level of the organisation
+/// (1 = 部, 2 = 課, 3 = 係) instead of all.
+#[derive(Deserialize)]
+struct QuadrantQuery {
+    workplace: Option<String>,
+    level: Option<u32>,
 }
 
 fn svg(body: web::Bytes) -> HttpResponse {
@@ -62,15 +70,19 @@ async fn quadrant(
     state: web::Data<AppState>,
     PageLang(lang): PageLang,
     path: web::Path<i32>,
-    query: web::Query<ChartQuery>,
+    query: web::Query<QuadrantQuery>,
     SignedIn(account): SignedIn,
 ) -> Result<HttpResponse, AppError> {
     let highlight = chart_workplace(&account, query.workplace.as_deref())?;
+    let level = query.level;
     let others = match (account.role, &highlight) {
         (Role::Hr, None) => Others::Labelled,
         _ => Others::Unlabelled,
     };
-    let key = format!("quadrant {highlight:?} {others:?} {}", lang.code());
+    let key = format!(
+        "quadrant {highlight:?} {others:?} {level:?} {}",
+        lang.code()
+    );
     let action = "view quadrant chart";
     let drawn = chart_for(&state, &account, *path, action, key, |results| {
         require_group(results, highlight.as_deref())?;
@@ -79,7 +91,10 @@ async fn quadrant(
             highlight,
             others,
         };
-        Ok(charts::quadrant(results, &options))
+        Ok(match level {
+            Some(level) => charts::quadrant_of_level(results, &options, level),
+            None => charts::quadrant(results, &options),
+        })
     });
     Ok(svg(drawn.await?))
 }
@@ -136,7 +151,7 @@ async fn trend(
         .with_conn(crate::waves::closed_of_latest_survey)
         .await?;
     let latest = *waves.last().ok_or(AppError::NotFound)?;
-    audit_view(&state, &account, "view trend chart", latest).await?;
+    audit_chart(&state, &account, "view trend chart", latest).await?;
     let mut points = Vec::new();
     let mut meta = None;
     for wave_id in waves {

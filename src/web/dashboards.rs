@@ -7,16 +7,17 @@ use serde::{Deserialize, Serialize};
 
 use super::error::AppError;
 use super::extract::{carries_csrf, Hr, Manager, SignedIn, WithCsrf};
-use super::pages::{language, remember_language, LangQuery, PageLang};
+use super::pages::{language, remember_language, PageLang};
 use super::redirect;
-use super::results::results_for;
+use super::results::{audit_view, cached_results, chart_for, results_for};
 use super::session::TypedSession;
 use super::AppState;
 use crate::accounts::{Account, Role};
 use crate::aggregation::guard::HiddenReason;
 use crate::aggregation::{
-    stats, Certainty, Change, GroupResult, WaveResults, Zone, LOW_MEAN_RELIABILITY,
+    stats, unit_level_name, Certainty, Change, GroupResult, WaveResults, Zone, LOW_MEAN_RELIABILITY,
 };
+use crate::charts;
 use crate::i18n::Lang;
 use crate::participation::{self, stepped};
 use crate::plans::{self, Plan, PlanError, PlanInput, PlanStatus};
@@ -65,6 +66,12 @@ impl View<'_> {
         context
     }
 
+    /// The message an action left for this page ("… closed"), in the page's language.
+    fn notice(&self) -> Option<String> {
+        let (key, name) = self.session.take_notice()?;
+        Some(self.message(&key).replace("{name}", &name))
+    }
+
     fn message(&self, key: &str) -> String {
         self.state.pages.message(self.lang, key).to_string()
     }
@@ -74,11 +81,18 @@ impl View<'_> {
     }
 }
 
+/// `?lang=` and, for HR's organisation quadrant, `?level=` (1 = 部, 2 = 課, 3 = 係).
+#[derive(Deserialize)]
+struct DashboardQuery {
+    lang: Option<String>,
+    level: Option<String>,
+}
+
 async fn dashboard(
     state: web::Data<AppState>,
     req: HttpRequest,
     session: TypedSession,
-    query: web::Query<LangQuery>,
+    query: web::Query<DashboardQuery>,
     SignedIn(account): SignedIn,
 ) -> Result<HttpResponse, AppError> {
     let lang = language(&req, query.lang.as_deref());
@@ -88,7 +102,13 @@ async fn dashboard(
         lang,
     };
     let page = match account.role {
-        Role::Hr => hr_page(&state, &view).await?,
+        Role::Hr => {
+            let level = match query.level.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(level) => Some(level.parse::<u32>().map_err(|_| AppError::BadRequest)?),
+            };
+            hr_page(&state, &view, &account, level).await?
+        }
         Role::Manager => {
             let own = &account.own_workplaces;
             team_page(&state, &view, &account, own, TeamMode::Page(None)).await?
@@ -169,7 +189,12 @@ impl WaveRow {
     }
 }
 
-async fn hr_page(state: &web::Data<AppState>, view: &View<'_>) -> Result<HttpResponse, AppError> {
+async fn hr_page(
+    state: &web::Data<AppState>,
+    view: &View<'_>,
+    account: &Account,
+    level: Option<u32>,
+) -> Result<HttpResponse, AppError> {
     let (waves, accounts, participation) = state
         .with_conn(|conn| {
             let waves = crate::waves::list_with_counts(conn)?;
@@ -184,11 +209,39 @@ async fn hr_page(state: &web::Data<AppState>, view: &View<'_>) -> Result<HttpRes
         .await?;
     let latest_closed = waves.iter().rev().find(|(w, _)| !w.is_open());
     let rows: Vec<WaveRow> = waves.iter().map(|(w, n)| WaveRow::new(w, *n)).collect();
+    let open_wave_names: Vec<&str> = rows
+        .iter()
+        .filter(|w| w.open)
+        .map(|w| w.name.as_str())
+        .collect();
     let mut context = view.context();
+    context.insert("notice", &view.notice());
+    let surveys = crate::waves::survey_ids(&state.settings.definitions_dir);
+    context.insert("surveys", &surveys);
+    context.insert("open_wave_names", &open_wave_names.join("、"));
     context.insert("waves", &rows);
     context.insert("accounts", &accounts);
     context.insert("participation", &participation);
     context.insert("latest_closed", &latest_closed.map(|(w, _)| w.id));
+    if let Some((wave, _)) = latest_closed {
+        let (_, results) = cached_results(state, wave.id).await?;
+        let deepest = results.unit_levels().into_values().max().unwrap_or(0);
+        let levels: Vec<(u32, String)> = (1..=deepest)
+            .map(|l| (l, unit_level_name(l, view.lang)))
+            .collect();
+        context.insert("levels", &levels);
+        context.insert("level", &level.filter(|l| (1..=deepest).contains(l)));
+        // The page's one audit row; its charts (the heatmap inline, so that its cells link
+        // to the drill-down, and the quadrant) are part of this view.
+        audit_view(state, account, "view heatmap", wave.id).await?;
+        let lang = view.lang;
+        let key = format!("heatmap {}", lang.code());
+        let heatmap = chart_for(state, account, wave.id, "view heatmap", key, |results| {
+            Ok(charts::heatmap(results, lang))
+        })
+        .await?;
+        context.insert("heatmap_svg", &String::from_utf8_lossy(&heatmap));
+    }
     Ok(view.page(StatusCode::OK, "dashboard_hr.html", &context))
 }
 
@@ -302,6 +355,8 @@ async fn team_page(
     context.insert("plan_error", &plan_error.map(|key| view.message(key)));
     context.insert("can_plan", &(account.role == Role::Manager && !print));
     context.insert("print", &print);
+    context.insert("drill_down", &(account.role == Role::Hr && !print));
+    context.insert("drill_down_name", &codes.join(", "));
     let notice = view.session.take_notice();
     context.insert(
         "notice",
@@ -337,6 +392,9 @@ async fn team_page(
         .iter()
         .map(|d| (d.id.clone(), d.name(view.lang).to_string()))
         .collect();
+    if let Some(team) = teams.first() {
+        context.insert("drill_down_name", &team.name);
+    }
     context.insert("wave", &Some(wave.id));
     context.insert("wave_name", &wave.name);
     context.insert("k2", &results.k2);
@@ -649,7 +707,7 @@ async fn save_plan(
     state
         .with_conn(move |conn| plans::save(conn, account_id, wave, &code, &dimension, &draft))
         .await?;
-    session.set_notice("plan_saved", &workplace)?;
+    session.leave_notice("plan_saved", &workplace)?;
     Ok(redirect("/dashboard"))
 }
 
@@ -673,6 +731,6 @@ async fn edit_plan(
             plans::update(conn, account_id, plan_id, &own, &form.dimension, &draft)
         })
         .await?;
-    session.set_notice("plan_updated", &workplace)?;
+    session.leave_notice("plan_updated", &workplace)?;
     Ok(redirect("/dashboard"))
 }

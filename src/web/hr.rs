@@ -10,12 +10,14 @@ use serde::{Deserialize, Serialize};
 
 use super::error::AppError;
 use super::extract::{carries_csrf, CsrfOnly, Hr, HrWithCsrf, WithCsrf};
-use super::pages::language;
+use super::pages::{language, PageLang};
 use super::redirect;
+use super::session::TypedSession;
 use super::AppState;
 use crate::aggregation::guard::{Thresholds, DEFAULT_K2};
 use crate::audit::AuditRow;
 use crate::codes::{self, InvitationCode, IssueRequest};
+use crate::participation::stepped;
 
 /// Slips on one printed sheet request at most (a larger batch: use the CSV or the CLI).
 const MAX_SHEET_CODES: usize = 1_000;
@@ -27,6 +29,7 @@ pub const MAX_DASHBOARD_CODES: usize = 2_000;
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/hr/waves").route(web::post().to(create_wave)));
     cfg.service(web::resource("/hr/waves/{id}/close").route(web::post().to(close_wave)));
+    cfg.service(web::resource("/hr/waves/{id}/confirm-close").route(web::get().to(confirm_close)));
     cfg.service(web::resource("/hr/waves/{id}/codes").route(web::post().to(issue_codes)));
 }
 
@@ -73,19 +76,56 @@ async fn create_wave(
     Ok(redirect("/dashboard"))
 }
 
+/// The step before closing: what closing does and cannot undo, the wave's responses so far
+/// (in steps of k), and the form that closes it (404 unknown, 410 already closed).
+async fn confirm_close(
+    state: web::Data<AppState>,
+    session: TypedSession,
+    path: web::Path<i32>,
+    PageLang(lang): PageLang,
+    Hr(_): Hr,
+) -> Result<HttpResponse, AppError> {
+    let wave_id = path.into_inner();
+    let (wave, count) = state
+        .with_conn(move |conn| {
+            let wave = crate::waves::find(conn, wave_id)?;
+            let count = crate::waves::response_count(conn, wave_id)?;
+            Ok::<_, AppError>((wave, count))
+        })
+        .await?;
+    if !wave.is_open() {
+        return Err(AppError::WaveClosed);
+    }
+    let mut context = state.pages.context(lang);
+    let switch = format!(
+        "/hr/waves/{wave_id}/confirm-close?lang={}",
+        lang.other().code()
+    );
+    context.insert("lang_switch_href", &switch);
+    context.insert("csrf", &session.csrf_token());
+    context.insert("wave_id", &wave.id);
+    context.insert("wave_name", &wave.name);
+    context.insert("responses", &stepped(count, wave.min_group_size).range());
+    Ok(state
+        .pages
+        .html(StatusCode::OK, "confirm_close.html", &context))
+}
+
 async fn close_wave(
     state: web::Data<AppState>,
+    session: TypedSession,
     path: web::Path<i32>,
     WithCsrf(Hr(account), _): HrWithCsrf<CsrfOnly>,
 ) -> Result<HttpResponse, AppError> {
     let wave_id = path.into_inner();
-    state
+    let wave = state
         .with_conn(move |conn| crate::waves::close(conn, wave_id))
         .await?;
     let detail = format!("wave {wave_id}");
     state
         .audit(AuditRow::with_detail(account.id, "close wave", detail))
         .await?;
+    session.leave_notice("wave_closed_notice", &wave.name)?;
     Ok(redirect("/dashboard"))
 }
 

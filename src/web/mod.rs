@@ -2,6 +2,7 @@
 //! server and the tests run the very same app.
 
 mod accounts;
+mod analysis;
 mod api;
 mod auth;
 mod charts;
@@ -152,6 +153,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     staff::config(cfg);
     auth::config(cfg);
     accounts::config(cfg);
+    analysis::config(cfg);
     api::config(cfg);
     charts::config(cfg);
     psychometrics::config(cfg);

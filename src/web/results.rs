@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use actix_web::web;
 
@@ -32,7 +33,14 @@ pub fn scoped(results: Arc<WaveResults>, account: &Account) -> Arc<WaveResults> 
 pub struct ResultsCache {
     entries: Mutex<HashMap<i32, (i64, Arc<WaveResults>)>>,
     charts: Mutex<HashMap<ChartKey, web::Bytes>>,
+    /// When each (account, wave) last had a view written to the audit log.
+    audited: Mutex<HashMap<(i32, i32), Instant>>,
 }
+
+/// A chart drawn within this time after an audited view of the same wave by the same
+/// account is part of that page (the page's <img> and inline charts) and writes no row of
+/// its own: one page view, one audit row.
+const PAGE_CHARTS_WINDOW: Duration = Duration::from_secs(60);
 
 /// (wave, organisation version, viewer and chart options).
 type ChartKey = (i32, i64, String);
@@ -75,6 +83,29 @@ impl ResultsCache {
         charts.get(key).cloned()
     }
 
+    /// Notes an audited view of `wave_id` by `account_id` now.
+    fn note_audited(&self, account_id: i32, wave_id: i32) {
+        let mut audited = self
+            .audited
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if audited.len() >= CACHED_CHARTS {
+            audited.retain(|_, at| at.elapsed() < PAGE_CHARTS_WINDOW);
+        }
+        audited.insert((account_id, wave_id), Instant::now());
+    }
+
+    /// Whether a view of `wave_id` by `account_id` was audited within the page window.
+    fn recently_audited(&self, account_id: i32, wave_id: i32) -> bool {
+        let audited = self
+            .audited
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        audited
+            .get(&(account_id, wave_id))
+            .is_some_and(|at| at.elapsed() < PAGE_CHARTS_WINDOW)
+    }
+
     fn put_chart(&self, key: ChartKey, svg: web::Bytes) {
         let mut charts = self
             .charts
@@ -108,7 +139,7 @@ pub async fn cached_results(
 }
 
 /// Writes what `account` did with `wave_id` to the audit log, through the writer: every
-/// view writes a row, and group commit keeps that cheap.
+/// page view and export writes a row, and group commit keeps that cheap.
 pub async fn audit_view(
     state: &AppState,
     account: &Account,
@@ -126,7 +157,22 @@ pub async fn audit_view(
             Durability::Committed,
         )
         .await?;
+    state.results_cache.note_audited(account.id, wave_id);
     Ok(())
+}
+
+/// Audits a chart: a chart of the page whose view was just audited (the same account and
+/// wave within [`PAGE_CHARTS_WINDOW`]) is part of that view; any other is a view of its own.
+pub async fn audit_chart(
+    state: &AppState,
+    account: &Account,
+    action: &'static str,
+    wave_id: i32,
+) -> Result<(), AppError> {
+    if state.results_cache.recently_audited(account.id, wave_id) {
+        return Ok(());
+    }
+    audit_view(state, account, action, wave_id).await
 }
 
 /// A closed wave's results as `account` may see them; the view is audited.
@@ -142,7 +188,8 @@ pub async fn results_for(
 }
 
 /// A chart of a closed wave as `account` may see it, drawn once per wave, organisation
-/// version, viewer scope and `key` (the chart and its options); the view is audited.
+/// version, viewer scope and `key` (the chart and its options); the view is audited unless
+/// it is part of a page just audited ([`audit_chart`]).
 pub async fn chart_for(
     state: &web::Data<AppState>,
     account: &Account,
@@ -152,7 +199,7 @@ pub async fn chart_for(
     draw: impl FnOnce(&WaveResults) -> Result<String, AppError>,
 ) -> Result<web::Bytes, AppError> {
     let (org_version, results) = cached_results(state, wave_id).await?;
-    audit_view(state, account, action, wave_id).await?;
+    audit_chart(state, account, action, wave_id).await?;
     // HR share one view; each manager has their own scope.
     let viewer = match account.role {
         Role::Hr => "hr".to_string(),

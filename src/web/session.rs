@@ -93,17 +93,17 @@ impl TypedSession {
         expected.is_some_and(|token| constant_time_eq(token.as_bytes(), submitted.as_bytes()))
     }
 
-    /// A notice for the next page only: a message key and the workplace it concerns (after
-    /// a redirect, "the plan was saved" beside that team's plans).
-    pub fn set_notice(
+    /// Leaves a message (its catalogue key and a value: a `{name}` placeholder's or the workplace it concerns) for the
+    /// next page this session shows: what an action that redirects has done.
+    pub fn leave_notice(
         &self,
-        key: &'static str,
-        workplace: &str,
+        key: &str,
+        name: &str,
     ) -> Result<(), actix_session::SessionInsertError> {
-        self.0.insert(NOTICE, (key, workplace))
+        self.0.insert(NOTICE, (key, name))
     }
 
-    /// The notice set by the previous request, once.
+    /// The message left by [`TypedSession::leave_notice`], once.
     pub fn take_notice(&self) -> Option<(String, String)> {
         self.0.remove_as::<(String, String)>(NOTICE)?.ok()
     }

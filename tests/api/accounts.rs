@@ -389,7 +389,7 @@ async fn hr_reads_the_audit_log_page_by_page_and_per_account() {
     assert_eq!(status, 200);
     let rows = |page: &str| page.matches("<tr><td>").count();
     assert_eq!(rows(&page), 2, "m1 signed in and viewed a chart: {page}");
-    assert!(page.contains("view quadrant chart") && !page.contains("<td>hr1</td>"));
+    assert!(page.contains("4象限の図を閲覧") && !page.contains("<td>hr1</td>"));
 
     // 150 more entries: a page holds 100, newest first, with a link to older ones.
     let hr1 = account_id(&app, "hr1");

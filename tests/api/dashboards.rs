@@ -498,9 +498,19 @@ async fn hr_reads_the_psychometrics_report_of_a_closed_wave_and_a_manager_cannot
     let csv = format!("/hr/waves/{wave}/psychometrics.csv");
 
     let hr = Browser::sign_in(&app, "hr1").await;
+    let (_, dashboard) = hr.get("/dashboard").await;
+    assert!(
+        dashboard.contains(&format!("href=\"{page}\"")),
+        "linked from the dashboard"
+    );
     let (status, body) = hr.get(&page).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("調査票の信頼性・妥当性"), "{body}");
+    let (_, audit) = hr.get("/hr/audit").await;
+    assert!(
+        audit.contains("信頼性・妥当性の報告を閲覧"),
+        "the view is audited: {audit}"
+    );
     assert!(
         body.contains("回答者14人"),
         "the organisation's count: {body}"

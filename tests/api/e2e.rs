@@ -1018,3 +1018,110 @@ async fn every_staff_page_passes_axe() {
     axe_check(&client, "throttled").await;
     client.close().await.expect("close");
 }
+
+/// Clicks the first element `css` finds.
+async fn click_css(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("{css} on the page"))
+        .click()
+        .await
+        .unwrap_or_else(|_| panic!("{css} clicked"));
+}
+
+/// HR on a 1280 × 800 screen: the wide dashboard, a heatmap cell into the drill-down and
+/// back, the job-level view, the organisation's trend, the audit log, and closing a wave
+/// through its confirmation; axe-core on every page on the way.
+#[actix_web::test]
+async fn hr_walks_the_analysis_pages_and_closes_a_wave_through_the_confirmation() {
+    let Some(driver) = driver() else { return };
+    let app = spawn_app().await;
+    let rows = anshin::org::parse_csv("D1,総務部,,\nT1,職員係,D1,12\nT2,人事係,D1,10\n".as_bytes())
+        .expect("org");
+    anshin::org::import(&mut app.conn(), &rows).expect("imported");
+    let mut latest = 0;
+    for answers in [[2, 3], [4, 4]] {
+        let wave = app.open_wave();
+        for (team, count) in [("T1", 8), ("T2", 7)] {
+            let codes = app.issue_codes(wave, team, count);
+            for (code, answer) in codes.iter().zip(answers.iter().cycle()) {
+                let body = crate::helpers::form_body(&crate::helpers::complete_answers(*answer));
+                let (status, _, _) = app
+                    .post_form(&format!("/s/{}", code.display_form()), &body)
+                    .await;
+                assert_eq!(status, 303);
+            }
+        }
+        anshin::waves::close(&mut app.conn(), wave).expect("closed");
+        latest = wave;
+    }
+    let open = app.open_wave();
+    add_account(&app, "hr1", "hr", &[]);
+
+    let hr = browser(&driver, 1280, 800).await;
+    sign_in(&hr, &app, "hr1").await;
+    screenshot(&hr, "hr-wide-1-dashboard").await;
+    axe_check(&hr, "HR dashboard").await;
+    let columns: u64 = hr
+        .execute(
+            "return getComputedStyle(document.querySelector('.dashboard-grid'))
+               .gridTemplateColumns.split(' ').length",
+            vec![],
+        )
+        .await
+        .expect("grid")
+        .as_u64()
+        .unwrap_or(0);
+    assert_eq!(columns, 2, "two columns on a wide screen");
+
+    // A heatmap cell opens the drill-down, whose link leads back.
+    click_css(&hr, "#heatmap a[href='/hr/groups?workplace=T1']").await;
+    wait_for_path(&hr, "/hr/groups").await;
+    assert_eq!(
+        hr.title().await.expect("title"),
+        "職場の結果：職員係 | 安心サーベイ / Anshin"
+    );
+    screenshot(&hr, "hr-wide-2-drill-down").await;
+    axe_check(&hr, "drill-down").await;
+    click_css(&hr, "a[href='/dashboard#heatmap']").await;
+    wait_for_path(&hr, "/dashboard").await;
+
+    click_css(&hr, &format!("a[href='/hr/waves/{latest}/job-levels']")).await;
+    wait_for_path(&hr, &format!("/hr/waves/{latest}/job-levels")).await;
+    assert!(page_text(&hr).await.contains("職層別の結果"));
+    screenshot(&hr, "hr-wide-3-job-levels").await;
+    axe_check(&hr, "job levels").await;
+    hr.back().await.expect("back");
+    wait_for_path(&hr, "/dashboard").await;
+
+    click_css(&hr, "a[href='/hr/trends']").await;
+    wait_for_path(&hr, "/hr/trends").await;
+    assert!(page_text(&hr).await.contains("組織全体の推移"));
+    screenshot(&hr, "hr-wide-4-trends").await;
+    axe_check(&hr, "organisation trend").await;
+
+    hr.goto(&app.url("/hr/audit")).await.expect("audit");
+    screenshot(&hr, "hr-wide-5-audit").await;
+    axe_check(&hr, "audit log").await;
+
+    // Closing asks first, then says what happened.
+    hr.goto(&app.url("/dashboard")).await.expect("dashboard");
+    click_css(&hr, &format!("a[href='/hr/waves/{open}/confirm-close']")).await;
+    wait_for_path(&hr, &format!("/hr/waves/{open}/confirm-close")).await;
+    assert!(page_text(&hr).await.contains("再開できません"));
+    screenshot(&hr, "hr-wide-6-confirm-close").await;
+    axe_check(&hr, "close confirmation").await;
+    click_css(
+        &hr,
+        &format!("form[action='/hr/waves/{open}/close'] button"),
+    )
+    .await;
+    wait_for_path(&hr, "/dashboard").await;
+    assert!(page_text(&hr)
+        .await
+        .contains("「2026年度」を締め切りました"));
+    screenshot(&hr, "hr-wide-7-closed").await;
+    axe_check(&hr, "HR dashboard after closing").await;
+    hr.close().await.expect("close");
+}

@@ -13,6 +13,7 @@ mod faults;
 mod forensic;
 mod hardening;
 mod helpers;
+mod hr_pages;
 mod manager_page;
 mod org_import;
 mod results;
