@@ -1100,9 +1100,17 @@ async fn hr_walks_the_analysis_pages_and_closes_a_wave_through_the_confirmation(
     assert!(page_text(&hr).await.contains("組織全体の推移"));
     screenshot(&hr, "hr-wide-4-trends").await;
     axe_check(&hr, "organisation trend").await;
+    hr.back().await.expect("back");
+    wait_for_path(&hr, "/dashboard").await;
+
+    click_css(&hr, &format!("a[href='/hr/waves/{latest}/psychometrics']")).await;
+    wait_for_path(&hr, &format!("/hr/waves/{latest}/psychometrics")).await;
+    assert!(page_text(&hr).await.contains("調査票の信頼性・妥当性"));
+    screenshot(&hr, "hr-wide-5-psychometrics").await;
+    axe_check(&hr, "psychometrics report").await;
 
     hr.goto(&app.url("/hr/audit")).await.expect("audit");
-    screenshot(&hr, "hr-wide-5-audit").await;
+    screenshot(&hr, "hr-wide-6-audit").await;
     axe_check(&hr, "audit log").await;
 
     // Closing asks first, then says what happened.
@@ -1110,7 +1118,7 @@ async fn hr_walks_the_analysis_pages_and_closes_a_wave_through_the_confirmation(
     click_css(&hr, &format!("a[href='/hr/waves/{open}/confirm-close']")).await;
     wait_for_path(&hr, &format!("/hr/waves/{open}/confirm-close")).await;
     assert!(page_text(&hr).await.contains("再開できません"));
-    screenshot(&hr, "hr-wide-6-confirm-close").await;
+    screenshot(&hr, "hr-wide-7-confirm-close").await;
     axe_check(&hr, "close confirmation").await;
     click_css(
         &hr,
@@ -1121,7 +1129,7 @@ async fn hr_walks_the_analysis_pages_and_closes_a_wave_through_the_confirmation(
     assert!(page_text(&hr)
         .await
         .contains("「2026年度」を締め切りました"));
-    screenshot(&hr, "hr-wide-7-closed").await;
+    screenshot(&hr, "hr-wide-8-closed").await;
     axe_check(&hr, "HR dashboard after closing").await;
     hr.close().await.expect("close");
 }
