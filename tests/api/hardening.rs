@@ -826,6 +826,13 @@ async fn head_is_served_for_every_get_route_and_a_wrong_method_is_405() {
         format!("/charts/waves/{wave}/anxieties.svg"),
         format!("/charts/waves/{wave}/heatmap.svg"),
         "/charts/trend.svg?workplace=T1&dimension=psychological_safety".into(),
+        "/dashboard/print?workplace=T1".into(),
+        "/hr/trends".into(),
+        format!("/hr/waves/{wave}/job-levels"),
+        format!("/hr/waves/{wave}/results-sheet.csv"),
+        format!("/hr/waves/{wave}/psychometrics"),
+        format!("/hr/waves/{wave}/psychometrics.csv"),
+        format!("/hr/waves/{wave}/confirm-close"),
     ];
     for path in &gets {
         let get = app
