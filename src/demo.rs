@@ -530,6 +530,33 @@ pub fn sample_wave_data(
     }
 }
 
+/// The sample city's first `count` waves, each aggregated against the one before, answered
+/// on the shipped instrument with a seeded generator: the fixture of the views' and exports'
+/// tests.
+#[cfg(test)]
+pub(crate) fn sample_results(count: usize, seed: u64) -> Vec<crate::aggregation::WaveResults> {
+    use rand::SeedableRng;
+    let text = include_str!("../survey-definitions/workplace-climate.toml");
+    let definition = std::sync::Arc::new(
+        SurveyDefinition::parse(text, "workplace-climate.toml").expect("shipped"),
+    );
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut waves: Vec<crate::aggregation::WaveResults> = Vec::new();
+    for index in 0..count {
+        let data = sample_wave_data(
+            definition.clone(),
+            index,
+            0.9,
+            crate::aggregation::guard::Thresholds::default(),
+            &mut rng,
+        );
+        let results =
+            crate::aggregation::compute(&data, None, waves.last()).expect("the demo aggregates");
+        waves.push(results);
+    }
+    waves
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;

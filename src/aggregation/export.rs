@@ -292,11 +292,7 @@ fn fixed(value: Option<f64>) -> String {
 mod tests {
     use std::sync::Arc;
 
-    use rand::SeedableRng;
-
     use super::*;
-    use crate::aggregation::compute;
-    use crate::aggregation::guard::Thresholds;
     use crate::survey::SurveyDefinition;
 
     fn definition() -> Arc<SurveyDefinition> {
@@ -306,19 +302,8 @@ mod tests {
 
     /// The demo city's second wave, compared with its first.
     fn demo() -> WaveResults {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
-        let mut previous = None;
-        for index in 0..2 {
-            let data = crate::demo::sample_wave_data(
-                definition(),
-                index,
-                0.9,
-                Thresholds::default(),
-                &mut rng,
-            );
-            previous = Some(compute(&data, None, previous.as_ref()).expect("aggregates"));
-        }
-        previous.expect("two waves")
+        let mut waves = crate::demo::sample_results(2, 5);
+        waves.pop().expect("two waves")
     }
 
     fn sheet(results: &WaveResults) -> (Vec<u8>, Vec<csv::StringRecord>) {

@@ -118,11 +118,7 @@ pub fn organisation_trends<W: Borrow<WaveResults>>(waves: &[W]) -> Vec<Dimension
 mod tests {
     use std::sync::Arc;
 
-    use rand::SeedableRng;
-
     use super::*;
-    use crate::aggregation::compute;
-    use crate::aggregation::guard::Thresholds;
     use crate::survey::SurveyDefinition;
 
     fn definition() -> Arc<SurveyDefinition> {
@@ -132,20 +128,7 @@ mod tests {
 
     /// The demo city's three waves, each compared with the one before.
     fn demo_waves() -> Vec<WaveResults> {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(14);
-        let mut waves: Vec<WaveResults> = Vec::new();
-        for index in 0..3 {
-            let data = crate::demo::sample_wave_data(
-                definition(),
-                index,
-                0.9,
-                Thresholds::default(),
-                &mut rng,
-            );
-            let results = compute(&data, None, waves.last()).expect("the demo aggregates");
-            waves.push(results);
-        }
-        waves
+        crate::demo::sample_results(3, 14)
     }
 
     #[test]
