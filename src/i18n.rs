@@ -175,6 +175,7 @@ mod tests {
             HiddenReason::TooFewResponses,
             HiddenReason::ProtectsSmallerGroup,
             HiddenReason::TotalHidden,
+            HiddenReason::TooFewOrProtectsSmallerGroup,
         ]
         .map(HiddenReason::message_key);
         for key in keys

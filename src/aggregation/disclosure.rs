@@ -23,6 +23,10 @@
 //!    shown cell's n must be published and agree with its SD and CI; every item distribution
 //!    needs its cell shown and k2 answers; comments need k2; cuts exist only for the
 //!    organisation and for top-level units with sub-units.
+//! 4. **Reasons.** A hidden figure's reason is a bound on its count; added to the published
+//!    counts it must not narrow a hidden group that may hold fewer than k (`reasons`).
+
+mod reasons;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -44,6 +48,8 @@ pub enum Route {
     Distribution,
     /// Job level crossed with a single team.
     JobLevel,
+    /// The reason given for a hidden figure, as a bound added to the published counts.
+    HiddenReason,
     /// The exact audit could not finish (numbers too large): treated as a finding.
     Inconclusive,
 }
@@ -103,7 +109,7 @@ impl AuditReport {
                     out.push_str(&format!("  {}: {}個\n", view.ja, view.numbers));
                 }
                 out.push_str(&format!(
-                    "統計量{}種について、秘匿された集団・職場・職層の組合せ{}通りを、公開された人数と合計の足し引き（厳密な有理数計算）で復元できるか調べ、信頼性係数・標準偏差と信頼区間・項目分布の経路も確認しました。\n",
+                    "統計量{}種について、秘匿された集団・職場・職層の組合せ{}通りを、公開された人数と合計の足し引き（厳密な有理数計算）で復元できるか調べ、信頼性係数・標準偏差と信頼区間・項目分布・非表示の理由の経路も確認しました。\n",
                     self.statistics, self.sets_tested
                 ));
                 if self.passed() {
@@ -128,7 +134,7 @@ impl AuditReport {
                     out.push_str(&format!("  {}: {}\n", view.en, view.numbers));
                 }
                 out.push_str(&format!(
-                    "For {} statistics, {} hidden groups, workplace cells and job-level combinations were tested for being derivable by adding and subtracting published counts and sums (exact rational arithmetic); reliability figures, SDs with intervals and item distributions were checked too.\n",
+                    "For {} statistics, {} hidden groups, workplace cells and job-level combinations were tested for being derivable by adding and subtracting published counts and sums (exact rational arithmetic); reliability figures, SDs with intervals, item distributions and the reasons given for hidden figures were checked too.\n",
                     self.statistics, self.sets_tested
                 ));
                 if self.passed() {
@@ -185,6 +191,8 @@ pub fn audit(results: &WaveResults, manager_views: &[(String, WaveResults)]) -> 
                 g.scores == group.scores
                     && g.n == group.n
                     && g.items == group.items
+                    && g.hidden_reason == group.hidden_reason
+                    && g.hidden_scores == group.hidden_scores
                     && (group.comments.is_none() || g.comments == group.comments)
             });
             if !within {
@@ -215,6 +223,7 @@ pub fn audit(results: &WaveResults, manager_views: &[(String, WaveResults)]) -> 
     findings.extend(reliability_routes(results, &tree));
     findings.extend(spread_routes(results));
     findings.extend(distribution_routes(results, &tree));
+    findings.extend(reasons::reason_routes(results, &tree));
     AuditReport {
         wave: results.wave,
         wave_name: results.wave_name.clone(),
@@ -1107,7 +1116,7 @@ mod tests {
     use super::*;
     use crate::aggregation::results::QuadrantCut;
 
-    fn group(
+    pub(super) fn group(
         code: Option<&str>,
         parent: Option<&str>,
         level: GroupLevel,
@@ -1135,7 +1144,7 @@ mod tests {
         }
     }
 
-    fn wave(groups: Vec<GroupResult>) -> WaveResults {
+    pub(super) fn wave(groups: Vec<GroupResult>) -> WaveResults {
         WaveResults {
             wave: 1,
             wave_name: "w".into(),

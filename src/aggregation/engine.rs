@@ -475,7 +475,7 @@ pub fn compute(
     } else {
         Vec::new()
     };
-    Ok(WaveResults {
+    let mut results = WaveResults {
         wave: data.wave_id,
         wave_name: data.wave_name.clone(),
         wave_status: data.wave_status.to_string(),
@@ -488,7 +488,9 @@ pub fn compute(
         dimensions: dimension_meta(definition),
         groups,
         reliability,
-    })
+    };
+    results.withhold_narrowing_reasons();
+    Ok(results)
 }
 
 /// The job-level options that are disclosed (one cut per total each), as option indices.
@@ -1286,10 +1288,11 @@ threshold = { rule = "fixed", value = 3.5 }
         assert_eq!((d1.hidden_reason, d1.details_hidden), (None, None));
         assert!(d1.hidden_scores.is_empty());
         // D2 is hidden, so its job-level cuts are hidden with it (D2 has no sub-units, so it
-        // has none listed); D1's cuts of 8 and 4 are below k2.
+        // has none listed); D1's cuts of 8 and 4 are below k2, which a cut never says: the
+        // cut tables would give its bound more to subtract from.
         for cut in results.groups.iter().filter(|g| g.job_level.is_some()) {
             let expected = match cut.workplace.as_deref() {
-                Some("D1") | None => HiddenReason::TooFewResponses,
+                Some("D1") | None => HiddenReason::TooFewOrProtectsSmallerGroup,
                 _ => HiddenReason::TotalHidden,
             };
             assert_eq!(cut.hidden_reason, Some(expected), "{cut:?}");

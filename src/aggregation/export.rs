@@ -251,6 +251,9 @@ fn reason_ja(reason: HiddenReason) -> &'static str {
         HiddenReason::TooFewResponses => "回答者が少ないため",
         HiddenReason::ProtectsSmallerGroup => "小さな隣の集団を守るため",
         HiddenReason::TotalHidden => "部・組織全体が非表示のため",
+        HiddenReason::TooFewOrProtectsSmallerGroup => {
+            "回答者が少ないため、または小さな隣の集団を守るため"
+        }
     }
 }
 

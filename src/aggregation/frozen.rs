@@ -27,10 +27,13 @@ pub fn stored(
         .first(conn)
         .optional()?;
     text.map(|text| {
-        serde_json::from_str(&text).map_err(|source| ResultsError::Stored {
-            wave: wave_id,
-            message: source.to_string(),
-        })
+        let mut results: WaveResults =
+            serde_json::from_str(&text).map_err(|source| ResultsError::Stored {
+                wave: wave_id,
+                message: source.to_string(),
+            })?;
+        results.withhold_narrowing_reasons();
+        Ok(results)
     })
     .transpose()
 }

@@ -106,6 +106,9 @@ pub enum HiddenReason {
     ProtectsSmallerGroup,
     /// A job-level cut whose total (its department or the organisation) is hidden.
     TotalHidden,
+    /// Hidden, without saying on which side of the threshold the group's own count lies:
+    /// where saying so could be subtracted into a narrower count ([`reasons_may_be_stated`]).
+    TooFewOrProtectsSmallerGroup,
 }
 
 impl HiddenReason {
@@ -128,8 +131,97 @@ impl HiddenReason {
             HiddenReason::TooFewResponses => "hidden_too_few_responses",
             HiddenReason::ProtectsSmallerGroup => "hidden_protects_smaller_group",
             HiddenReason::TotalHidden => "hidden_total_hidden",
+            HiddenReason::TooFewOrProtectsSmallerGroup => {
+                "hidden_too_few_or_protects_smaller_group"
+            }
         }
     }
+
+    /// Whether the reason says on which side of the threshold the group's own count lies.
+    pub fn bounds_the_count(self) -> bool {
+        matches!(
+            self,
+            HiddenReason::TooFewResponses | HiddenReason::ProtectsSmallerGroup
+        )
+    }
+}
+
+/// A group of the organisation tree as the published results show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublishedGroup {
+    pub parent: Option<usize>,
+    /// The published count; `None` for a hidden group.
+    pub n: Option<u32>,
+}
+
+/// Which hidden groups of the organisation tree may say on which side of `threshold` their own
+/// count lies (too few answers, or hidden to protect a smaller neighbour).
+///
+/// Such a reason is a bound, and bounds add up. Below a shown group S, the published figures
+/// leave R responses: S's count minus its nearest shown descendants'. They are shared by the
+/// hidden groups below S and S's own members. With R = k + 1 and two hidden teams, one said to
+/// have at least k and the other fewer than k, the second had exactly one response (or none).
+/// So a reason is stated only by the *innermost* hidden groups of a region (no hidden group
+/// below them, so their bounds are about disjoint sets) and only where R is at least their
+/// number times `threshold`. Then a team said to have fewer than k keeps every count from 0
+/// to k − 1 open: the others' lower bounds take at most (their number) × k from R, and they
+/// cannot all be small, since R is larger than that many small teams could hold.
+/// Every other hidden group gets the combined wording, except where nothing is left (R = 0). Groups with no shown ancestor are all
+/// below the threshold (the organisation itself is hidden), which their reasons only repeat.
+///
+/// The rule reads published figures only, so whether a reason is withheld gives nothing
+/// away either. `disclosure::reason_routes` attacks the stated reasons as an attacker would.
+pub fn reasons_may_be_stated(groups: &[PublishedGroup], threshold: u32) -> Vec<bool> {
+    let nearest_shown_ancestor = |mut group: usize| {
+        while let Some(parent) = groups[group].parent {
+            if groups[parent].n.is_some() {
+                return Some(parent);
+            }
+            group = parent;
+        }
+        None
+    };
+    let region_of: Vec<Option<usize>> = (0..groups.len()).map(nearest_shown_ancestor).collect();
+    let mut has_hidden_child = vec![false; groups.len()];
+    let mut covered = vec![0u64; groups.len()];
+    for (group, published) in groups.iter().enumerate() {
+        match (published.n, published.parent) {
+            (None, Some(parent)) if groups[parent].n.is_none() => has_hidden_child[parent] = true,
+            (Some(n), _) => {
+                if let Some(region) = region_of[group] {
+                    covered[region] += u64::from(n);
+                }
+            }
+            _ => {}
+        }
+    }
+    let innermost = |group: usize| groups[group].n.is_none() && !has_hidden_child[group];
+    let mut stating = vec![0u64; groups.len()];
+    for group in (0..groups.len()).filter(|&g| innermost(g)) {
+        if let Some(region) = region_of[group] {
+            stating[region] += 1;
+        }
+    }
+    (0..groups.len())
+        .map(|group| {
+            if groups[group].n.is_some() {
+                return false;
+            }
+            match region_of[group] {
+                None => true,
+                Some(region) => {
+                    let remainder = groups[region]
+                        .n
+                        .map_or(0, u64::from)
+                        .saturating_sub(covered[region]);
+                    // Nothing left below the region: every hidden group in it has none, as the
+                    // published counts already say.
+                    remainder == 0
+                        || (innermost(group) && remainder >= stating[region] * u64::from(threshold))
+                }
+            }
+        })
+        .collect()
 }
 
 /// Whether a group is part of the organisation tree or a job-level cut of a total.

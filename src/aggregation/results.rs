@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::guard::HiddenReason;
+use super::guard::{self, HiddenReason};
 use super::stats;
 
 /// The four zones of the policy's quadrant (第4章 2).
@@ -208,6 +208,56 @@ pub struct GroupResult {
 }
 
 impl WaveResults {
+    /// Puts the combined wording where a hidden figure's reason could be subtracted into a
+    /// narrower count ([`guard::reasons_may_be_stated`]). What is hidden stays as it is. A
+    /// job-level cut's or a dimension cell's own count is never bounded by its reason (the
+    /// cut tables and the cells' answer counts would give more to subtract from); a shown
+    /// group's details keep theirs, which its published n already implies. Applied when
+    /// results are computed and again when stored results are read, so results frozen
+    /// before the rule existed say no more than it allows.
+    pub fn withhold_narrowing_reasons(&mut self) {
+        let hierarchy: Vec<usize> = (0..self.groups.len())
+            .filter(|&g| self.groups[g].job_level.is_none())
+            .collect();
+        let position: BTreeMap<Option<&str>, usize> = hierarchy
+            .iter()
+            .enumerate()
+            .map(|(i, &g)| (self.groups[g].workplace.as_deref(), i))
+            .collect();
+        let published: Vec<guard::PublishedGroup> = hierarchy
+            .iter()
+            .map(|&g| {
+                let group = &self.groups[g];
+                let parent = match (&group.workplace, &group.parent) {
+                    (None, _) => None,
+                    (Some(_), parent) => position.get(&parent.as_deref()).copied(),
+                };
+                guard::PublishedGroup {
+                    parent,
+                    n: if group.suppressed { None } else { group.n },
+                }
+            })
+            .collect();
+        let may_state = guard::reasons_may_be_stated(&published, self.k);
+        let mut stated = vec![false; self.groups.len()];
+        for (&g, may) in hierarchy.iter().zip(may_state) {
+            stated[g] = may;
+        }
+        let combined = HiddenReason::TooFewOrProtectsSmallerGroup;
+        for (g, group) in self.groups.iter_mut().enumerate() {
+            if let Some(reason) = group.hidden_reason.as_mut() {
+                if reason.bounds_the_count() && !stated[g] {
+                    *reason = combined;
+                }
+            }
+            for reason in group.hidden_scores.values_mut() {
+                if reason.bounds_the_count() {
+                    *reason = combined;
+                }
+            }
+        }
+    }
+
     /// A workplace's own group (not one of its job-level cuts), where the results hold it.
     pub fn group(&self, workplace: &str) -> Option<&GroupResult> {
         self.groups

@@ -216,7 +216,7 @@ fn hidden_note(reason: Option<HiddenReason>, lang: Lang) -> &'static str {
             "選択した職場は非表示です（回答者が少ないため）",
             "The selected workplace is hidden (too few respondents)",
         ),
-        Some(HiddenReason::TotalHidden) | None => tr(
+        Some(HiddenReason::TotalHidden | HiddenReason::TooFewOrProtectsSmallerGroup) | None => tr(
             lang,
             "選択した職場は非表示です（回答者の特定を防ぐため）",
             "The selected workplace is hidden (so nobody can be identified)",

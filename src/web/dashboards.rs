@@ -453,7 +453,8 @@ fn team_view(
 fn hidden_reasons(view: &View<'_>, results: &WaveResults, group: &GroupResult) -> Vec<String> {
     let whole = group
         .hidden_reason
-        .or((group.suppressed || group.zone.is_none()).then_some(HiddenReason::TooFewResponses));
+        .or((group.suppressed || group.zone.is_none())
+            .then_some(HiddenReason::TooFewOrProtectsSmallerGroup));
     let details = group.details_hidden.map(|_| "hidden_details_need_k2");
     let mut keys: Vec<&str> = whole
         .into_iter()

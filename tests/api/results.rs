@@ -620,6 +620,82 @@ async fn anshin_audit_passes_a_guarded_wave_and_fails_a_leaking_one() {
     assert!(verdict.contains("(4 responses)"), "{verdict}");
 }
 
+#[actix_web::test]
+async fn a_hidden_teams_reason_never_gives_a_small_neighbours_count_away() {
+    use diesel::prelude::*;
+    let app = spawn_app().await;
+    let csv = "D1,総務部,,\nT1,職員係,D1,14\nT2,人事係,D1,8\nT3,庶務係,D1,3\n";
+    let rows = anshin::org::parse_csv(csv.as_bytes()).expect("org");
+    anshin::org::import(&mut app.conn(), &rows).expect("imported");
+    let wave = app.open_wave();
+    // D1 20 = T1 12 (shown) + T2 6 + T3 2: T3 is too small and T2 is hidden to protect it.
+    // Saying so would leave 8 for two teams, one with at least 5: T3 had 0–3.
+    for (team, count) in [("T1", 12), ("T2", 6), ("T3", 2)] {
+        for code in app.issue_codes(wave, team, count) {
+            let path = format!("/s/{}", code.display_form());
+            let (status, _, _) = app.post_form(&path, &form_body(&complete_answers(3))).await;
+            assert_eq!(status, 303);
+        }
+    }
+    close(&app, wave);
+    add_account(&app, "m3", "manager", &["T3"]);
+    let db = app.db_path.to_str().expect("path");
+    let reasons = |json: &serde_json::Value| -> Vec<String> {
+        ["T2", "T3"]
+            .iter()
+            .map(|code| {
+                let group = json["groups"]
+                    .as_array()
+                    .expect("groups")
+                    .iter()
+                    .find(|g| g["workplace"] == *code && g["job_level"].is_null())
+                    .expect("listed");
+                group["hidden_reason"]
+                    .as_str()
+                    .expect("a reason")
+                    .to_string()
+            })
+            .collect()
+    };
+    let combined = "too_few_or_protects_smaller_group";
+    let mut json = results_json(db, wave);
+    assert_eq!(reasons(&json), [combined, combined]);
+    let audit = || {
+        let args = [
+            "--db",
+            db,
+            "audit",
+            "--wave",
+            &wave.to_string(),
+            "--lang",
+            "en",
+        ];
+        crate::helpers::stdout(&anshin(&args, None))
+    };
+    assert!(audit().contains("Verdict: passed"), "{}", audit());
+
+    let m3 = Browser::sign_in(&app, "m3").await;
+    let (_, page) = m3.get("/dashboard").await;
+    assert!(page.contains("どちらなのかも"), "the combined wording");
+    assert!(!page.contains("この集団の回答者が5人未満"), "not 'too few'");
+
+    // Results frozen before the rule carry the bounds; read back, they say no more.
+    for group in json["groups"].as_array_mut().expect("groups") {
+        match group["workplace"].as_str() {
+            Some("T2") => group["hidden_reason"] = "protects_smaller_group".into(),
+            Some("T3") => group["hidden_reason"] = "too_few_responses".into(),
+            _ => {}
+        }
+    }
+    diesel::sql_query("UPDATE frozen_results SET results_json = ? WHERE wave_id = ?")
+        .bind::<diesel::sql_types::Text, _>(json.to_string())
+        .bind::<diesel::sql_types::Integer, _>(wave)
+        .execute(&mut app.conn())
+        .expect("stored as an older version froze it");
+    assert_eq!(reasons(&results_json(db, wave)), [combined, combined]);
+    assert!(audit().contains("Verdict: passed"), "{}", audit());
+}
+
 /// A complete answer set whose values vary with the respondent and the item, so that item
 /// correlations are defined: respondent `r` leans to `2 + r % 3`, items add −1, 0 or +1.
 fn varied_answers(r: usize) -> Vec<(String, String)> {
