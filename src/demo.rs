@@ -658,7 +658,10 @@ mod tests {
         for _ in 0..300 {
             let data = sample_wave_data(definition.clone(), 0, 0.85, thresholds, &mut rng);
             let results = compute(&data, None, None).expect("computed");
-            let (Some(x), Some(y)) = (results.axis("x"), results.axis("y")) else {
+            let (Some(x), Some(y)) = (
+                results.axis(crate::aggregation::QuadrantAxis::X),
+                results.axis(crate::aggregation::QuadrantAxis::Y),
+            ) else {
                 continue;
             };
             let Some(organisation) = results

@@ -9,7 +9,7 @@ use super::{
     text_style, text_width, tr, wrap_notes, DrawResult, Root, NOTE_COLOUR, TEXT_COLOUR,
 };
 use crate::aggregation::guard::HiddenReason;
-use crate::aggregation::{DimensionMeta, DimensionScore, GroupLevel, WaveResults};
+use crate::aggregation::{DimensionMeta, DimensionScore, GroupLevel, QuadrantAxis, WaveResults};
 use crate::i18n::Lang;
 
 /// Fill of a group's point (`<circle fill="#4E79A7">`) when the other groups are labelled.
@@ -170,7 +170,10 @@ pub fn quadrant_of_level(results: &WaveResults, options: &QuadrantOptions, level
 
 fn draw_quadrant(results: &WaveResults, options: &QuadrantOptions, level: Option<u32>) -> String {
     let lang = options.lang;
-    let (Some(x_axis), Some(y_axis)) = (axis(results, "x"), axis(results, "y")) else {
+    let (Some(x_axis), Some(y_axis)) = (
+        axis(results, QuadrantAxis::X),
+        axis(results, QuadrantAxis::Y),
+    ) else {
         return message_svg(
             SIZE,
             tr(
@@ -224,11 +227,11 @@ fn hidden_note(reason: Option<HiddenReason>, lang: Lang) -> &'static str {
     }
 }
 
-fn axis<'a>(results: &'a WaveResults, name: &str) -> Option<&'a DimensionMeta> {
+fn axis(results: &WaveResults, axis: QuadrantAxis) -> Option<&DimensionMeta> {
     results
         .dimensions
         .iter()
-        .find(|d| d.quadrant_axis.as_deref() == Some(name) && d.scale_min < d.scale_max)
+        .find(|d| d.quadrant_axis == Some(axis) && d.scale_min < d.scale_max)
 }
 
 fn markers<'a>(
