@@ -119,6 +119,11 @@ pub fn migrate(path: &Path) -> Result<usize, DbError> {
     Ok(applied)
 }
 
+/// Whether the database answers a statement (the health check).
+pub fn ping(conn: &mut SqliteConnection) -> QueryResult<()> {
+    conn.batch_execute("SELECT 1")
+}
+
 /// Rewrites the whole file in key order with nothing in its free pages (VACUUM), then moves
 /// everything out of the write-ahead log and truncates it. Run when a wave closes and after
 /// codes are purged: afterwards no byte of the files keeps the order in which rows were
