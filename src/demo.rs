@@ -1,6 +1,6 @@
 //! `anshin demo`: a disposable database with a sample city organisation, two closed earlier
 //! waves and an open current wave, filled with synthetic responses that go through the same
-//! storage path as real ones (codes issued, then redeemed by the submission writer).
+//! storage path as real ones (codes issued, then redeemed by the group-commit writer).
 
 use std::path::Path;
 
@@ -324,7 +324,7 @@ struct DemoWave<'a> {
 
 impl DemoWave<'_> {
     /// Issues codes to every team and redeems a share of them with synthetic responses,
-    /// through the same store code that the submission writer uses (`store_batch`).
+    /// through the same store code that the group-commit writer uses (`store_batch`).
     fn fill(
         &self,
         conn: &mut SqliteConnection,

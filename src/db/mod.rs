@@ -86,7 +86,7 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for ConnectionSe
     }
 }
 
-/// Opens one connection with the project's settings (used by the single submission writer).
+/// Opens one connection with the project's settings (used by the single group-commit writer).
 pub fn connect(path: &Path) -> Result<SqliteConnection, DbError> {
     let url = path.to_string_lossy();
     let mut conn = SqliteConnection::establish(&url).map_err(|source| DbError::Open {
