@@ -311,7 +311,7 @@ impl WaveResults {
         WaveResults {
             wave: self.wave,
             wave_name: self.wave_name.clone(),
-            wave_status: self.wave_status.clone(),
+            wave_status: self.wave_status,
             survey: self.survey.clone(),
             survey_version: self.survey_version,
             k: self.k,
