@@ -7,10 +7,10 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use super::auth::{audit_failure, throttled_password_check, PasswordCheck};
 use super::error::AppError;
 use super::extract::{carries_csrf, CsrfOnly, Hr, HrWithCsrf, SignedIn, WithCsrf};
 use super::pages::{language, PageLang};
+use super::password_check::{audit_failure, throttled_password_check, PasswordCheck};
 use super::redirect;
 use super::session::TypedSession;
 use super::AppState;

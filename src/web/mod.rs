@@ -12,6 +12,7 @@ mod extract;
 mod hashing;
 mod hr;
 mod pages;
+mod password_check;
 mod psychometrics;
 mod refusals;
 mod results;
