@@ -12,7 +12,7 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
-use anshin::aggregation::{compute, load};
+use anshin::aggregation::{compute, frozen, load};
 use anshin::demo::{self, DemoScale};
 use anshin::settings::Settings;
 
@@ -66,7 +66,7 @@ fn aggregation(c: &mut Criterion) {
     });
     // What every read of a closed wave does: its results were frozen when it closed.
     group.bench_function("read_frozen", |b| {
-        b.iter(|| load::wave_results(&mut conn, current.id).expect("results"))
+        b.iter(|| frozen::wave_results(&mut conn, current.id).expect("results"))
     });
     group.bench_function("load_one", |b| {
         b.iter(|| load::load_wave(&mut conn, &current).expect("load"))

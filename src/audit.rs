@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use crate::db::schema::{accounts, audit_log};
 
 /// One row to write: what an account did. The writer carries these for dashboard views
-/// (`SubmissionWriter::audit`); [`record`] writes one on a connection of its own.
+/// (`GroupCommitWriter::audit`); [`record`] writes one on a connection of its own.
 #[derive(Debug, Clone)]
 pub struct AuditRow {
     pub account_id: i32,

@@ -568,7 +568,10 @@ fn run_wave(db_path: &Path, command: WaveCommand) -> anyhow::Result<()> {
                 } else {
                     count.to_string()
                 };
-                let baseline = match (wave.baseline_wave_id, wave.baseline_cut()) {
+                let baseline = match (
+                    wave.baseline_wave_id,
+                    crate::aggregation::load::baseline_cut(&wave),
+                ) {
                     (Some(baseline), Some(cut)) => {
                         format!("\tcut {:.2}/{:.2} from wave {baseline}", cut.x, cut.y)
                     }
@@ -601,10 +604,10 @@ fn write_results(
     format: ResultsFormat,
     out: Option<&Path>,
 ) -> anyhow::Result<()> {
-    use crate::aggregation::{export, load};
+    use crate::aggregation::{export, frozen};
     anyhow::ensure!(db_path.exists(), "{}: no such database", db_path.display());
     let mut conn = db::connect(db_path)?;
-    let results = load::wave_results(&mut conn, wave)?;
+    let results = frozen::wave_results(&mut conn, wave)?;
     let mut buffer = Vec::new();
     match format {
         ResultsFormat::Csv => export::write_csv(&results, &mut buffer)?,
@@ -623,10 +626,10 @@ fn write_psychometrics(
     format: &str,
     out: Option<&Path>,
 ) -> anyhow::Result<()> {
-    use crate::aggregation::{load, psychometrics};
+    use crate::aggregation::{frozen, psychometrics};
     anyhow::ensure!(db_path.exists(), "{}: no such database", db_path.display());
     let mut conn = db::connect(db_path)?;
-    let report = load::wave_psychometrics(&mut conn, wave)?;
+    let report = frozen::wave_psychometrics(&mut conn, wave)?;
     let buffer = match format {
         "csv" => psychometrics::to_csv(&report)?,
         _ => {
@@ -659,11 +662,11 @@ fn write_output(buffer: &[u8], out: Option<&Path>) -> anyhow::Result<()> {
 
 /// `anshin audit`: the verdict on standard output; a failed audit is an error (exit 1).
 fn audit_wave(db_path: &Path, wave: i32, lang: &str) -> anyhow::Result<()> {
-    use crate::aggregation::{disclosure, load};
+    use crate::aggregation::{disclosure, frozen};
     anyhow::ensure!(db_path.exists(), "{}: no such database", db_path.display());
     let lang = crate::i18n::Lang::from_code(lang).unwrap_or_default();
     let mut conn = migrated(db_path)?;
-    let results = load::wave_results(&mut conn, wave)?;
+    let results = frozen::wave_results(&mut conn, wave)?;
     let managers = accounts::managers(&mut conn)?
         .into_iter()
         .map(|account| {

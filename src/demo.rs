@@ -1,6 +1,6 @@
 //! `anshin demo`: a disposable database with a sample city organisation, two closed earlier
 //! waves and an open current wave, filled with synthetic responses that go through the same
-//! storage path as real ones (codes issued, then redeemed by the submission writer).
+//! storage path as real ones (codes issued, then redeemed by the group-commit writer).
 
 use std::path::Path;
 
@@ -324,7 +324,7 @@ struct DemoWave<'a> {
 
 impl DemoWave<'_> {
     /// Issues codes to every team and redeems a share of them with synthetic responses,
-    /// through the same store code that the submission writer uses (`store_batch`).
+    /// through the same store code that the group-commit writer uses (`store_batch`).
     fn fill(
         &self,
         conn: &mut SqliteConnection,
@@ -658,7 +658,10 @@ mod tests {
         for _ in 0..300 {
             let data = sample_wave_data(definition.clone(), 0, 0.85, thresholds, &mut rng);
             let results = compute(&data, None, None).expect("computed");
-            let (Some(x), Some(y)) = (results.axis("x"), results.axis("y")) else {
+            let (Some(x), Some(y)) = (
+                results.axis(crate::aggregation::QuadrantAxis::X),
+                results.axis(crate::aggregation::QuadrantAxis::Y),
+            ) else {
                 continue;
             };
             let Some(organisation) = results

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use serde::Deserialize;
 
@@ -131,6 +132,56 @@ impl Catalog {
     pub fn get<'a>(&'a self, lang: Lang, key: &'a str) -> &'a str {
         self.messages(lang).get(key).map_or(key, String::as_str)
     }
+
+    /// The catalogue as shipped (`templates/messages.toml`, compiled in), for text drawn
+    /// outside a page template: the charts. Pages read the file at start instead.
+    pub fn shipped() -> &'static Catalog {
+        static SHIPPED: OnceLock<Catalog> = OnceLock::new();
+        SHIPPED.get_or_init(|| {
+            Catalog::parse(include_str!("../templates/messages.toml")).unwrap_or_else(|message| {
+                // Unreachable for a built binary (a unit test loads the same file); a key
+                // then shows as itself.
+                tracing::error!(%message, "the compiled-in message catalogue does not parse");
+                Catalog {
+                    ja: HashMap::new(),
+                    en: HashMap::new(),
+                }
+            })
+        })
+    }
+}
+
+/// One message of the shipped catalogue ([`Catalog::shipped`]).
+pub fn text(lang: Lang, key: &'static str) -> &'static str {
+    Catalog::shipped().get(lang, key)
+}
+
+/// One message of the shipped catalogue with its `{name}` placeholders filled in, in one
+/// pass: a value that itself holds `{…}` (a workplace's name) is never filled in again.
+pub fn text_with(lang: Lang, key: &'static str, values: &[(&str, &str)]) -> String {
+    let mut rest = text(lang, key);
+    let mut filled = String::with_capacity(rest.len());
+    while let Some(open) = rest.find('{') {
+        filled.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            let (_, value) = values.iter().find(|(n, _)| *n == name)?;
+            Some((*value, close))
+        });
+        match value {
+            Some((value, close)) => {
+                filled.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                filled.push('{');
+                rest = after;
+            }
+        }
+    }
+    filled.push_str(rest);
+    filled
 }
 
 #[cfg(test)]
@@ -153,6 +204,40 @@ mod tests {
         );
         assert_eq!(Lang::from_accept_language("de, fr"), None);
         assert_eq!(Lang::from_accept_language("en;q=0"), None);
+    }
+
+    #[test]
+    fn placeholders_are_filled_once() {
+        assert_eq!(
+            text_with(
+                Lang::Ja,
+                "chart_cell_title",
+                &[("group", "{mean}課"), ("dimension", "D"), ("mean", "3.50")]
+            ),
+            "{mean}課・D：平均 3.50（詳細を表示）"
+        );
+        assert_eq!(text(Lang::En, "no_such_key"), "no_such_key");
+    }
+
+    /// Every `"chart_…"` key the charts look up is in the shipped catalogue.
+    #[test]
+    fn every_chart_message_is_in_the_catalogue() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/charts");
+        let mut used = 0;
+        for entry in std::fs::read_dir(dir).expect("charts dir") {
+            let source = std::fs::read_to_string(entry.expect("entry").path()).expect("source");
+            for piece in source.split("\"chart_").skip(1) {
+                let key = format!(
+                    "chart_{}",
+                    &piece[..piece.find('"').expect("closing quote")]
+                );
+                for lang in [Lang::Ja, Lang::En] {
+                    assert_ne!(Catalog::shipped().get(lang, &key), key, "{key} missing");
+                }
+                used += 1;
+            }
+        }
+        assert!(used > 30, "{used}");
     }
 
     #[test]

@@ -23,5 +23,6 @@ pub mod secret;
 pub mod settings;
 pub mod survey;
 pub mod wave_status;
+pub mod wave_store;
 pub mod waves;
 pub mod web;

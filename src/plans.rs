@@ -229,7 +229,7 @@ pub fn save(
 
 /// Only a closed wave (whose results the page showed), and one of its dimensions.
 fn applicable(conn: &mut SqliteConnection, wave: i32, dimension: &str) -> Result<(), PlanError> {
-    let stored = crate::waves::find(conn, wave).map_err(|_| PlanError::NotApplicable)?;
+    let stored = crate::wave_store::find(conn, wave).map_err(|_| PlanError::NotApplicable)?;
     let definition = stored.definition()?;
     if stored.is_open() || !definition.dimensions.iter().any(|d| d.id == dimension) {
         return Err(PlanError::NotApplicable);

@@ -1148,7 +1148,7 @@ mod tests {
         WaveResults {
             wave: 1,
             wave_name: "w".into(),
-            wave_status: "closed".into(),
+            wave_status: crate::wave_status::WaveStatus::Closed,
             survey: "s".into(),
             survey_version: 1,
             k: 5,

@@ -13,7 +13,7 @@ use rand::seq::SliceRandom;
 use super::guard::{self, GroupKind, GuardGroup, HiddenReason, Thresholds};
 use super::results::{
     AxisCertainty, Certainty, Change, DimensionMeta, DimensionScore, GroupLevel, GroupResult,
-    ItemResult, ItemTotal, QuadrantCut, Reliability, WaveResults, Zone,
+    ItemResult, ItemTotal, QuadrantAxis, QuadrantCut, Reliability, WaveResults, Zone,
 };
 use super::stats::{self, CovarianceAccumulator, Moments, Summary};
 use crate::collection::answers::NO_ANSWER;
@@ -478,7 +478,7 @@ pub fn compute(
     let mut results = WaveResults {
         wave: data.wave_id,
         wave_name: data.wave_name.clone(),
-        wave_status: data.wave_status.to_string(),
+        wave_status: data.wave_status,
         survey: definition.id.clone(),
         survey_version: definition.version,
         k: data.thresholds.k(),
@@ -837,9 +837,9 @@ fn dimension_meta(definition: &SurveyDefinition) -> Vec<DimensionMeta> {
                 scale_min: scale.min,
                 scale_max: scale.max,
                 quadrant_axis: if d == quadrant.x {
-                    Some("x".into())
+                    Some(QuadrantAxis::X)
                 } else if d == quadrant.y {
-                    Some("y".into())
+                    Some(QuadrantAxis::Y)
                 } else {
                     None
                 },
@@ -1335,7 +1335,10 @@ threshold = { rule = "fixed", value = 3.5 }
     fn a_certain_zone_means_both_drawn_intervals_clear_their_cuts() {
         for seed in 0..20 {
             let results = compute(&random_wave(seed, false), None, None).expect("computed");
-            let (x_axis, y_axis) = (results.axis("x").expect("x"), results.axis("y").expect("y"));
+            let (x_axis, y_axis) = (
+                results.axis(QuadrantAxis::X).expect("x"),
+                results.axis(QuadrantAxis::Y).expect("y"),
+            );
             for g in &results.groups {
                 assert_eq!(
                     g.certainty,

@@ -10,11 +10,43 @@
 use diesel::prelude::*;
 
 use super::engine::compute;
-use super::load::{load_wave, previous_wave, ResultsError};
+use super::load::{baseline_cut, load_wave, previous_wave, ResultsError};
+use super::psychometrics::{self, PsychometricsReport};
 use super::results::WaveResults;
 use crate::db::schema::{frozen_results, waves};
 use crate::wave_status::WaveStatus;
-use crate::waves as wave_store;
+use crate::wave_store;
+
+/// A closed wave's guarded results as frozen when it closed ([`freeze`]), compared
+/// with the previous closed wave of the same survey as it stood then. Never recomputed: a
+/// closed wave that has no stored results (closed before freezing existed and missed by the
+/// upgrade step) is frozen now, once.
+pub fn wave_results(
+    conn: &mut SqliteConnection,
+    wave_id: i32,
+) -> Result<WaveResults, ResultsError> {
+    let wave = wave_store::find(conn, wave_id)?;
+    if wave.is_open() {
+        return Err(ResultsError::WaveOpen(wave_id));
+    }
+    match stored(conn, wave_id)? {
+        Some(results) => Ok(results),
+        None => freeze(conn, wave_id),
+    }
+}
+
+/// A closed wave's psychometrics report ([`psychometrics::report`]): item statistics from its
+/// stored responses and definition snapshot, ICCs from its frozen results. Refused for an open
+/// wave and for one whose organisation shows fewer than k responses.
+pub fn wave_psychometrics(
+    conn: &mut SqliteConnection,
+    wave_id: i32,
+) -> Result<PsychometricsReport, ResultsError> {
+    let results = wave_results(conn, wave_id)?;
+    let wave = wave_store::find(conn, wave_id)?;
+    let data = load_wave(conn, &wave)?;
+    Ok(psychometrics::report(&data, &results)?)
+}
 
 /// A closed wave's stored results, if it has been frozen.
 pub fn stored(
@@ -38,7 +70,7 @@ pub fn stored(
     .transpose()
 }
 
-/// Freezes a closed wave's results and returns them as stored. Called by `waves::close` inside
+/// Freezes a closed wave's results and returns them as stored. Called by [`crate::waves::close`] inside
 /// the transaction that closes the wave; a wave already frozen keeps its stored results. The
 /// change is computed against the previous closed wave's *stored* results (frozen first if it
 /// is a wave closed before freezing existed).
@@ -55,7 +87,7 @@ pub fn freeze(conn: &mut SqliteConnection, wave_id: i32) -> Result<WaveResults, 
         None => None,
     };
     let data = load_wave(conn, &wave)?;
-    let results = compute(&data, wave.baseline_cut(), previous.as_ref())?;
+    let results = compute(&data, baseline_cut(&wave), previous.as_ref())?;
     let text = serde_json::to_string(&results).map_err(|source| ResultsError::Stored {
         wave: wave_id,
         message: source.to_string(),

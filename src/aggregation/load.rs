@@ -1,5 +1,6 @@
-//! Loading a wave from the database into [`WaveData`], and computing its results with the
-//! change against the previous wave of the same survey.
+//! Loading a wave's stored rows from the database into [`WaveData`] (the input of
+//! [`super::compute`]), the previous wave of the same survey, and [`ResultsError`]. Reading a
+//! closed wave's results goes through [`super::frozen::wave_results`], which builds on this.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,13 +9,13 @@ use diesel::prelude::*;
 
 use super::engine::{AggregationError, ResponseTable, WaveData, WorkplaceNode};
 use super::guard::Thresholds;
-use super::psychometrics::{self, PsychometricsError, PsychometricsReport};
-use super::results::WaveResults;
+use super::psychometrics::PsychometricsError;
+use super::results::QuadrantCut;
 use crate::collection::slots;
 use crate::db::schema::{comments, responses, waves};
 use crate::org;
 use crate::wave_status::WaveStatus;
-use crate::waves::{self as wave_store, Wave, WaveError};
+use crate::wave_store::{Wave, WaveError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResultsError {
@@ -36,35 +37,13 @@ pub enum ResultsError {
     Database(#[from] diesel::result::Error),
 }
 
-/// A closed wave's guarded results as frozen when it closed ([`super::frozen`]), compared
-/// with the previous closed wave of the same survey as it stood then. Never recomputed: a
-/// closed wave that has no stored results (closed before freezing existed and missed by the
-/// upgrade step) is frozen now, once.
-pub fn wave_results(
-    conn: &mut SqliteConnection,
-    wave_id: i32,
-) -> Result<WaveResults, ResultsError> {
-    let wave = wave_store::find(conn, wave_id)?;
-    if wave.is_open() {
-        return Err(ResultsError::WaveOpen(wave_id));
-    }
-    match super::frozen::stored(conn, wave_id)? {
-        Some(results) => Ok(results),
-        None => super::frozen::freeze(conn, wave_id),
-    }
-}
-
-/// A closed wave's psychometrics report ([`psychometrics::report`]): item statistics from its
-/// stored responses and definition snapshot, ICCs from its frozen results. Refused for an open
-/// wave and for one whose organisation shows fewer than k responses.
-pub fn wave_psychometrics(
-    conn: &mut SqliteConnection,
-    wave_id: i32,
-) -> Result<PsychometricsReport, ResultsError> {
-    let results = wave_results(conn, wave_id)?;
-    let wave = wave_store::find(conn, wave_id)?;
-    let data = load_wave(conn, &wave)?;
-    Ok(psychometrics::report(&data, &results)?)
+/// The quadrant cut frozen from a baseline wave when `wave` opened, if its definition asks
+/// for one.
+pub fn baseline_cut(wave: &Wave) -> Option<QuadrantCut> {
+    Some(QuadrantCut {
+        x: wave.cut_x?,
+        y: wave.cut_y?,
+    })
 }
 
 /// The most recent earlier closed wave of the same survey.

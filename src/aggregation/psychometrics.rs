@@ -107,8 +107,7 @@ pub fn report(
     results: &WaveResults,
 ) -> Result<PsychometricsReport, PsychometricsError> {
     let wave = data.wave_id;
-    if data.wave_status != WaveStatus::Closed || results.wave_status != WaveStatus::Closed.as_str()
-    {
+    if data.wave_status != WaveStatus::Closed || results.wave_status != WaveStatus::Closed {
         return Err(PsychometricsError::WaveOpen(wave));
     }
     let definition = &*data.definition;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::guard::{self, HiddenReason};
 use super::stats;
+use crate::wave_status::WaveStatus;
 
 /// The four zones of the policy's quadrant (第4章 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,7 +101,8 @@ impl AxisCertainty {
 pub struct WaveResults {
     pub wave: i32,
     pub wave_name: String,
-    pub wave_status: String,
+    /// Written `"open"` / `"closed"`, as frozen results always were.
+    pub wave_status: WaveStatus,
     pub survey: String,
     pub survey_version: u32,
     /// Minimum responses for scores.
@@ -131,8 +133,17 @@ pub struct DimensionMeta {
     pub higher_is_better: bool,
     pub scale_min: u8,
     pub scale_max: u8,
-    /// "x" or "y" for the quadrant's axes.
-    pub quadrant_axis: Option<String>,
+    /// The quadrant axis this dimension is drawn on, if any (`"x"` or `"y"` in JSON).
+    pub quadrant_axis: Option<QuadrantAxis>,
+}
+
+/// One of the quadrant's two axes. Serialised as `"x"` / `"y"`, the text results frozen
+/// before this type existed hold, so stored JSON reads and writes the same bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuadrantAxis {
+    X,
+    Y,
 }
 
 impl DimensionMeta {
@@ -277,18 +288,18 @@ impl WaveResults {
         self.dimensions.iter().find(|d| d.id == id)
     }
 
-    /// The quadrant's axis dimension `"x"` or `"y"`.
-    pub fn axis(&self, name: &str) -> Option<&DimensionMeta> {
+    /// The dimension drawn on the quadrant's `axis`.
+    pub fn axis(&self, axis: QuadrantAxis) -> Option<&DimensionMeta> {
         self.dimensions
             .iter()
-            .find(|d| d.quadrant_axis.as_deref() == Some(name))
+            .find(|d| d.quadrant_axis == Some(axis))
     }
 
     /// A group's certainty by the current rule, from its published axis scores. Pages use
     /// this rather than the stored `certainty`, which results frozen by an older version
     /// computed by an older rule, so that the page always agrees with the drawn interval.
     pub fn certainty_of(&self, group: &GroupResult) -> Option<AxisCertainty> {
-        let (x_axis, y_axis) = (self.axis("x")?, self.axis("y")?);
+        let (x_axis, y_axis) = (self.axis(QuadrantAxis::X)?, self.axis(QuadrantAxis::Y)?);
         let x = group.scores.get(&x_axis.id)?;
         let y = group.scores.get(&y_axis.id)?;
         Some(AxisCertainty::of((x, x_axis), (y, y_axis), self.cut))
@@ -350,7 +361,7 @@ impl WaveResults {
         WaveResults {
             wave: self.wave,
             wave_name: self.wave_name.clone(),
-            wave_status: self.wave_status.clone(),
+            wave_status: self.wave_status,
             survey: self.survey.clone(),
             survey_version: self.survey_version,
             k: self.k,
@@ -499,6 +510,40 @@ pub struct ItemTotal {
 mod tests {
     use super::*;
 
+    /// Results frozen while the status and the axes were strings read as the enums, and are
+    /// written back as the same bytes.
+    #[test]
+    fn results_frozen_with_string_states_read_and_write_the_same_json() {
+        let old = concat!(
+            r#"{"wave":1,"wave_name":"2024年度","wave_status":"closed","survey":"s","#,
+            r#""survey_version":1,"k":5,"k2":10,"cut":{"x":3.5,"y":3.5},"previous_wave":null,"#,
+            r#""dimensions":["#,
+            r#"{"id":"a","name_ja":"甲","name_en":"A","higher_is_better":true,"#,
+            r#""scale_min":1,"scale_max":5,"quadrant_axis":"x"},"#,
+            r#"{"id":"b","name_ja":"乙","name_en":"B","higher_is_better":true,"#,
+            r#""scale_min":1,"scale_max":5,"quadrant_axis":"y"},"#,
+            r#"{"id":"c","name_ja":"丙","name_en":"C","higher_is_better":false,"#,
+            r#""scale_min":1,"scale_max":5,"quadrant_axis":null}"#,
+            r#"],"groups":[],"reliability":[]}"#
+        );
+        let results: WaveResults = serde_json::from_str(old).expect("old JSON reads");
+        assert_eq!(results.wave_status, WaveStatus::Closed);
+        assert_eq!(
+            results.axis(QuadrantAxis::X).map(|d| d.id.as_str()),
+            Some("a")
+        );
+        assert_eq!(
+            results.axis(QuadrantAxis::Y).map(|d| d.id.as_str()),
+            Some("b")
+        );
+        assert_eq!(results.dimensions[2].quadrant_axis, None);
+        assert_eq!(serde_json::to_string(&results).expect("writes"), old);
+        let open = old.replace(r#""closed""#, r#""open""#);
+        let results: WaveResults = serde_json::from_str(&open).expect("an open wave reads");
+        assert_eq!(results.wave_status, WaveStatus::Open);
+        assert_eq!(serde_json::to_string(&results).expect("writes"), open);
+    }
+
     fn score(mean: f64, sd: f64, n: u32) -> DimensionScore {
         DimensionScore {
             n,
@@ -538,7 +583,11 @@ mod tests {
             higher_is_better: true,
             scale_min: 1,
             scale_max: 5,
-            quadrant_axis: Some(name.into()),
+            quadrant_axis: Some(if name == "x" {
+                QuadrantAxis::X
+            } else {
+                QuadrantAxis::Y
+            }),
         };
         let (x_axis, y_axis) = (axis("x"), axis("y"));
         let cut = QuadrantCut { x: 3.5, y: 3.5 };

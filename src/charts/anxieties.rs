@@ -6,10 +6,10 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
     dimension_name, fit_text, font, message_svg, render, scale_tick_count, text_style, text_width,
-    tr, DrawResult, Root, NOTE_COLOUR, TEXT_COLOUR,
+    DrawResult, Root, NOTE_COLOUR, TEXT_COLOUR,
 };
 use crate::aggregation::{DimensionMeta, GroupLevel, GroupResult, WaveResults};
-use crate::i18n::Lang;
+use crate::i18n::{text, Lang};
 
 /// Fill of the workplace's bars (`<rect fill="#D9480F">`).
 pub const WORKPLACE_BAR_FILL: RGBColor = RGBColor(0xD9, 0x48, 0x0F);
@@ -40,20 +40,10 @@ pub fn anxieties(results: &WaveResults, workplace: &str, lang: Lang) -> String {
     let scale_min = dimensions.iter().map(|d| d.scale_min).min();
     let scale_max = dimensions.iter().map(|d| d.scale_max).max();
     let (Some(scale_min), Some(scale_max)) = (scale_min, scale_max) else {
-        return message_svg(
-            size,
-            tr(
-                lang,
-                "この調査には不安の尺度がありません",
-                "This survey has no anxiety scales",
-            ),
-        );
+        return message_svg(size, text(lang, "chart_no_anxiety_scales"));
     };
     if scale_min >= scale_max {
-        return message_svg(
-            size,
-            tr(lang, "尺度の範囲が不正です", "The scale's range is invalid"),
-        );
+        return message_svg(size, text(lang, "chart_bad_scale"));
     }
     let chart = Anxieties {
         lang,
@@ -107,11 +97,7 @@ impl Anxieties<'_> {
             .light_line_style(TRANSPARENT)
             .label_style(font(12.0).color(&TEXT_COLOUR))
             .axis_desc_style(font(12.0).color(&TEXT_COLOUR))
-            .x_desc(tr(
-                lang,
-                "平均値（高いほど不安が強い）",
-                "Mean (higher = more anxiety)",
-            ))
+            .x_desc(text(lang, "chart_anxiety_axis"))
             .draw()?;
 
         let (x_pixels, _) = chart.plotting_area().get_pixel_range();
@@ -138,11 +124,7 @@ impl Anxieties<'_> {
                 let Some(mean) = mean else {
                     let (x, y) = chart.backend_coord(&(min, bar_centre));
                     root.draw(&Text::new(
-                        tr(
-                            lang,
-                            "非表示（回答者が少ないため）",
-                            "hidden (too few respondents)",
-                        ),
+                        text(lang, "chart_hidden_too_few"),
                         (x + 6, y),
                         text_style(11.0, NOTE_COLOUR, HPos::Left, VPos::Center),
                     ))?;
@@ -169,13 +151,11 @@ impl Anxieties<'_> {
         const PX: f64 = 13.0;
         let workplace_name = self
             .workplace
-            .map_or(tr(self.lang, "この職場", "This workplace"), |g| {
-                g.name.as_str()
-            });
+            .map_or(text(self.lang, "chart_this_workplace"), |g| g.name.as_str());
         let entries = [
             (fit_text(workplace_name, PX, 240.0), WORKPLACE_BAR_FILL),
             (
-                tr(self.lang, "組織全体", "Organisation").to_string(),
+                text(self.lang, "chart_organisation").to_string(),
                 ORGANISATION_BAR_FILL,
             ),
         ];

@@ -10,11 +10,11 @@ use plotters::style::text_anchor::{HPos, VPos};
 use plotters::style::FontTransform;
 
 use super::{
-    dimension_name, fit_text, font, message_svg, render_with_overlay, text_style, text_width, tr,
-    xml_escape, DrawResult, Root, NOTE_COLOUR, TEXT_COLOUR,
+    dimension_name, fit_text, font, message_svg, name_separator, render_with_overlay, text_style,
+    text_width, xml_escape, DrawResult, Root, NOTE_COLOUR, TEXT_COLOUR,
 };
 use crate::aggregation::{DimensionMeta, GroupLevel, GroupResult, WaveResults};
-use crate::i18n::Lang;
+use crate::i18n::{text, text_with, Lang};
 
 /// The favourable end of the diverging palette, a cell far above the scale's midpoint.
 pub const FAVOURABLE_COLOUR: RGBColor = RGBColor(0x21, 0x66, 0xAC);
@@ -79,12 +79,12 @@ pub fn job_level_heatmap(
                 .and_then(|q| q.options.iter().find(|o| o.id == id))
                 .map_or(id, |o| o.label.get(lang));
             let total = match group.workplace {
-                None => tr(lang, "組織全体", "Organisation"),
+                None => text(lang, "chart_organisation"),
                 Some(_) => group.name.as_str(),
             };
             Some(Row {
                 group,
-                label: format!("{total}{}{level}", tr(lang, "・", " · ")),
+                label: format!("{total}{}{level}", name_separator(lang)),
                 depth: u32::from(group.workplace.is_some()),
                 links: false,
             })
@@ -95,7 +95,7 @@ pub fn job_level_heatmap(
 
 fn draw_heatmap(results: &WaveResults, rows: Vec<Row<'_>>, lang: Lang) -> String {
     if rows.is_empty() || results.dimensions.is_empty() {
-        return message_svg((MIN_WIDTH, 200), tr(lang, "データがありません", "No data"));
+        return message_svg((MIN_WIDTH, 200), text(lang, "chart_no_data"));
     }
     let chart = Heatmap {
         lang,
@@ -150,7 +150,7 @@ fn cell_colour(display: f64, higher_is_better: bool) -> (RGBColor, bool) {
 
 fn row_label(group: &GroupResult, lang: Lang) -> &str {
     match group.level {
-        GroupLevel::Organisation => tr(lang, "組織全体", "Organisation"),
+        GroupLevel::Organisation => text(lang, "chart_organisation"),
         _ => &group.name,
     }
 }
@@ -247,16 +247,15 @@ impl Heatmap<'_> {
                     continue;
                 };
                 let (left, top) = self.cell_origin(row, column);
-                let title = match self.lang {
-                    Lang::Ja => format!(
-                        "{}・{}：平均 {:.2}（詳細を表示）",
-                        group.name, dimension.name_ja, score.mean
-                    ),
-                    Lang::En => format!(
-                        "{}, {}: mean {:.2} (show details)",
-                        group.name, dimension.name_en, score.mean
-                    ),
-                };
+                let title = text_with(
+                    self.lang,
+                    "chart_cell_title",
+                    &[
+                        ("group", &group.name),
+                        ("dimension", dimension.name(self.lang)),
+                        ("mean", &format!("{:.2}", score.mean)),
+                    ],
+                );
                 links.push_str(&format!(
                     "<a href=\"{href}\" aria-label=\"{title}\"><title>{title}</title>\
                      <rect x=\"{left}\" y=\"{top}\" width=\"{CELL_WIDTH}\" height=\"{ROW_HEIGHT}\" \
@@ -338,14 +337,10 @@ impl Heatmap<'_> {
         const PX: f64 = 11.0;
         let lang = self.lang;
         let keys = [
-            (tr(lang, "良好", "favourable"), FAVOURABLE_COLOUR),
-            (tr(lang, "課題", "concern"), CONCERN_COLOUR),
+            (text(lang, "chart_favourable"), FAVOURABLE_COLOUR),
+            (text(lang, "chart_concern"), CONCERN_COLOUR),
             (
-                tr(
-                    lang,
-                    "非表示（回答者の特定を防ぐため）",
-                    "hidden (so nobody can be identified)",
-                ),
+                text(lang, "chart_hidden_identifiable"),
                 SUPPRESSED_CELL_FILL,
             ),
         ];
@@ -365,13 +360,9 @@ impl Heatmap<'_> {
             x += text_width(name, PX) + 18.0;
         }
         let explanation = if self.dimensions.iter().any(|d| !d.higher_is_better) {
-            tr(
-                lang,
-                "数値は平均値。不安の尺度は低いほど良好として色分け",
-                "Numbers are means; scales where lower is better (the anxieties) are coloured accordingly",
-            )
+            text(lang, "chart_means_anxieties_reversed")
         } else {
-            tr(lang, "数値は平均値", "Numbers are means")
+            text(lang, "chart_means")
         };
         root.draw(&Text::new(
             explanation,

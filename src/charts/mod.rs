@@ -32,7 +32,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::aggregation::DimensionMeta;
-use crate::i18n::Lang;
+use crate::i18n::{text, Lang};
 
 pub use anxieties::{anxieties, ORGANISATION_BAR_FILL, WORKPLACE_BAR_FILL};
 pub use heatmap::{
@@ -92,14 +92,7 @@ where
         },
         Err(error) => {
             tracing::error!(chart, %error, "drawing a chart failed");
-            message_svg(
-                size,
-                tr(
-                    lang,
-                    "グラフを描画できませんでした",
-                    "The chart could not be drawn",
-                ),
-            )
+            message_svg(size, text(lang, "chart_failed"))
         }
     }
 }
@@ -136,15 +129,25 @@ fn xml_escape(text: &str) -> String {
     escaped
 }
 
-fn tr<'a>(lang: Lang, ja: &'a str, en: &'a str) -> &'a str {
+/// The separator between a total and its level in a row label ("組織全体・部"): typography,
+/// not words, so it is not in the catalogue (which holds no blank entries).
+fn name_separator(lang: Lang) -> &'static str {
     match lang {
-        Lang::Ja => ja,
-        Lang::En => en,
+        Lang::Ja => "・",
+        Lang::En => " · ",
+    }
+}
+
+/// The separator between notes on one line (an ideographic space in Japanese).
+fn notes_separator(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ja => "\u{3000}",
+        Lang::En => "  ·  ",
     }
 }
 
 fn dimension_name(dimension: &DimensionMeta, lang: Lang) -> &str {
-    tr(lang, &dimension.name_ja, &dimension.name_en)
+    dimension.name(lang)
 }
 
 /// A font of `px` pixels as the browser will draw it: the SVG backend writes the size divided

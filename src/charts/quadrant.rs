@@ -5,12 +5,13 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
-    bold_text_style, dimension_name, fit_text, font, message_svg, render, scale_tick_count,
-    text_style, text_width, tr, wrap_notes, DrawResult, Root, NOTE_COLOUR, TEXT_COLOUR,
+    bold_text_style, dimension_name, fit_text, font, message_svg, notes_separator, render,
+    scale_tick_count, text_style, text_width, wrap_notes, DrawResult, Root, NOTE_COLOUR,
+    TEXT_COLOUR,
 };
 use crate::aggregation::guard::HiddenReason;
-use crate::aggregation::{DimensionMeta, DimensionScore, GroupLevel, WaveResults};
-use crate::i18n::Lang;
+use crate::aggregation::{DimensionMeta, DimensionScore, GroupLevel, QuadrantAxis, WaveResults};
+use crate::i18n::{text, text_with, Lang};
 
 /// Fill of a group's point (`<circle fill="#4E79A7">`) when the other groups are labelled.
 pub const POINT_FILL: RGBColor = RGBColor(0x4E, 0x79, 0xA7);
@@ -76,8 +77,8 @@ pub struct QuadrantOptions {
 }
 
 struct ZoneSpec {
-    ja: &'static str,
-    en: &'static str,
+    /// The zone's name in the message catalogue.
+    key: &'static str,
     shade: RGBColor,
     high_x: bool,
     high_y: bool,
@@ -85,29 +86,25 @@ struct ZoneSpec {
 
 const ZONES: [ZoneSpec; 4] = [
     ZoneSpec {
-        ja: "学習",
-        en: "Learning",
+        key: "chart_zone_learning",
         shade: RGBColor(0xE4, 0xF2, 0xE0),
         high_x: true,
         high_y: true,
     },
     ZoneSpec {
-        ja: "快適",
-        en: "Comfort",
+        key: "chart_zone_comfort",
         shade: RGBColor(0xE3, 0xED, 0xF7),
         high_x: true,
         high_y: false,
     },
     ZoneSpec {
-        ja: "不安",
-        en: "Anxiety",
+        key: "chart_zone_anxiety",
         shade: RGBColor(0xFB, 0xE8, 0xDA),
         high_x: false,
         high_y: true,
     },
     ZoneSpec {
-        ja: "無気力",
-        en: "Apathy",
+        key: "chart_zone_apathy",
         shade: RGBColor(0xEE, 0xEE, 0xEE),
         high_x: false,
         high_y: false,
@@ -170,15 +167,11 @@ pub fn quadrant_of_level(results: &WaveResults, options: &QuadrantOptions, level
 
 fn draw_quadrant(results: &WaveResults, options: &QuadrantOptions, level: Option<u32>) -> String {
     let lang = options.lang;
-    let (Some(x_axis), Some(y_axis)) = (axis(results, "x"), axis(results, "y")) else {
-        return message_svg(
-            SIZE,
-            tr(
-                lang,
-                "この調査には四象限の軸がありません",
-                "This survey has no quadrant axes",
-            ),
-        );
+    let (Some(x_axis), Some(y_axis)) = (
+        axis(results, QuadrantAxis::X),
+        axis(results, QuadrantAxis::Y),
+    ) else {
+        return message_svg(SIZE, text(lang, "chart_no_quadrant_axes"));
     };
     let markers = markers(results, options, level, &x_axis.id, &y_axis.id);
     let highlight_hidden = options
@@ -206,29 +199,19 @@ fn draw_quadrant(results: &WaveResults, options: &QuadrantOptions, level: Option
 /// Why the highlighted group is not drawn, in words that fit the case.
 fn hidden_note(reason: Option<HiddenReason>, lang: Lang) -> &'static str {
     match reason {
-        Some(HiddenReason::ProtectsSmallerGroup) => tr(
-            lang,
-            "選択した職場は非表示です（小さな隣の職場を守るため）",
-            "The selected workplace is hidden (to protect a smaller team)",
-        ),
-        Some(HiddenReason::TooFewResponses) => tr(
-            lang,
-            "選択した職場は非表示です（回答者が少ないため）",
-            "The selected workplace is hidden (too few respondents)",
-        ),
-        Some(HiddenReason::TotalHidden | HiddenReason::TooFewOrProtectsSmallerGroup) | None => tr(
-            lang,
-            "選択した職場は非表示です（回答者の特定を防ぐため）",
-            "The selected workplace is hidden (so nobody can be identified)",
-        ),
+        Some(HiddenReason::ProtectsSmallerGroup) => text(lang, "chart_selected_hidden_protects"),
+        Some(HiddenReason::TooFewResponses) => text(lang, "chart_selected_hidden_too_few"),
+        Some(HiddenReason::TotalHidden | HiddenReason::TooFewOrProtectsSmallerGroup) | None => {
+            text(lang, "chart_selected_hidden_identifiable")
+        }
     }
 }
 
-fn axis<'a>(results: &'a WaveResults, name: &str) -> Option<&'a DimensionMeta> {
+fn axis(results: &WaveResults, axis: QuadrantAxis) -> Option<&DimensionMeta> {
     results
         .dimensions
         .iter()
-        .find(|d| d.quadrant_axis.as_deref() == Some(name) && d.scale_min < d.scale_max)
+        .find(|d| d.quadrant_axis == Some(axis) && d.scale_min < d.scale_max)
 }
 
 fn markers<'a>(
@@ -272,7 +255,7 @@ fn markers<'a>(
                 (_, false, Others::Hidden) => return None,
             };
             let label = match role {
-                Role::Organisation => Some(tr(options.lang, "組織全体", "Organisation")),
+                Role::Organisation => Some(text(options.lang, "chart_organisation")),
                 Role::Muted => None,
                 Role::Other | Role::Highlight => Some(group.name.as_str()),
             };
@@ -574,10 +557,7 @@ fn zone_name_places(lang: Lang, plot: &Bounds) -> Vec<Bounds> {
     ZONES
         .iter()
         .map(|zone| {
-            let (main, other) = match lang {
-                Lang::Ja => (zone.ja, zone.en),
-                Lang::En => (zone.en, zone.ja),
-            };
+            let (main, other) = (text(lang, zone.key), text(lang.other(), zone.key));
             // Bold text runs a little wider than the estimate.
             let width =
                 (text_width(main, ZONE_NAME_PX) * 1.1).max(text_width(other, ZONE_OTHER_NAME_PX));
@@ -733,7 +713,7 @@ impl Quadrant<'_> {
 
         let notes = self.notes(&placed);
         let notes: Vec<&str> = notes.iter().map(String::as_str).collect();
-        let separator = tr(lang, "　", "  ·  ");
+        let separator = notes_separator(lang);
         let max_width = f64::from(SIZE.0) - 24.0;
         for (line, text) in wrap_notes(&notes, separator, NOTE_PX, max_width)
             .iter()
@@ -751,10 +731,7 @@ impl Quadrant<'_> {
     /// Each zone's name in its outer corner: the chosen language large, the other small.
     fn draw_zone_names(&self, root: &Root<'_>, plot: &Bounds) -> DrawResult {
         for (zone, place) in ZONES.iter().zip(zone_name_places(self.lang, plot)) {
-            let (main, other) = match self.lang {
-                Lang::Ja => (zone.ja, zone.en),
-                Lang::En => (zone.en, zone.ja),
-            };
+            let (main, other) = (text(self.lang, zone.key), text(self.lang.other(), zone.key));
             let (x, h) = if zone.high_x {
                 (place.right, HPos::Right)
             } else {
@@ -882,42 +859,36 @@ impl Quadrant<'_> {
     fn notes(&self, placed: &[Placed]) -> Vec<String> {
         let lang = self.lang;
         let cut = self.results.cut;
+        let (x, y) = (format!("{:.1}", cut.x), format!("{:.1}", cut.y));
         let mut notes = vec![if cut.x == cut.y {
-            format!("{}{:.1}", tr(lang, "区切り線：", "cut lines at "), cut.x)
+            text_with(lang, "chart_cut_lines", &[("cut", &x)])
         } else {
-            match lang {
-                Lang::Ja => format!("区切り線：横軸 {:.1}・縦軸 {:.1}", cut.x, cut.y),
-                Lang::En => format!("cut lines at {:.1} (across) and {:.1} (up)", cut.x, cut.y),
-            }
+            text_with(lang, "chart_cut_lines_per_axis", &[("x", &x), ("y", &y)])
         }];
-        let mut add = |shown: bool, ja: &str, en: &str| {
+        let mut add = |shown: bool, key: &'static str| {
             if shown {
-                notes.push(tr(lang, ja, en).to_string());
+                notes.push(text(lang, key).to_string());
             }
         };
         add(
             self.markers.iter().any(|m| {
                 self.x_axis.zone_interval(m.x).is_some() || self.y_axis.zone_interval(m.y).is_some()
             }),
-            "細線は95%信頼区間",
-            "thin lines: 95% confidence intervals",
+            "chart_note_intervals",
         );
         add(
             self.markers
                 .iter()
                 .any(|m| m.role != Role::Organisation && m.n.is_some()),
-            "円の大きさは回答者数（非表示の場合は一定）",
-            "circle size: respondents (fixed where not shown)",
+            "chart_note_circle_size",
         );
         add(
             placed.iter().any(|p| p.arrow.is_some()),
-            "矢印は前回からの変化（薄い矢印は誤差の範囲内）",
-            "arrows: change since the last wave (faint: within chance)",
+            "chart_note_arrows",
         );
         add(
             self.markers.iter().any(|m| m.role == Role::Muted),
-            "灰色の点はその他の職場",
-            "grey points: other workplaces",
+            "chart_note_grey",
         );
         notes
     }

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use plotters::style::RGBColor;
 
 use crate::aggregation::{
-    Change, DimensionMeta, DimensionScore, GroupLevel, GroupResult, QuadrantCut, WaveResults,
+    Change, DimensionMeta, DimensionScore, GroupLevel, GroupResult, QuadrantAxis, QuadrantCut,
+    WaveResults,
 };
 
 pub const LEARNING: &str = "W01";
@@ -27,7 +28,7 @@ pub const ANXIETY_DIMENSIONS: [&str; 4] = [
     "anxiety_negative",
 ];
 
-fn dimension(id: &str, name_ja: &str, name_en: &str, axis: Option<&'static str>) -> DimensionMeta {
+fn dimension(id: &str, name_ja: &str, name_en: &str, axis: Option<QuadrantAxis>) -> DimensionMeta {
     DimensionMeta {
         id: id.to_string(),
         name_ja: name_ja.to_string(),
@@ -35,7 +36,7 @@ fn dimension(id: &str, name_ja: &str, name_en: &str, axis: Option<&'static str>)
         higher_is_better: !id.starts_with("anxiety_"),
         scale_min: 1,
         scale_max: 5,
-        quadrant_axis: axis.map(String::from),
+        quadrant_axis: axis,
     }
 }
 
@@ -198,7 +199,7 @@ pub fn wave() -> WaveResults {
     WaveResults {
         wave: 2,
         wave_name: "2025年度".to_string(),
-        wave_status: "closed".to_string(),
+        wave_status: crate::wave_status::WaveStatus::Closed,
         survey: "workplace-climate".to_string(),
         survey_version: 1,
         k: 5,
@@ -210,13 +211,13 @@ pub fn wave() -> WaveResults {
                 "psychological_safety",
                 "心理的安全性",
                 "Psychological safety",
-                Some("x"),
+                Some(QuadrantAxis::X),
             ),
             dimension(
                 "high_standards",
                 "高い基準で仕事をする風土",
                 "High-standards climate",
-                Some("y"),
+                Some(QuadrantAxis::Y),
             ),
             dimension(
                 "anxiety_ignorant",

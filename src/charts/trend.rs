@@ -5,11 +5,11 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
-    bold_text_style, fit_text, font, message_svg, render, scale_tick_count, text_style, tr,
-    DrawResult, Root, NOTE_COLOUR, TEXT_COLOUR,
+    bold_text_style, fit_text, font, message_svg, render, scale_tick_count, text_style, DrawResult,
+    Root, NOTE_COLOUR, TEXT_COLOUR,
 };
 use crate::aggregation::views::DimensionTrend;
-use crate::i18n::Lang;
+use crate::i18n::{text, Lang};
 
 /// Stroke of the line between consecutive shown waves (`<polyline stroke="#4E79A7">`).
 pub const TREND_LINE_COLOUR: RGBColor = RGBColor(0x4E, 0x79, 0xA7);
@@ -30,13 +30,10 @@ pub fn trend(
     lang: Lang,
 ) -> String {
     if points.is_empty() {
-        return message_svg(SIZE, tr(lang, "データがありません", "No data"));
+        return message_svg(SIZE, text(lang, "chart_no_data"));
     }
     if scale.0 >= scale.1 {
-        return message_svg(
-            SIZE,
-            tr(lang, "尺度の範囲が不正です", "The scale's range is invalid"),
-        );
+        return message_svg(SIZE, text(lang, "chart_bad_scale"));
     }
     let scale = (f64::from(scale.0), f64::from(scale.1));
     render("trend", SIZE, lang, |root| {
@@ -56,7 +53,7 @@ pub fn organisation_trends(trends: &[DimensionTrend], lang: Lang) -> String {
         .filter(|t| !t.points.is_empty() && t.dimension.scale_min < t.dimension.scale_max)
         .collect();
     if drawable.is_empty() {
-        return message_svg(SIZE, tr(lang, "データがありません", "No data"));
+        return message_svg(SIZE, text(lang, "chart_no_data"));
     }
     let rows = drawable.len().div_ceil(2) as u32;
     let size = (PANEL.0 * 2, PANEL.1 * rows);
@@ -64,10 +61,7 @@ pub fn organisation_trends(trends: &[DimensionTrend], lang: Lang) -> String {
         let panels = root.split_evenly((rows as usize, 2));
         for (panel, trend) in panels.iter().zip(&drawable) {
             let meta = &trend.dimension;
-            let name = match lang {
-                Lang::Ja => &meta.name_ja,
-                Lang::En => &meta.name_en,
-            };
+            let name = meta.name(lang);
             let scale = (f64::from(meta.scale_min), f64::from(meta.scale_max));
             draw(panel, &trend.points, name, scale, lang)?;
         }
@@ -137,7 +131,7 @@ fn draw(
         if mean.filter(|m| m.is_finite()).is_none() {
             let (_, y) = chart.backend_coord(&(index as f64, (min + max) / 2.0));
             root.draw(&Text::new(
-                tr(lang, "非表示", "hidden"),
+                text(lang, "chart_trend_hidden"),
                 (x, y),
                 text_style(11.0, NOTE_COLOUR, HPos::Center, VPos::Center),
             ))?;
@@ -168,11 +162,7 @@ fn draw(
 
     if points.iter().any(|(_, mean)| mean.is_none()) {
         root.draw(&Text::new(
-            tr(
-                lang,
-                "非表示：回答者が少ないため",
-                "hidden: too few respondents",
-            ),
+            text(lang, "chart_trend_hidden_note"),
             (width as i32 - 32, 16),
             text_style(11.0, NOTE_COLOUR, HPos::Right, VPos::Top),
         ))?;

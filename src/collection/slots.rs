@@ -26,8 +26,9 @@ use crate::db::schema::{comments, invitation_codes, responses, waves};
 use crate::survey::SurveyDefinition;
 use crate::wave_status::WaveStatus;
 
-/// Bytes a job level option id may take; the loader refuses longer ids.
-pub const JOB_LEVEL_WIDTH: usize = 32;
+/// Bytes a job level option id may take (a slot's fixed job-level width); defined beside
+/// the survey loader, which refuses longer ids.
+pub use crate::survey::JOB_LEVEL_WIDTH;
 
 /// Rows per INSERT statement when allocating (SQLite's bound-parameter limit is far above).
 const INSERT_CHUNK: usize = 200;

@@ -48,13 +48,14 @@ pub enum Durability {
     Synced,
 }
 
-/// A cloneable handle for sending writes to the writer thread.
+/// The single writer: a cloneable handle for sending writes (submissions and audit rows) to
+/// the thread that commits everything waiting in one transaction.
 #[derive(Clone)]
-pub struct SubmissionWriter {
+pub struct GroupCommitWriter {
     queue: mpsc::Sender<Job>,
 }
 
-impl SubmissionWriter {
+impl GroupCommitWriter {
     /// Opens the writing connection and starts the thread. The thread ends once every handle
     /// is dropped and the queue is drained; join the returned handle to wait for that.
     pub fn start(db_path: &Path) -> Result<(Self, JoinHandle<()>), DbError> {
@@ -103,7 +104,7 @@ impl SubmissionWriter {
                 wal.truncate(&mut conn);
             })
             .map_err(|e| DbError::Thread(e.to_string()))?;
-        Ok((SubmissionWriter { queue }, thread))
+        Ok((GroupCommitWriter { queue }, thread))
     }
 
     /// Queues a submission and waits until it is committed (or refused).

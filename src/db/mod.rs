@@ -86,7 +86,7 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for ConnectionSe
     }
 }
 
-/// Opens one connection with the project's settings (used by the single submission writer).
+/// Opens one connection with the project's settings (used by the single group-commit writer).
 pub fn connect(path: &Path) -> Result<SqliteConnection, DbError> {
     let url = path.to_string_lossy();
     let mut conn = SqliteConnection::establish(&url).map_err(|source| DbError::Open {
@@ -117,6 +117,11 @@ pub fn migrate(path: &Path) -> Result<usize, DbError> {
     // Codes issued before slots existed get theirs (a no-op once they have them).
     crate::collection::slots::top_up_open_waves(&mut conn)?;
     Ok(applied)
+}
+
+/// Whether the database answers a statement (the health check).
+pub fn ping(conn: &mut SqliteConnection) -> QueryResult<()> {
+    conn.batch_execute("SELECT 1")
 }
 
 /// Rewrites the whole file in key order with nothing in its free pages (VACUUM), then moves

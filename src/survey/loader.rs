@@ -7,12 +7,14 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::collection::slots::JOB_LEVEL_WIDTH;
-
 use super::{
     AvoidedBehaviour, CommentQuestion, Dimension, Item, JobLevelOption, JobLevelQuestion,
     LocalText, Quadrant, Scale, SurveyDefinition, Threshold,
 };
+
+/// Bytes a job level option id may take: a stored response keeps its job level in a slot of
+/// this fixed width (`collection::slots`), so longer ids are refused.
+pub const JOB_LEVEL_WIDTH: usize = 32;
 
 /// What is wrong with a definition, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]

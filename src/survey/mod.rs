@@ -6,7 +6,7 @@
 
 mod loader;
 
-pub use loader::{check_files, load_file, DefinitionError};
+pub use loader::{check_files, load_file, DefinitionError, JOB_LEVEL_WIDTH};
 
 use serde::Deserialize;
 

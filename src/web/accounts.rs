@@ -7,15 +7,15 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use super::auth::{audit_failure, throttled_password_check, PasswordCheck};
 use super::error::AppError;
 use super::extract::{carries_csrf, CsrfOnly, Hr, HrWithCsrf, SignedIn, WithCsrf};
 use super::pages::{language, PageLang};
+use super::password_check::{audit_failure, throttled_password_check, PasswordCheck};
 use super::redirect;
 use super::session::TypedSession;
 use super::AppState;
-use crate::accounts::{self, AccountError, AccountSummary, Role};
-use crate::audit::AuditRow;
+use crate::accounts::{self, Account, AccountError, AccountSummary, Role};
+use crate::audit::{AuditEntry, AuditRow};
 use crate::i18n::Lang;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -196,19 +196,28 @@ async fn audit_log(
         })
         .await?;
     let mut context = state.pages.context(lang);
-    context.insert(
-        "lang_switch_href",
-        &format!("/hr/audit?lang={}", lang.other().code()),
-    );
+    let switch = format!("/hr/audit?lang={}", lang.other().code());
+    context.insert("lang_switch_href", &switch);
     context.insert("csrf", &session.csrf_token());
+    context.insert("entries", &localised_entries(&state, lang, entries));
+    context.insert("accounts", &accounts);
+    let newer = (page > 0).then(|| audit_href(&login, page - 1));
+    context.insert("newer_href", &newer);
+    context.insert("older_href", &more.then(|| audit_href(&login, page + 1)));
+    context.insert("login", &login.unwrap_or_default());
+    Ok(state.pages.html(StatusCode::OK, "audit.html", &context))
+}
+
+/// Audit entries as HR reads them: the time in the configured zone, the action in `lang`
+/// (an action the catalogue does not know is shown as stored).
+fn localised_entries(state: &AppState, lang: Lang, entries: Vec<AuditEntry>) -> Vec<AuditEntry> {
     let zone = &state.settings.time_zone;
-    let entries: Vec<crate::audit::AuditEntry> = entries
+    entries
         .into_iter()
         .map(|entry| {
-            // An action the catalogue does not know is shown as stored.
             let key = crate::audit::action_key(&entry.action);
             let words = state.pages.message(lang, &key);
-            crate::audit::AuditEntry {
+            AuditEntry {
                 at: crate::audit::local_time(&entry.at, zone),
                 action: if words == key {
                     entry.action.clone()
@@ -218,16 +227,7 @@ async fn audit_log(
                 ..entry
             }
         })
-        .collect();
-    context.insert("entries", &entries);
-    context.insert("accounts", &accounts);
-    context.insert(
-        "newer_href",
-        &(page > 0).then(|| audit_href(&login, page - 1)),
-    );
-    context.insert("older_href", &more.then(|| audit_href(&login, page + 1)));
-    context.insert("login", &login.unwrap_or_default());
-    Ok(state.pages.html(StatusCode::OK, "audit.html", &context))
+        .collect()
 }
 
 /// The audit log's page `page`, of one account's entries where `login` is given.
@@ -297,26 +297,44 @@ async fn change_own_password(
     WithCsrf(SignedIn(account), form): WithCsrf<SignedIn, OwnPasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let lang = language(&req, None);
+    let outcome = match change_password(&state, &req, &account, form).await? {
+        Ok(epoch) => {
+            session.renew_epoch(epoch)?;
+            state
+                .audit(AuditRow::new(account.id, "change own password"))
+                .await?;
+            ("password_changed", StatusCode::OK)
+        }
+        Err(refusal) => refusal,
+    };
     let view = OwnAccountView {
         login: &account.login,
         role: account.role.as_str(),
     };
-    let answer = |key, status| {
-        Ok(render_own_account(
-            &state,
-            &session,
-            lang,
-            &view,
-            Some((key, status)),
-        ))
-    };
+    Ok(render_own_account(
+        &state,
+        &session,
+        lang,
+        &view,
+        Some(outcome),
+    ))
+}
+
+/// Checks the form and the current password and sets the new one: the account's new session
+/// epoch, or the message and status to answer with. The current password is a password check
+/// like a sign-in: it counts toward the same throttle (the account's login and the client
+/// address), and a wrong one is audited.
+async fn change_password(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    account: &Account,
+    form: OwnPasswordForm,
+) -> Result<Result<i32, (&'static str, StatusCode)>, AppError> {
     if form.new != form.confirm {
-        return answer("password_mismatch", StatusCode::BAD_REQUEST);
+        return Ok(Err(("password_mismatch", StatusCode::BAD_REQUEST)));
     }
-    // The current password is a password check like a sign-in: it counts toward the same
-    // throttle (the account's login and the client address).
     let (id, current, new) = (account.id, form.current, form.new);
-    let check = throttled_password_check(&state, &req, &account.login, move |conn, memory| {
+    let check = throttled_password_check(state, req, &account.login, move |conn, memory| {
         Ok(
             match accounts::change_own_password(conn, memory, id, &current, &new) {
                 Err(AccountError::WrongPassword) => Err(()),
@@ -324,23 +342,16 @@ async fn change_own_password(
             },
         )
     });
-    let epoch = match check.await? {
-        PasswordCheck::Throttled => {
-            return answer("login_throttled", StatusCode::TOO_MANY_REQUESTS)
-        }
+    Ok(match check.await? {
+        PasswordCheck::Throttled => Err(("login_throttled", StatusCode::TOO_MANY_REQUESTS)),
         PasswordCheck::Wrong((), lockout) => {
             let failed = Some((account.id, account.login.clone()));
-            audit_failure(&state, failed, "wrong current password", lockout).await;
-            return answer("password_wrong", StatusCode::BAD_REQUEST);
+            audit_failure(state, failed, "wrong current password", lockout).await;
+            Err(("password_wrong", StatusCode::BAD_REQUEST))
         }
         PasswordCheck::Right(Err(AccountError::WeakPassword)) => {
-            return answer("password_weak", StatusCode::BAD_REQUEST)
+            Err(("password_weak", StatusCode::BAD_REQUEST))
         }
-        PasswordCheck::Right(changed) => changed?,
-    };
-    session.renew_epoch(epoch)?;
-    state
-        .audit(AuditRow::new(account.id, "change own password"))
-        .await?;
-    answer("password_changed", StatusCode::OK)
+        PasswordCheck::Right(changed) => Ok(changed?),
+    })
 }

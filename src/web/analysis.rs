@@ -131,6 +131,19 @@ struct TrendRow {
     means: Vec<Option<String>>,
 }
 
+impl TrendRow {
+    fn new(trend: &views::DimensionTrend, lang: Lang) -> Self {
+        TrendRow {
+            dimension: trend.dimension.name(lang).to_string(),
+            means: trend
+                .points
+                .iter()
+                .map(|(_, mean)| mean.map(|m| format!("{m:.2}")))
+                .collect(),
+        }
+    }
+}
+
 /// Every closed wave of the latest closed wave's survey, the organisation's mean of every
 /// dimension in each: as panels and as a table.
 async fn trends(
@@ -150,17 +163,7 @@ async fn trends(
         waves.push(scoped(results, &account));
     }
     let trends = views::organisation_trends(&waves);
-    let rows: Vec<TrendRow> = trends
-        .iter()
-        .map(|trend| TrendRow {
-            dimension: trend.dimension.name(lang).to_string(),
-            means: trend
-                .points
-                .iter()
-                .map(|(_, mean)| mean.map(|m| format!("{m:.2}")))
-                .collect(),
-        })
-        .collect();
+    let rows: Vec<TrendRow> = trends.iter().map(|t| TrendRow::new(t, lang)).collect();
     let wave_names: Vec<&str> = waves.iter().map(|w| w.wave_name.as_str()).collect();
     let mut context = context(&state, &session, lang, "/hr/trends");
     context.insert("wave_names", &wave_names);

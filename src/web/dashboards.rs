@@ -3,6 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use diesel::SqliteConnection;
 use serde::{Deserialize, Serialize};
 
 use super::error::AppError;
@@ -12,14 +13,14 @@ use super::redirect;
 use super::results::{audit_view, cached_results, chart_for, results_for};
 use super::session::TypedSession;
 use super::AppState;
-use crate::accounts::{Account, Role};
+use crate::accounts::{Account, AccountSummary, Role};
 use crate::aggregation::guard::HiddenReason;
 use crate::aggregation::{
     stats, unit_level_name, Certainty, Change, GroupResult, WaveResults, Zone, LOW_MEAN_RELIABILITY,
 };
 use crate::charts;
 use crate::i18n::Lang;
-use crate::participation::{self, stepped};
+use crate::participation::{self, stepped, Participation};
 use crate::plans::{self, Plan, PlanError, PlanInput, PlanStatus};
 use crate::policy::PolicyActions;
 use crate::survey::AvoidedBehaviour;
@@ -195,18 +196,7 @@ async fn hr_page(
     account: &Account,
     level: Option<u32>,
 ) -> Result<HttpResponse, AppError> {
-    let (waves, accounts, participation) = state
-        .with_conn(|conn| {
-            let waves = crate::waves::list_with_counts(conn)?;
-            // Response counts per workplace while a wave is open are HR's alone (rule 7).
-            let participation = match waves.iter().rev().find(|(w, _)| w.is_open()) {
-                Some((open, _)) => participation::of_wave(conn, open.id, open.min_group_size)?,
-                None => Vec::new(),
-            };
-            let accounts = crate::accounts::list(conn)?;
-            Ok::<_, AppError>((waves, accounts, participation))
-        })
-        .await?;
+    let (waves, accounts, participation) = state.with_conn(hr_overview).await?;
     let latest_closed = waves.iter().rev().find(|(w, _)| !w.is_open());
     let rows: Vec<WaveRow> = waves.iter().map(|(w, n)| WaveRow::new(w, *n)).collect();
     let open_wave_names: Vec<&str> = rows
@@ -224,25 +214,52 @@ async fn hr_page(
     context.insert("participation", &participation);
     context.insert("latest_closed", &latest_closed.map(|(w, _)| w.id));
     if let Some((wave, _)) = latest_closed {
-        let (_, results) = cached_results(state, wave.id).await?;
-        let deepest = results.unit_levels().into_values().max().unwrap_or(0);
-        let levels: Vec<(u32, String)> = (1..=deepest)
-            .map(|l| (l, unit_level_name(l, view.lang)))
-            .collect();
-        context.insert("levels", &levels);
-        context.insert("level", &level.filter(|l| (1..=deepest).contains(l)));
-        // The page's one audit row; its charts (the heatmap inline, so that its cells link
-        // to the drill-down, and the quadrant) are part of this view.
-        audit_view(state, account, "view heatmap", wave.id).await?;
-        let lang = view.lang;
-        let key = format!("heatmap {}", lang.code());
-        let heatmap = chart_for(state, account, wave.id, "view heatmap", key, |results| {
-            Ok(charts::heatmap(results, lang))
-        })
-        .await?;
-        context.insert("heatmap_svg", &String::from_utf8_lossy(&heatmap));
+        insert_heatmap(state, view, account, wave.id, level, &mut context).await?;
     }
     Ok(view.page(StatusCode::OK, "dashboard_hr.html", &context))
+}
+
+type HrOverview = (Vec<(Wave, i64)>, Vec<AccountSummary>, Vec<Participation>);
+
+/// Every wave with its responses, every account, and the responses per workplace of the
+/// latest open wave (HR's alone while it is open: rule 7).
+fn hr_overview(conn: &mut SqliteConnection) -> Result<HrOverview, AppError> {
+    let waves = crate::waves::list_with_counts(conn)?;
+    let participation = match waves.iter().rev().find(|(w, _)| w.is_open()) {
+        Some((open, _)) => participation::of_wave(conn, open.id, open.min_group_size)?,
+        None => Vec::new(),
+    };
+    let accounts = crate::accounts::list(conn)?;
+    Ok((waves, accounts, participation))
+}
+
+/// The latest closed wave's levels and heatmap on HR's page. The page's one audit row; its
+/// charts (the heatmap inline, so that its cells link to the drill-down, and the quadrant)
+/// are part of this view.
+async fn insert_heatmap(
+    state: &web::Data<AppState>,
+    view: &View<'_>,
+    account: &Account,
+    wave: i32,
+    level: Option<u32>,
+    context: &mut tera::Context,
+) -> Result<(), AppError> {
+    let (_, results) = cached_results(state, wave).await?;
+    let deepest = results.unit_levels().into_values().max().unwrap_or(0);
+    let levels: Vec<(u32, String)> = (1..=deepest)
+        .map(|l| (l, unit_level_name(l, view.lang)))
+        .collect();
+    context.insert("levels", &levels);
+    context.insert("level", &level.filter(|l| (1..=deepest).contains(l)));
+    audit_view(state, account, "view heatmap", wave).await?;
+    let lang = view.lang;
+    let key = format!("heatmap {}", lang.code());
+    let heatmap = chart_for(state, account, wave, "view heatmap", key, |results| {
+        Ok(charts::heatmap(results, lang))
+    })
+    .await?;
+    context.insert("heatmap_svg", &String::from_utf8_lossy(&heatmap));
+    Ok(())
 }
 
 /// A change since the previous wave, its interval and its word: meaningful or within noise.
@@ -347,6 +364,41 @@ async fn team_page(
 ) -> Result<HttpResponse, AppError> {
     let latest = state.with_conn(crate::waves::latest_closed).await?;
     let policy = PolicyActions::shipped().map_err(AppError::internal)?;
+    let mut context = team_context(view, account, codes, mode);
+    let Some(wave) = latest else {
+        context.insert("wave", &Option::<i32>::None);
+        context.insert("teams", &Vec::<TeamView>::new());
+        return Ok(view.page(StatusCode::OK, "dashboard_manager.html", &context));
+    };
+    let results = results_for(state, account, wave.id, "view team results").await?;
+    let (own, previous) = (codes.to_vec(), results.previous_wave);
+    let plans = state
+        .with_conn(move |conn| plans::load(conn, &own, wave.id, previous))
+        .await?;
+    let teams: Vec<TeamView> = codes
+        .iter()
+        .filter_map(|code| results.group(code))
+        .map(|group| team_view(view, &results, group, &plans, &policy))
+        .collect();
+    if let Some(team) = teams.first() {
+        context.insert("drill_down_name", &team.name);
+    }
+    context.insert("wave", &Some(wave.id));
+    context.insert("wave_name", &wave.name);
+    context.insert("k2", &results.k2);
+    context.insert("teams", &teams);
+    context.insert("dimensions", &dimension_names(&results, view.lang));
+    Ok(view.page(StatusCode::OK, "dashboard_manager.html", &context))
+}
+
+/// The team page's frame, the same with or without a closed wave: who may plan or drill
+/// down, whether it is for paper, the notice and a plan's error, the plan statuses' words.
+fn team_context(
+    view: &View<'_>,
+    account: &Account,
+    codes: &[String],
+    mode: TeamMode<'_>,
+) -> tera::Context {
     let mut context = view.context();
     let (plan_error, print) = match mode {
         TeamMode::Page(error) => (error, false),
@@ -365,42 +417,21 @@ async fn team_page(
     let statuses: Vec<(&str, String)> = PlanStatus::ALL
         .iter()
         .map(|s| {
-            (
-                s.as_str(),
-                view.message(&format!("plan_status_{}", s.as_str())),
-            )
+            let key = format!("plan_status_{}", s.as_str());
+            (s.as_str(), view.message(&key))
         })
         .collect();
     context.insert("statuses", &statuses);
-    let Some(wave) = latest else {
-        context.insert("wave", &Option::<i32>::None);
-        context.insert("teams", &Vec::<TeamView>::new());
-        return Ok(view.page(StatusCode::OK, "dashboard_manager.html", &context));
-    };
-    let results = results_for(state, account, wave.id, "view team results").await?;
-    let (own, previous) = (codes.to_vec(), results.previous_wave);
-    let plans = state
-        .with_conn(move |conn| plans::load(conn, &own, wave.id, previous))
-        .await?;
-    let teams: Vec<TeamView> = codes
-        .iter()
-        .filter_map(|code| results.group(code))
-        .map(|group| team_view(view, &results, group, &plans, &policy))
-        .collect();
-    let dimensions: Vec<(String, String)> = results
+    context
+}
+
+/// Each dimension's id and its name in `lang`.
+fn dimension_names(results: &WaveResults, lang: Lang) -> Vec<(String, String)> {
+    results
         .dimensions
         .iter()
-        .map(|d| (d.id.clone(), d.name(view.lang).to_string()))
-        .collect();
-    if let Some(team) = teams.first() {
-        context.insert("drill_down_name", &team.name);
-    }
-    context.insert("wave", &Some(wave.id));
-    context.insert("wave_name", &wave.name);
-    context.insert("k2", &results.k2);
-    context.insert("teams", &teams);
-    context.insert("dimensions", &dimensions);
-    Ok(view.page(StatusCode::OK, "dashboard_manager.html", &context))
+        .map(|d| (d.id.clone(), d.name(lang).to_string()))
+        .collect()
 }
 
 fn team_view(

@@ -148,6 +148,17 @@ enum Handover {
 }
 
 impl Handover {
+    /// The form's way of handing `count` codes over; 400 for an unknown way, a refusal with
+    /// the limit for too many codes.
+    fn for_batch(word: &str, count: usize) -> Result<Self, AppError> {
+        let handover = Handover::parse(word).ok_or(AppError::BadRequest)?;
+        if count > handover.max_codes() {
+            let max = handover.max_codes();
+            return Err(AppError::Rejected(super::refusals::dashboard_batch(max)));
+        }
+        Ok(handover)
+    }
+
     fn parse(word: &str) -> Option<Self> {
         match word {
             "sheet" => Some(Handover::Sheet),
@@ -172,25 +183,9 @@ async fn issue_codes(
     WithCsrf(Hr(account), form): HrWithCsrf<IssueForm>,
 ) -> Result<HttpResponse, AppError> {
     let wave_id = path.into_inner();
-    let handover = Handover::parse(&form.format).ok_or(AppError::BadRequest)?;
-    if form.count > handover.max_codes() {
-        let max = handover.max_codes();
-        return Err(AppError::Rejected(super::refusals::dashboard_batch(max)));
-    }
+    let handover = Handover::for_batch(&form.format, form.count)?;
     let workplace = form.workplace.trim().to_string();
-    let (app, code, count) = (state.clone(), workplace.clone(), form.count);
-    let (workplace_name, issued) = state
-        .with_conn(move |conn| {
-            let base_url = &app.settings.base_url;
-            let request = IssueRequest {
-                wave_id,
-                workplace_code: &code,
-                count,
-                base_url,
-            };
-            codes::issue(conn, &app.secret, &request)
-        })
-        .await?;
+    let (workplace_name, issued) = issue(&state, wave_id, &workplace, form.count).await?;
     let detail = format!("wave {wave_id}: {} codes for {workplace}", issued.len());
     state
         .audit(AuditRow::with_detail(account.id, "issue codes", detail))
@@ -206,6 +201,28 @@ async fn issue_codes(
                 .html(StatusCode::OK, "codes_sheet.html", &context))
         }
     }
+}
+
+/// Issues `count` codes for a workplace of a wave: the workplace's name and the codes.
+async fn issue(
+    state: &web::Data<AppState>,
+    wave_id: i32,
+    workplace: &str,
+    count: usize,
+) -> Result<(String, Vec<InvitationCode>), AppError> {
+    let (app, code) = (state.clone(), workplace.to_string());
+    let issued = state
+        .with_conn(move |conn| {
+            let request = IssueRequest {
+                wave_id,
+                workplace_code: &code,
+                count,
+                base_url: &app.settings.base_url,
+            };
+            codes::issue(conn, &app.secret, &request)
+        })
+        .await?;
+    Ok(issued)
 }
 
 fn codes_csv(

@@ -12,6 +12,7 @@ mod extract;
 mod hashing;
 mod hr;
 mod pages;
+mod password_check;
 mod psychometrics;
 mod refusals;
 mod results;
@@ -27,7 +28,7 @@ use std::time::Duration;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
-use crate::collection::writer::{Durability, SubmissionWriter};
+use crate::collection::writer::{Durability, GroupCommitWriter};
 use crate::db::DbPool;
 use crate::secret::ServerSecret;
 use crate::settings::Settings;
@@ -50,7 +51,7 @@ const CODE_FAILURE_WINDOW: Duration = Duration::from_secs(10 * 60);
 pub struct AppState {
     pub settings: Settings,
     pub pool: DbPool,
-    pub writer: SubmissionWriter,
+    pub writer: GroupCommitWriter,
     pub pages: Pages,
     pub secret: ServerSecret,
     pub definitions: DefinitionCache,
@@ -65,7 +66,7 @@ impl AppState {
     pub fn new(
         settings: Settings,
         pool: DbPool,
-        writer: SubmissionWriter,
+        writer: GroupCommitWriter,
         pages: Pages,
         secret: ServerSecret,
     ) -> Self {

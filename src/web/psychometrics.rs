@@ -14,7 +14,7 @@ use super::results::audit_view;
 use super::session::TypedSession;
 use super::AppState;
 use crate::accounts::Account;
-use crate::aggregation::load::wave_psychometrics;
+use crate::aggregation::frozen::wave_psychometrics;
 use crate::aggregation::psychometrics::{self, DimensionReport, PsychometricsReport};
 use crate::i18n::Lang;
 use crate::survey::SurveyDefinition;

@@ -12,7 +12,7 @@ use actix_web::web;
 use super::error::AppError;
 use super::AppState;
 use crate::accounts::{Account, Role};
-use crate::aggregation::{load, WaveResults};
+use crate::aggregation::{frozen, WaveResults};
 use crate::audit::AuditRow;
 use crate::collection::writer::Durability;
 
@@ -130,7 +130,7 @@ pub async fn cached_results(
             if let Some(cached) = app.results_cache.get(wave_id, org_version) {
                 return Ok((org_version, cached));
             }
-            let computed = Arc::new(load::wave_results(conn, wave_id)?);
+            let computed = Arc::new(frozen::wave_results(conn, wave_id)?);
             app.results_cache
                 .put(wave_id, org_version, computed.clone());
             Ok::<_, AppError>((org_version, computed))

@@ -105,8 +105,7 @@ async fn script(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    use diesel::connection::SimpleConnection;
-    let answered = state.with_conn(|conn| conn.batch_execute("SELECT 1")).await;
+    let answered = state.with_conn(crate::db::ping).await;
     match answered {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ok"),
         Err(_) => HttpResponse::ServiceUnavailable()
@@ -214,12 +213,7 @@ async fn submit(
         comment: draft.comment,
     };
     match state.writer.submit(submission).await {
-        Ok(Outcome::Stored) => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, format!("/thanks?lang={}", lang.code())))
-            .finish()),
-        Ok(Outcome::UnknownCode) => Err(AppError::UnknownCode),
-        Ok(Outcome::AlreadyUsed) => Err(AppError::UsedCode),
-        Ok(Outcome::WaveClosed) => Err(AppError::WaveClosed),
+        Ok(outcome) => thanks_or_refusal(outcome, lang),
         // The disk is full, the database read-only or the writer gone: nothing was stored
         // and the code is unused. Give the answers back to resend.
         Err(_) => {
@@ -227,6 +221,18 @@ async fn submit(
             let feedback = Feedback::NotSaved;
             Ok(render_survey(state, lang, form, code, &entered, feedback))
         }
+    }
+}
+
+/// The writer's answer: 303 to the thank-you page once stored, else why not.
+fn thanks_or_refusal(outcome: Outcome, lang: Lang) -> Result<HttpResponse, AppError> {
+    match outcome {
+        Outcome::Stored => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("/thanks?lang={}", lang.code())))
+            .finish()),
+        Outcome::UnknownCode => Err(AppError::UnknownCode),
+        Outcome::AlreadyUsed => Err(AppError::UsedCode),
+        Outcome::WaveClosed => Err(AppError::WaveClosed),
     }
 }
 

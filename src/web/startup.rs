@@ -14,12 +14,13 @@ use actix_web::{web, App, HttpRequest, HttpServer};
 use super::error::{self, AppError};
 use super::pages::{Pages, PagesError};
 use super::{config, security, AppState};
-use crate::collection::writer::SubmissionWriter;
+use crate::collection::writer::GroupCommitWriter;
 use crate::db::{self, DbError};
 use crate::secret::{SecretError, ServerSecret};
 use crate::settings::Settings;
 
-/// Read connections in the pool; writes go through the single submission writer.
+/// Read connections in the pool; submissions and audit rows go through the single
+/// group-commit writer.
 const READ_POOL_SIZE: u32 = 8;
 
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +50,7 @@ impl Application {
         let pool = db::open_pool(&settings.db_path, READ_POOL_SIZE)?;
         let secret = ServerSecret::load_or_create(&settings.secret_file)?;
         let pages = Pages::load(&settings.templates_dir)?;
-        let (writer, writer_thread) = SubmissionWriter::start(&settings.db_path)?;
+        let (writer, writer_thread) = GroupCommitWriter::start(&settings.db_path)?;
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
             address: settings.bind.clone(),
             source,
