@@ -439,32 +439,34 @@ impl<'a> Scoring<'a> {
                     scope.spawn(move || self.accumulate(range))
                 })
                 .collect();
-            let mut acc = Accumulators::new(
-                self.layout.specs.len(),
-                self.dimension_items.len(),
-                self.data.definition.items.len(),
-            );
-            let mut cross: Vec<CrossSums> = self
-                .dimension_items
-                .iter()
-                .map(|members| CrossSums::new(members.len()))
-                .collect();
-            for worker in workers {
+            self.combine(workers.into_iter().map(|worker| {
                 // A panicking worker is a bug, not a data problem: surface it as such.
-                let (part, part_cross) = worker
+                worker
                     .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                acc.merge(&part);
-                for (total, part) in cross.iter_mut().zip(&part_cross) {
-                    total.merge(part);
-                }
-            }
-            let covariances = cross
-                .iter()
-                .map(CrossSums::covariance_accumulator)
-                .collect();
-            (acc, covariances)
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            }))
         })
+    }
+
+    /// Adds the parts' sums together, in order. The first part's sums are the running total:
+    /// adding them to zeros would give the same bits, as every sum here is non-negative
+    /// (never −0.0).
+    fn combine(
+        &self,
+        mut parts: impl Iterator<Item = (Accumulators, Vec<CrossSums>)>,
+    ) -> (Accumulators, Vec<CovarianceAccumulator>) {
+        let (mut acc, mut cross) = parts.next().unwrap_or_else(|| self.accumulate(0..0));
+        for (part, part_cross) in parts {
+            acc.merge(&part);
+            for (total, part) in cross.iter_mut().zip(&part_cross) {
+                total.merge(part);
+            }
+        }
+        let covariances = cross
+            .iter()
+            .map(CrossSums::covariance_accumulator)
+            .collect();
+        (acc, covariances)
     }
 
     /// Scores responses `range` (workplaces already checked) into fresh accumulators. A
@@ -1963,16 +1965,9 @@ threshold = { rule = "fixed", value = 3.5 }
             let layout = checked_layout(&data, job_levels.len()).expect("layout");
             let scoring = Scoring::new(&data, &layout, &job_levels);
             let chunk = count.div_ceil(parts).max(1);
-            let mut acc = Accumulators::new(layout.specs.len(), scoring.dimension_items.len(), data.definition.items.len());
-            let mut cross: Vec<CrossSums> = scoring.dimension_items.iter().map(|m| CrossSums::new(m.len())).collect();
-            for part in 0..parts {
-                let (part_acc, part_cross) = scoring.accumulate(part * chunk..((part + 1) * chunk).min(count));
-                acc.merge(&part_acc);
-                for (total, part) in cross.iter_mut().zip(&part_cross) {
-                    total.merge(part);
-                }
-            }
-            let covariances: Vec<CovarianceAccumulator> = cross.iter().map(CrossSums::covariance_accumulator).collect();
+            let (acc, covariances) = scoring.combine(
+                (0..parts).map(|part| scoring.accumulate(part * chunk..((part + 1) * chunk).min(count))),
+            );
             let (expected, expected_covariances) = reference_accumulate(&data, &layout, &job_levels, parts);
             proptest::prop_assert_eq!(&acc.n, &expected.n);
             proptest::prop_assert_eq!(&acc.counts, &expected.counts);
