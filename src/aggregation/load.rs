@@ -117,25 +117,15 @@ pub fn load_wave(conn: &mut SqliteConnection, wave: &Wave) -> Result<WaveData, R
         .collect();
     add_reporting_units(&mut workplaces, &org::load_units(conn)?, &index_of);
 
-    let option_index: HashMap<&str, u16> = definition
+    let options: Vec<&str> = definition
         .job_level
         .iter()
-        .flat_map(|q| q.options.iter().enumerate())
-        .map(|(i, o)| (o.id.as_str(), i as u16))
+        .flat_map(|q| q.options.iter().map(|o| o.id.as_str()))
         .collect();
     let items = definition.items.len();
-    let expected: i64 = responses::table
-        .filter(responses::wave_id.eq(wave.id))
-        .filter(responses::filled.eq(true))
-        .count()
-        .get_result(conn)?;
-    let expected = usize::try_from(expected).unwrap_or_default();
-    let mut table = ResponseTable {
-        workplace: Vec::with_capacity(expected),
-        job_level: Vec::with_capacity(expected),
-        answers: Vec::with_capacity(expected * items),
-    };
-    // Streamed straight into the column-wise table: a wave can hold 100,000 rows.
+    let mut table = ResponseTable::default();
+    // Streamed straight into the column-wise table: a wave can hold 100,000 rows, in key
+    // order, so a workplace's rows come together.
     let rows = responses::table
         .filter(responses::wave_id.eq(wave.id))
         .filter(responses::filled.eq(true))
@@ -145,13 +135,21 @@ pub fn load_wave(conn: &mut SqliteConnection, wave: &Wave) -> Result<WaveData, R
             responses::answers,
         ))
         .load_iter::<(i32, String, Vec<u8>), diesel::connection::DefaultLoadingMode>(conn)?;
+    let mut last_workplace: Option<(i32, u32)> = None;
     for row in rows {
         let (workplace_id, job_level, answers) = row?;
-        let workplace = index_of.get(&workplace_id).ok_or_else(|| {
-            AggregationError::Inconsistent(format!(
-                "a response names unknown workplace id {workplace_id}"
-            ))
-        })?;
+        let workplace = match last_workplace {
+            Some((id, index)) if id == workplace_id => index,
+            _ => {
+                let index = *index_of.get(&workplace_id).ok_or_else(|| {
+                    AggregationError::Inconsistent(format!(
+                        "a response names unknown workplace id {workplace_id}"
+                    ))
+                })? as u32;
+                last_workplace = Some((workplace_id, index));
+                index
+            }
+        };
         if answers.len() != items {
             return Err(AggregationError::Inconsistent(format!(
                 "a response has {} answers, the definition {items} items",
@@ -159,24 +157,36 @@ pub fn load_wave(conn: &mut SqliteConnection, wave: &Wave) -> Result<WaveData, R
             ))
             .into());
         }
-        table.workplace.push(*workplace as u32);
-        table
-            .job_level
-            .push(option_index.get(slots::unpadded(&job_level)).copied());
+        let job_level = slots::unpadded(&job_level);
+        table.workplace.push(workplace);
+        table.job_level.push(
+            options
+                .iter()
+                .position(|&o| o == job_level)
+                .map(|o| o as u16),
+        );
         table.answers.extend_from_slice(&answers);
     }
 
+    // A comment slot holds its text NUL-padded to a fixed width (thousands of bytes), and a
+    // comment never contains NUL (the form refuses control characters): SQLite's `length`
+    // counts the characters before the first NUL, so only the text leaves the database.
     let comment_rows: Vec<(i32, String)> = comments::table
         .filter(comments::wave_id.eq(wave.id))
         .filter(comments::filled.eq(true))
-        .select((comments::workplace_id, comments::body))
+        .select((
+            comments::workplace_id,
+            diesel::dsl::sql::<diesel::sql_types::Text>("substr(body, 1, length(body))"),
+        ))
         .load(conn)?;
     let comments = comment_rows
         .into_iter()
         .filter_map(|(workplace_id, body)| {
-            index_of
-                .get(&workplace_id)
-                .map(|&w| (w, slots::unpadded(&body).to_string()))
+            index_of.get(&workplace_id).map(|&w| {
+                let mut body = body;
+                body.truncate(slots::unpadded(&body).len());
+                (w, body)
+            })
         })
         .collect();
 

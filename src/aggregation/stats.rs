@@ -569,6 +569,19 @@ impl CovarianceAccumulator {
         }
     }
 
+    /// An accumulator that has seen `n` rows with these column sums and cross-product sums
+    /// (row-major J × J, upper triangle j ≥ i), e.g. summed exactly by the caller.
+    pub fn from_sums(n: u64, sums: Vec<f64>, cross: Vec<f64>) -> Self {
+        let items = sums.len();
+        debug_assert_eq!(cross.len(), items * items);
+        CovarianceAccumulator {
+            items,
+            n,
+            sums,
+            cross,
+        }
+    }
+
     /// Adds one respondent's complete row of J item values.
     pub fn push(&mut self, row: &[f64]) {
         debug_assert_eq!(row.len(), self.items);
