@@ -57,7 +57,7 @@ pub(crate) fn driver() -> Option<Driver> {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return Some(driver);
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(20));
     }
     panic!("chromedriver did not start");
 }

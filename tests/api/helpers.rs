@@ -275,7 +275,7 @@ impl ServerProcess {
                     return;
                 }
             }
-            std::thread::sleep(std::time::Duration::from_millis(100));
+            std::thread::sleep(std::time::Duration::from_millis(20));
         }
         panic!("the server did not become healthy");
     }
