@@ -305,26 +305,26 @@ async fn fire(bodies: Vec<(String, String)>, clients: usize) -> Report {
         let queue = queue.clone();
         let report = report.clone();
         tasks.push(actix_web::rt::spawn(async move {
-            let mut connection: Option<Connection> = None;
+            let client = awc::Client::builder()
+                .disable_redirects()
+                .timeout(Duration::from_secs(30))
+                .finish();
             loop {
                 let next = queue.borrow_mut().next();
                 let Some((url, body)) = next else { break };
                 let sent = Instant::now();
-                let result = actix_web::rt::time::timeout(
-                    Duration::from_secs(30),
-                    post_form(&mut connection, &url, &body),
-                )
-                .await;
+                let result = client
+                    .post(url)
+                    .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                    .send_body(body)
+                    .await;
                 let latency = sent.elapsed();
                 let mut report = report.borrow_mut();
                 report.latencies.push(latency);
                 match result {
-                    Ok(Ok(303)) => report.see_other += 1,
-                    Ok(Ok(_)) => report.other_status += 1,
-                    Ok(Err(_)) | Err(_) => {
-                        connection = None;
-                        report.failed += 1;
-                    }
+                    Ok(response) if response.status().as_u16() == 303 => report.see_other += 1,
+                    Ok(_) => report.other_status += 1,
+                    Err(_) => report.failed += 1,
                 }
             }
         }));
@@ -337,120 +337,4 @@ async fn fire(bodies: Vec<(String, String)>, clients: usize) -> Report {
         .unwrap_or_default();
     report.elapsed = started.elapsed();
     report
-}
-
-/// One client's keep-alive connection: the server it talks to and the bytes read past the
-/// last response.
-struct Connection {
-    authority: String,
-    stream: actix_web::rt::net::TcpStream,
-    buffer: Vec<u8>,
-}
-
-/// POSTs one urlencoded form over HTTP/1.1 and returns the status. The load tool's own
-/// minimal client (a full HTTP client library is not worth its build time here): it reuses
-/// the connection while the server keeps it open, and opens a new one otherwise.
-async fn post_form(
-    connection: &mut Option<Connection>,
-    url: &str,
-    body: &str,
-) -> std::io::Result<u16> {
-    use tokio::io::AsyncWriteExt;
-    let invalid =
-        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| invalid("only http:// URLs"))?;
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let path = if path.is_empty() { "/" } else { path };
-    if connection.as_ref().is_none_or(|c| c.authority != authority) {
-        *connection = Some(Connection {
-            authority: authority.to_owned(),
-            stream: actix_web::rt::net::TcpStream::connect(authority).await?,
-            buffer: Vec::new(),
-        });
-    }
-    let Some(conn) = connection.as_mut() else {
-        return Err(invalid("no connection"));
-    };
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nhost: {authority}\r\n\
-         content-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    conn.stream.write_all(request.as_bytes()).await?;
-    // The head, then as many body bytes as it announces (the answers here are small).
-    let head_end = loop {
-        if let Some(at) = conn.buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-        read_more(&mut conn.stream, &mut conn.buffer).await?;
-    };
-    let head = std::str::from_utf8(&conn.buffer[..head_end]).map_err(|_| invalid("head"))?;
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse::<u16>().ok())
-        .ok_or_else(|| invalid("status line"))?;
-    let mut length = 0usize;
-    let mut chunked = false;
-    let mut close = false;
-    for line in head.split("\r\n").skip(1) {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            length = value.parse().map_err(|_| invalid("content-length"))?;
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = value.eq_ignore_ascii_case("chunked");
-        } else if name.eq_ignore_ascii_case("connection") {
-            close = value.eq_ignore_ascii_case("close");
-        }
-    }
-    conn.buffer.drain(..head_end);
-    if chunked {
-        // Skip chunks up to the last, empty one (no trailers are sent to this client).
-        loop {
-            let Some(line_end) = conn.buffer.windows(2).position(|w| w == b"\r\n") else {
-                read_more(&mut conn.stream, &mut conn.buffer).await?;
-                continue;
-            };
-            let size_text =
-                std::str::from_utf8(&conn.buffer[..line_end]).map_err(|_| invalid("chunk"))?;
-            let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-                .map_err(|_| invalid("chunk size"))?;
-            let whole = line_end + 2 + size + 2;
-            while conn.buffer.len() < whole {
-                read_more(&mut conn.stream, &mut conn.buffer).await?;
-            }
-            conn.buffer.drain(..whole);
-            if size == 0 {
-                break;
-            }
-        }
-    } else {
-        while conn.buffer.len() < length {
-            read_more(&mut conn.stream, &mut conn.buffer).await?;
-        }
-        conn.buffer.drain(..length);
-    }
-    if close {
-        *connection = None;
-    }
-    Ok(status)
-}
-
-async fn read_more(
-    stream: &mut actix_web::rt::net::TcpStream,
-    buffer: &mut Vec<u8>,
-) -> std::io::Result<()> {
-    use tokio::io::AsyncReadExt;
-    let mut chunk = [0u8; 4096];
-    let read = stream.read(&mut chunk).await?;
-    if read == 0 {
-        return Err(std::io::ErrorKind::UnexpectedEof.into());
-    }
-    buffer.extend_from_slice(&chunk[..read]);
-    Ok(())
 }
