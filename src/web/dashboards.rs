@@ -380,15 +380,26 @@ async fn team_page(
         .filter_map(|code| results.group(code))
         .map(|group| team_view(view, &results, group, &plans, &policy))
         .collect();
+    add_teams(&mut context, view, &wave, &results, &teams);
+    Ok(view.page(StatusCode::OK, "dashboard_manager.html", &context))
+}
+
+/// The wave and its teams' views on the team page.
+fn add_teams(
+    context: &mut tera::Context,
+    view: &View<'_>,
+    wave: &crate::waves::Wave,
+    results: &WaveResults,
+    teams: &[TeamView],
+) {
     if let Some(team) = teams.first() {
         context.insert("drill_down_name", &team.name);
     }
     context.insert("wave", &Some(wave.id));
     context.insert("wave_name", &wave.name);
     context.insert("k2", &results.k2);
-    context.insert("teams", &teams);
-    context.insert("dimensions", &dimension_names(&results, view.lang));
-    Ok(view.page(StatusCode::OK, "dashboard_manager.html", &context))
+    context.insert("teams", teams);
+    context.insert("dimensions", &dimension_names(results, view.lang));
 }
 
 /// The team page's frame, the same with or without a closed wave: who may plan or drill
