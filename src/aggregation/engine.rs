@@ -380,13 +380,7 @@ impl<'a> Scoring<'a> {
     fn new(data: &'a WaveData, layout: &'a Layout, job_levels: &[usize]) -> Self {
         let definition = &*data.definition;
         let items = definition.items.len();
-        let dimension_items: Vec<Vec<usize>> = (0..definition.dimensions.len())
-            .map(|d| {
-                (0..items)
-                    .filter(|&i| definition.items[i].dimension == d)
-                    .collect()
-            })
-            .collect();
+        let dimension_items = definition.dimension_items();
         let mut recode = vec![0; items * RECODE_WIDTH];
         for (item, table) in definition
             .items
@@ -1827,13 +1821,7 @@ threshold = { rule = "fixed", value = 3.5 }
     ) -> (Accumulators, Vec<CovarianceAccumulator>) {
         let definition = &*data.definition;
         let items = definition.items.len();
-        let dimension_items: Vec<Vec<usize>> = (0..definition.dimensions.len())
-            .map(|d| {
-                (0..items)
-                    .filter(|&i| definition.items[i].dimension == d)
-                    .collect()
-            })
-            .collect();
+        let dimension_items = definition.dimension_items();
         let recode: Vec<(u8, u8, bool)> = definition
             .items
             .iter()

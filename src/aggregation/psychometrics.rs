@@ -145,13 +145,7 @@ pub fn report(
     };
     let k2 = u64::from(results.k2);
 
-    let members: Vec<Vec<usize>> = (0..definition.dimensions.len())
-        .map(|d| {
-            (0..items)
-                .filter(|&i| definition.items[i].dimension == d)
-                .collect()
-        })
-        .collect();
+    let members = definition.dimension_items();
     let pairs: Vec<(usize, usize)> = (0..members.len())
         .flat_map(|a| (a + 1..members.len()).map(move |b| (a, b)))
         .collect();

@@ -174,6 +174,17 @@ pub struct SurveyDefinition {
 }
 
 impl SurveyDefinition {
+    /// Each dimension's items, as indices into `items`, in item order.
+    pub fn dimension_items(&self) -> Vec<Vec<usize>> {
+        (0..self.dimensions.len())
+            .map(|d| {
+                (0..self.items.len())
+                    .filter(|&i| self.items[i].dimension == d)
+                    .collect()
+            })
+            .collect()
+    }
+
     pub fn scale_of(&self, item: &Item) -> &Scale {
         &self.scales[item.scale]
     }
