@@ -6,24 +6,7 @@
 use fantoccini::{Client, Locator};
 
 use crate::e2e::{axe_check, browser, driver, page_text, screenshot, sign_in, wait_for_path};
-use crate::helpers::{add_account, complete_answers, form_body, spawn_app, TestApp};
-
-async fn closed_wave_of(app: &TestApp, teams: &[(&str, usize)], answer: u8) {
-    let wave = app.open_wave();
-    for (team, count) in teams {
-        for code in app.issue_codes(wave, team, *count) {
-            let body = form_body(&complete_answers(answer));
-            let path = format!("/s/{}", code.display_form());
-            assert_eq!(app.post_form(&path, &body).await.0, 303);
-        }
-    }
-    anshin::waves::close(&mut app.conn(), wave).expect("closed");
-}
-
-fn import(app: &TestApp, csv: &str) {
-    let rows = anshin::org::parse_csv(csv.as_bytes()).expect("org");
-    anshin::org::import(&mut app.conn(), &rows).expect("imported");
-}
+use crate::helpers::{add_account, spawn_app};
 
 /// The `.figure` elements drawn on more than one line (a number broken mid-way).
 async fn broken_figures(client: &Client) -> serde_json::Value {
@@ -75,8 +58,8 @@ async fn select(client: &Client, css: &str, value: &str) {
 async fn a_manager_whose_team_protects_a_neighbour_reads_why_on_a_phone() {
     let Some(driver) = driver() else { return };
     let app = spawn_app().await;
-    import(&app, "D1,総務部,,\nT1,職員係,D1,12\nT2,人事係,D1,4\n");
-    closed_wave_of(&app, &[("T1", 8), ("T2", 3)], 4).await;
+    app.import_org("D1,総務部,,\nT1,職員係,D1,12\nT2,人事係,D1,4\n");
+    app.closed_wave_of(&[("T1", 8), ("T2", 3)], 4).await;
     add_account(&app, "m1", "manager", &["T1"]);
     let manager = browser(&driver, 360, 740).await;
     sign_in(&manager, &app, "m1").await;
@@ -94,9 +77,9 @@ async fn a_manager_whose_team_protects_a_neighbour_reads_why_on_a_phone() {
 async fn a_manager_plans_on_a_phone_completes_the_plan_and_reviews_it_after_the_next_wave() {
     let Some(driver) = driver() else { return };
     let app = spawn_app().await;
-    import(&app, "D1,総務部,,\nT1,職員係,D1,12\nT2,人事係,D1,10\n");
-    closed_wave_of(&app, &[("T1", 8), ("T2", 7)], 2).await;
-    closed_wave_of(&app, &[("T1", 8), ("T2", 7)], 3).await;
+    app.import_org("D1,総務部,,\nT1,職員係,D1,12\nT2,人事係,D1,10\n");
+    app.closed_wave_of(&[("T1", 8), ("T2", 7)], 2).await;
+    app.closed_wave_of(&[("T1", 8), ("T2", 7)], 3).await;
     add_account(&app, "m1", "manager", &["T1"]);
 
     let manager = browser(&driver, 360, 740).await;
@@ -165,7 +148,7 @@ async fn a_manager_plans_on_a_phone_completes_the_plan_and_reviews_it_after_the_
     screenshot(&manager, "manager-page-4-done").await;
 
     // The next wave: the plan is reviewed beside the change in its dimension.
-    closed_wave_of(&app, &[("T1", 8), ("T2", 7)], 4).await;
+    app.closed_wave_of(&[("T1", 8), ("T2", 7)], 4).await;
     manager.refresh().await.expect("reload");
     wait_for_path(&manager, "/dashboard").await;
     let review = manager

@@ -104,6 +104,27 @@ impl TestApp {
     }
 
     /// POSTs an urlencoded body without a session; returns status, Location and body.
+    /// Imports an organisation CSV (code,name,parent,headcount rows).
+    pub fn import_org(&self, csv: &str) {
+        let rows = anshin::org::parse_csv(csv.as_bytes()).expect("org");
+        anshin::org::import(&mut self.conn(), &rows).expect("imported");
+    }
+
+    /// One closed wave where `teams` (workplace, responses) answer `answer` to everything.
+    pub async fn closed_wave_of(&self, teams: &[(&str, usize)], answer: u8) -> i32 {
+        let wave = self.open_wave();
+        for (team, count) in teams {
+            for code in self.issue_codes(wave, team, *count) {
+                let body = form_body(&complete_answers(answer));
+                let path = format!("/s/{}", code.display_form());
+                let (status, _, _) = self.post_form(&path, &body).await;
+                assert_eq!(status, 303);
+            }
+        }
+        anshin::waves::close(&mut self.conn(), wave).expect("closed");
+        wave
+    }
+
     pub async fn post_form(&self, path: &str, body: &str) -> (u16, Option<String>, String) {
         Browser::new(self).post(path, body).await
     }

@@ -1,35 +1,14 @@
 //! The manager's page: why a figure is hidden, the plan cycle (save, edit, status, policy
 //! actions, the review at the next wave) and the printable team page.
 
-use crate::helpers::{
-    add_account, complete_answers, csrf_token, form_body, spawn_app, Browser, TestApp,
-};
+use crate::helpers::{add_account, csrf_token, form_body, spawn_app, Browser};
 
 /// One closed wave where `teams` answer `answer` to everything.
-async fn closed_wave_of(app: &TestApp, teams: &[(&str, usize)], answer: u8) -> i32 {
-    let wave = app.open_wave();
-    for (team, count) in teams {
-        for code in app.issue_codes(wave, team, *count) {
-            let body = form_body(&complete_answers(answer));
-            let path = format!("/s/{}", code.display_form());
-            let (status, _, _) = app.post_form(&path, &body).await;
-            assert_eq!(status, 303);
-        }
-    }
-    anshin::waves::close(&mut app.conn(), wave).expect("closed");
-    wave
-}
-
-fn import(app: &TestApp, csv: &str) {
-    let rows = anshin::org::parse_csv(csv.as_bytes()).expect("org");
-    anshin::org::import(&mut app.conn(), &rows).expect("imported");
-}
-
 #[actix_web::test]
 async fn a_team_hidden_to_protect_a_small_neighbour_is_told_why_and_what_hr_can_do() {
     let app = spawn_app().await;
-    import(&app, "D1,総務部,,\nT1,職員係,D1,12\nT2,人事係,D1,4\n");
-    closed_wave_of(&app, &[("T1", 8), ("T2", 3)], 4).await;
+    app.import_org("D1,総務部,,\nT1,職員係,D1,12\nT2,人事係,D1,4\n");
+    app.closed_wave_of(&[("T1", 8), ("T2", 3)], 4).await;
     add_account(&app, "m1", "manager", &["T1"]);
     add_account(&app, "m2", "manager", &["T2"]);
 
@@ -65,8 +44,8 @@ fn plan(token: &str, extra: &[(&str, &str)]) -> String {
 #[actix_web::test]
 async fn a_plan_is_saved_with_a_notice_edited_completed_and_reviewed_at_the_next_wave() {
     let app = spawn_app().await;
-    import(&app, "D1,総務部,,\nT1,職員係,D1,12\nT2,人事係,D1,10\n");
-    let first = closed_wave_of(&app, &[("T1", 8), ("T2", 7)], 2).await;
+    app.import_org("D1,総務部,,\nT1,職員係,D1,12\nT2,人事係,D1,10\n");
+    let first = app.closed_wave_of(&[("T1", 8), ("T2", 7)], 2).await;
     add_account(&app, "m1", "manager", &["T1"]);
     add_account(&app, "m2", "manager", &["T2"]);
     let m1 = Browser::sign_in(&app, "m1").await;
@@ -127,7 +106,7 @@ async fn a_plan_is_saved_with_a_notice_edited_completed_and_reviewed_at_the_next
 
     // The next wave: everyone answers 4 instead of 2; the plan is reviewed beside the change
     // in its target dimension, in words.
-    closed_wave_of(&app, &[("T1", 8), ("T2", 7)], 4).await;
+    app.closed_wave_of(&[("T1", 8), ("T2", 7)], 4).await;
     let (_, page) = m1.get("/dashboard").await;
     let review = page
         .split("class=\"data plan-review\"")
@@ -144,8 +123,8 @@ async fn a_plan_is_saved_with_a_notice_edited_completed_and_reviewed_at_the_next
 #[actix_web::test]
 async fn the_print_view_shows_the_team_without_forms_to_its_manager_only() {
     let app = spawn_app().await;
-    import(&app, "D1,総務部,,\nT1,職員係,D1,12\nT2,人事係,D1,10\n");
-    closed_wave_of(&app, &[("T1", 8), ("T2", 7)], 3).await;
+    app.import_org("D1,総務部,,\nT1,職員係,D1,12\nT2,人事係,D1,10\n");
+    app.closed_wave_of(&[("T1", 8), ("T2", 7)], 3).await;
     add_account(&app, "m1", "manager", &["T1"]);
     add_account(&app, "hr1", "hr", &[]);
     let m1 = Browser::sign_in(&app, "m1").await;
