@@ -187,6 +187,40 @@ pub(crate) async fn page_text(client: &Client) -> String {
     panic!("the page did not settle");
 }
 
+/// Waits until the page's text contains `words` (a script may still be filling it in).
+async fn wait_for_text(client: &Client, words: &str) {
+    for _ in 0..100 {
+        if page_text(client).await.contains(words) {
+            return;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the page never said {words:?}: {}", page_text(client).await);
+}
+
+/// Waits until `condition`, a script that returns a boolean, holds on the page.
+async fn wait_until(client: &Client, condition: &str, what: &str) {
+    for _ in 0..100 {
+        let held = client.execute(condition, vec![]).await;
+        if held.is_ok_and(|value| value == serde_json::json!(true)) {
+            return;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what}");
+}
+
+/// Waits until the survey's script has taken over the page: it marks `<html>` with
+/// `js-steps` in the same task in which it restores the answers kept on this device.
+async fn wait_for_steps(client: &Client) {
+    wait_until(
+        client,
+        "return document.documentElement.classList.contains('js-steps')",
+        "the survey's script never took over the page",
+    )
+    .await;
+}
+
 /// Chooses `value` for every radio item of the survey except those named in `skip`.
 async fn answer_all(client: &Client, value: &str, skip: &[&str]) {
     let definition = anshin::survey::load_file(
@@ -266,6 +300,7 @@ async fn without_javascript_a_staff_member_answers_the_whole_form_fixes_an_error
     // Everything but one required item: the browser's own check holds the form back ...
     answer_all(&client, "4", &["ps9"]).await;
     submit_survey(&client).await;
+    // What is checked is that nothing happens, which only a bounded wait can show.
     actix_web::rt::time::sleep(Duration::from_millis(500)).await;
     let held_back = client
         .execute(
@@ -706,12 +741,7 @@ async fn a_staff_member_walks_the_survey_in_steps_on_a_phone_and_nothing_is_lost
         .await
         .expect("open link");
     // The script has taken over: a bar, one section, Back / Next.
-    for _ in 0..50 {
-        if step_state(&client).await.0 == 1 {
-            break;
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_steps(&client).await;
     let (step, screens, answered, total) = step_state(&client).await;
     assert_eq!((step, answered), (1, 0));
     assert!(screens >= 10, "one screen per section plus the review");
@@ -753,7 +783,7 @@ async fn a_staff_member_walks_the_survey_in_steps_on_a_phone_and_nothing_is_lost
         if step == half {
             // Interrupted: a reload finds the same screen and every answer.
             client.refresh().await.expect("reload");
-            actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+            wait_for_steps(&client).await;
             let (again, _, answered, _) = step_state(&client).await;
             assert_eq!(again, step, "the reload opens the same screen");
             assert_eq!(
@@ -796,7 +826,13 @@ async fn a_staff_member_walks_the_survey_in_steps_on_a_phone_and_nothing_is_lost
                 .await
                 .expect("switch");
             wait_for_path(&client, "/s").await;
-            actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+            wait_until(
+                &client,
+                "return document.documentElement.lang === 'en'
+                   && document.documentElement.classList.contains('js-steps')",
+                "the survey never came back in English",
+            )
+            .await;
             let lang = client
                 .find(Locator::Css("html"))
                 .await
@@ -909,7 +945,7 @@ async fn the_forget_button_clears_the_answers_kept_on_this_device() {
     let client = browser(&driver, 360, 740).await;
     let link = app.url(&format!("/s/{}", code.display_form()));
     client.goto(&link).await.expect("open link");
-    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    wait_for_steps(&client).await;
     let answered = answer_this_step(&client, &[]).await;
     assert!(!answered.is_empty());
     let stored = client
@@ -926,7 +962,7 @@ async fn the_forget_button_clears_the_answers_kept_on_this_device() {
     // Opening the link again later (a new visit) finds them.
     client.goto(&app.url("/")).await.expect("away");
     client.goto(&link).await.expect("back to the link");
-    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    wait_for_steps(&client).await;
     assert!(
         is_checked(&client, &answered[0]).await,
         "kept across visits"
@@ -944,7 +980,7 @@ async fn the_forget_button_clears_the_answers_kept_on_this_device() {
         .expect("script");
     assert_eq!(left, serde_json::json!(0));
     client.refresh().await.expect("reload");
-    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    wait_for_steps(&client).await;
     assert_eq!(step_state(&client).await.2, 0, "nothing comes back");
     client.close().await.expect("close");
 }
@@ -989,9 +1025,8 @@ async fn every_staff_page_passes_axe() {
         ),
     ] {
         client.goto(&app.url(&path)).await.expect("page");
-        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+        wait_for_text(&client, words).await;
         let text = page_text(&client).await;
-        assert!(text.contains(words), "{name}: {text}");
         assert!(
             !text.contains("エラー 4") && !text.contains("Error 4"),
             "{name} in words"
