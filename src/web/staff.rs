@@ -262,7 +262,7 @@ async fn admit(
         Some(code) => {
             let hash = code.keyed_hash(&state.secret);
             state
-                .with_conn(move |conn| lookup_code(conn, &hash))
+                .read_now(move |conn| lookup_code(conn, &hash))
                 .await?
         }
         None => None,
