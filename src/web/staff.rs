@@ -15,7 +15,7 @@ use super::AppState;
 use crate::codes::InvitationCode;
 use crate::collection::answers;
 use crate::collection::form::{
-    self, FormRejection, COMMENT_FIELD, JOB_LEVEL_FIELD, NO_ANSWER_VALUE,
+    self, Field, FormRejection, COMMENT_FIELD, JOB_LEVEL_FIELD, NO_ANSWER_VALUE,
 };
 use crate::collection::store::{lookup_code, CodeStatus, Outcome, Submission};
 use crate::i18n::Lang;
@@ -135,7 +135,8 @@ async fn submit_by_link(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let pairs = read_form(payload, &req).await?;
+    let body = read_form(payload, &req).await?;
+    let pairs = form::decode(&body).ok_or(AppError::BadRequest)?;
     handle_form(&state, &req, &path, &pairs, false).await
 }
 
@@ -146,17 +147,18 @@ async fn start_or_submit(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let pairs = read_form(payload, &req).await?;
+    let body = read_form(payload, &req).await?;
+    let pairs = form::decode(&body).ok_or(AppError::BadRequest)?;
     let code_text = field(&pairs, CODE_FIELD).unwrap_or_default().to_string();
     let starting = field(&pairs, STEP_FIELD).is_none();
     handle_form(&state, &req, &code_text, &pairs, starting).await
 }
 
-fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+fn field<'a>(pairs: &'a [Field<'_>], name: &str) -> Option<&'a str> {
     pairs
         .iter()
         .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
+        .map(|(_, v)| v.as_ref())
 }
 
 /// A code typed on the start page, a language switch, or a submission of the form.
@@ -164,7 +166,7 @@ async fn handle_form(
     state: &web::Data<AppState>,
     req: &HttpRequest,
     code_text: &str,
-    pairs: &[(String, String)],
+    pairs: &[Field<'_>],
     starting: bool,
 ) -> Result<HttpResponse, AppError> {
     let switch_to = field(pairs, SWITCH_LANG_FIELD);
@@ -196,7 +198,7 @@ async fn submit(
     lang: Lang,
     form: &WaveForm,
     code: &InvitationCode,
-    pairs: &[(String, String)],
+    pairs: &[Field<'_>],
 ) -> Result<HttpResponse, AppError> {
     let draft = match form::parse(&form.definition, pairs, CONTROL_FIELDS) {
         Ok(draft) => draft,
@@ -261,9 +263,7 @@ async fn admit(
     let status = match &code {
         Some(code) => {
             let hash = code.keyed_hash(&state.secret);
-            state
-                .read_now(move |conn| lookup_code(conn, &hash))
-                .await?
+            state.read_now(move |conn| lookup_code(conn, &hash)).await?
         }
         None => None,
     };
@@ -296,21 +296,23 @@ async fn wave_form(state: &web::Data<AppState>, wave_id: i32) -> Result<Arc<Wave
         .await
 }
 
-fn first_values(pairs: &[(String, String)]) -> HashMap<String, String> {
+fn first_values(pairs: &[Field<'_>]) -> HashMap<String, String> {
     let mut values = HashMap::new();
     for (name, value) in pairs {
-        if !CONTROL_FIELDS.contains(&name.as_str()) {
-            values.entry(name.clone()).or_insert_with(|| value.clone());
+        if !CONTROL_FIELDS.contains(&name.as_ref()) {
+            values
+                .entry(name.to_string())
+                .or_insert_with(|| value.to_string());
         }
     }
     values
 }
 
-/// Reads an urlencoded body of at most [`MAX_FORM_BYTES`].
+/// Reads an urlencoded body of at most [`MAX_FORM_BYTES`] (decode it with [`form::decode`]).
 async fn read_form(
     mut payload: web::Payload,
     req: &HttpRequest,
-) -> Result<Vec<(String, String)>, AppError> {
+) -> Result<web::BytesMut, AppError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -334,7 +336,7 @@ async fn read_form(
     if too_large {
         return Err(AppError::TooLarge);
     }
-    form::decode(&body).ok_or(AppError::BadRequest)
+    Ok(body)
 }
 
 #[derive(Serialize)]
