@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::error::{use_language, AppError};
 use super::pages::{language, remember_language, LangQuery};
 use super::AppState;
-use crate::codes::InvitationCode;
+use crate::codes::{CodeHash, InvitationCode};
 use crate::collection::answers;
 use crate::collection::form::{
     self, Field, FormRejection, COMMENT_FIELD, JOB_LEVEL_FIELD, NO_ANSWER_VALUE,
@@ -122,9 +122,10 @@ async fn open_link(
     query: web::Query<LangQuery>,
 ) -> Result<HttpResponse, AppError> {
     let lang = language(&req, query.lang.as_deref());
-    let (code, status) = admit(&state, &req, &path).await?;
-    let form = wave_form(&state, status.wave_id).await?;
-    let page = render_survey(&state, lang, &form, &code, &HashMap::new(), Feedback::None);
+    let admitted = admit(&state, &req, &path).await?;
+    let form = wave_form(&state, admitted.status.wave_id).await?;
+    let code = &admitted.code;
+    let page = render_survey(&state, lang, &form, code, &HashMap::new(), Feedback::None);
     Ok(remember_language(page, query.lang.as_deref()))
 }
 
@@ -172,22 +173,23 @@ async fn handle_form(
     let switch_to = field(pairs, SWITCH_LANG_FIELD);
     let lang = language(req, switch_to.or_else(|| field(pairs, LANG_FIELD)));
     use_language(req, lang);
-    let (code, status) = match admit(state, req, code_text).await {
+    let admitted = match admit(state, req, code_text).await {
         // A mistyped code on the start page is answered on the start page.
         Err(AppError::UnknownCode) if starting => {
             return Ok(unknown_code_page(state, lang, code_text))
         }
         admitted => admitted?,
     };
-    let form = wave_form(state, status.wave_id).await?;
+    let form = wave_form(state, admitted.status.wave_id).await?;
     if starting || switch_to.is_some() {
         let entered = first_values(pairs);
-        let page = render_survey(state, lang, &form, &code, &entered, Feedback::None);
+        let code = &admitted.code;
+        let page = render_survey(state, lang, &form, code, &entered, Feedback::None);
         // A switch is remembered, so that pages reached without the form (an oversized
         // body's page, an unknown address) speak the chosen language too.
         return Ok(remember_language(page, switch_to));
     }
-    submit(state, lang, &form, &code, pairs).await
+    submit(state, lang, &form, &admitted, pairs).await
 }
 
 /// Parses the answers and hands them to the writer: 303 to the thank-you page once stored,
@@ -197,9 +199,10 @@ async fn submit(
     state: &AppState,
     lang: Lang,
     form: &WaveForm,
-    code: &InvitationCode,
+    admitted: &Admitted,
     pairs: &[Field<'_>],
 ) -> Result<HttpResponse, AppError> {
+    let code = &admitted.code;
     let draft = match form::parse(&form.definition, pairs, CONTROL_FIELDS) {
         Ok(draft) => draft,
         Err(rejection) => {
@@ -209,7 +212,7 @@ async fn submit(
         }
     };
     let submission = Submission {
-        code_hash: code.keyed_hash(&state.secret),
+        code_hash: admitted.hash,
         answers: answers::encode(&draft.answers),
         job_level: draft.job_level,
         comment: draft.comment,
@@ -248,26 +251,35 @@ fn unknown_code_page(state: &AppState, lang: Lang, code_text: &str) -> HttpRespo
         .html(StatusCode::NOT_FOUND, "index.html", &context)
 }
 
+/// A code that may be used now: as typed, its keyed hash (computed once per request) and
+/// where it stands.
+struct Admitted {
+    code: InvitationCode,
+    hash: CodeHash,
+    status: CodeStatus,
+}
+
 /// Checks a typed or linked code: well-formed, known, unused, wave open. Wrong codes count
 /// against the client's throttle (kept in memory only).
 async fn admit(
     state: &web::Data<AppState>,
     req: &HttpRequest,
     typed: &str,
-) -> Result<(InvitationCode, CodeStatus), AppError> {
+) -> Result<Admitted, AppError> {
     let client = super::security::client_address(req, state.settings.trust_proxy);
     if client.is_some_and(|ip| state.code_throttle.is_blocked(&ip)) {
         return Err(AppError::TooManyAttempts);
     }
     let code = InvitationCode::parse(typed);
-    let status = match &code {
+    let found = match &code {
         Some(code) => {
             let hash = code.keyed_hash(&state.secret);
-            state.read_now(move |conn| lookup_code(conn, &hash)).await?
+            let status = state.read_now(move |conn| lookup_code(conn, &hash)).await?;
+            status.map(|status| (hash, status))
         }
         None => None,
     };
-    let (Some(code), Some(status)) = (code, status) else {
+    let (Some(code), Some((hash, status))) = (code, found) else {
         if let Some(ip) = client {
             state.code_throttle.record_failure(ip);
         }
@@ -276,7 +288,7 @@ async fn admit(
     match status.refusal() {
         Some(Outcome::WaveClosed) => Err(AppError::WaveClosed),
         Some(_) => Err(AppError::UsedCode),
-        None => Ok((code, status)),
+        None => Ok(Admitted { code, hash, status }),
     }
 }
 
