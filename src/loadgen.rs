@@ -150,9 +150,13 @@ pub fn run(db_path: &Path, args: LoadgenArgs) -> anyhow::Result<()> {
     let anchor = if args.no_anchor {
         None
     } else {
-        Some(anchor::measure(&bodies, args.clients)?)
+        let cpu = process_cpu();
+        let report = anchor::measure(&bodies, args.clients)?;
+        Some((report, cpu_since(cpu)))
     };
+    let cpu = process_cpu();
     let mut report = actix_web::rt::System::new().block_on(fire(bodies, args.clients));
+    let client_cpu = cpu_since(cpu);
 
     let stored: i64 = responses::table
         .filter(responses::wave_id.eq(wave.id))
@@ -166,11 +170,13 @@ pub fn run(db_path: &Path, args: LoadgenArgs) -> anyhow::Result<()> {
         .get_result(&mut conn)?;
     waves::close(&mut conn, wave.id)?;
 
-    if let Some(mut anchor) = anchor {
+    if let Some((mut anchor, anchor_cpu)) = anchor {
         print!("anchor (bare actix-web, same forms, same clients): ");
         anchor.print();
+        print_cpu("the anchor server and these clients", anchor_cpu, &anchor);
         print!("anshin: ");
         report.print();
+        print_cpu("these clients", client_cpu, &report);
         println!(
             "ratio to the anchor: {:.2} of its submissions/s, {:.1}× its p99",
             report.per_second() / anchor.per_second().max(1e-9),
@@ -178,6 +184,7 @@ pub fn run(db_path: &Path, args: LoadgenArgs) -> anyhow::Result<()> {
         );
     } else {
         report.print();
+        print_cpu("these clients", client_cpu, &report);
     }
     let acknowledged = report.see_other as i64;
     println!(
@@ -201,6 +208,33 @@ pub fn run(db_path: &Path, args: LoadgenArgs) -> anyhow::Result<()> {
     );
     println!("loss check: ok (zero lost, zero double-redeemed)");
     Ok(())
+}
+
+/// CPU time (user + system) of this process so far, from `/proc/self/stat` (in clock ticks
+/// of 10 ms); `None` where there is no such file.
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name (which may hold spaces): utime and stime are the
+    // 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+fn cpu_since(start: Option<Duration>) -> Option<Duration> {
+    Some(process_cpu()?.saturating_sub(start?))
+}
+
+/// The load's own CPU cost per request: with the server's (benches/submissions.sh) it tells
+/// how much of the two cores a run could use at all.
+fn print_cpu(what: &str, cpu: Option<Duration>, report: &Report) {
+    if let Some(cpu) = cpu {
+        let requests = report.latencies.len().max(1) as f64;
+        println!(
+            "CPU of {what}: {:.0} µs per request",
+            cpu.as_secs_f64() * 1e6 / requests
+        );
+    }
 }
 
 #[derive(Default)]

@@ -5,6 +5,8 @@
 //! request details such as body lengths, and the length of a survey form tells how long a
 //! comment was or how many items were left unanswered.
 
+use std::io::IsTerminal;
+
 use tracing::{Level, Metadata};
 use tracing_subscriber::filter::{EnvFilter, FilterExt};
 use tracing_subscriber::layer::SubscriberExt;
@@ -27,6 +29,8 @@ pub fn init() {
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
+                // Colours only for a person at a terminal, not in a file or the journal.
+                .with_ansi(std::io::stderr().is_terminal())
                 .with_filter(filter),
         )
         .init();

@@ -2,7 +2,7 @@
 //! either a complete [`ResponseDraft`] or every problem, keyed by the field it belongs to, so
 //! the form can be shown again with the answers kept and each error beside its item.
 
-use std::collections::hash_map::Entry;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::survey::SurveyDefinition;
@@ -59,22 +59,25 @@ pub struct FormRejection {
     pub entered: HashMap<String, String>,
 }
 
+/// One decoded `name=value` pair: borrowed from the body where nothing needed decoding.
+pub type Field<'a> = (Cow<'a, str>, Cow<'a, str>);
+
 /// Decodes an urlencoded body strictly: a name or value that is not valid UTF-8 once
 /// percent-decoded rejects the whole form (a lossy decoder would store replacement
 /// characters instead of what the person typed).
-pub fn decode(body: &[u8]) -> Option<Vec<(String, String)>> {
-    let decode = |part: &[u8]| -> Option<String> {
-        // Most names and answers are plain ASCII: one copy, no decoding pass.
+pub fn decode(body: &[u8]) -> Option<Vec<Field<'_>>> {
+    fn decode(part: &[u8]) -> Option<Cow<'_, str>> {
+        // Most names and answers are plain ASCII: borrowed, no copy, no decoding pass.
         if !part.iter().any(|&b| b == b'+' || b == b'%') {
-            return std::str::from_utf8(part).ok().map(str::to_owned);
+            return std::str::from_utf8(part).ok().map(Cow::Borrowed);
         }
         let spaced: Vec<u8> = part
             .iter()
             .map(|&b| if b == b'+' { b' ' } else { b })
             .collect();
         let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
-        String::from_utf8(bytes).ok()
-    };
+        String::from_utf8(bytes).ok().map(Cow::Owned)
+    }
     body.split(|&b| b == b'&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
@@ -86,63 +89,72 @@ pub fn decode(body: &[u8]) -> Option<Vec<(String, String)>> {
         .collect()
 }
 
+/// The index of the item named `name`: `hint` first (forms send their items in order), then
+/// every item.
+fn item_index(definition: &SurveyDefinition, name: &str, hint: usize) -> Option<usize> {
+    match definition.items.get(hint) {
+        Some(item) if item.id == name => Some(hint),
+        _ => definition.items.iter().position(|item| item.id == name),
+    }
+}
+
 /// Parses decoded form pairs. `control_fields` (such as the code or the language switch) are
 /// the web layer's and are skipped here.
-pub fn parse(
+pub fn parse<N: AsRef<str>, V: AsRef<str>>(
     definition: &SurveyDefinition,
-    pairs: &[(String, String)],
+    pairs: &[(N, V)],
     control_fields: &[&str],
 ) -> Result<ResponseDraft, FormRejection> {
     let mut rejection = FormRejection::default();
-    // Every field except the page's own, by name (the first value of a repeated one).
-    let mut values: HashMap<&str, &str> = HashMap::with_capacity(pairs.len());
+    // The first value of every field the definition knows, by the item's position (no map:
+    // hashing every name cost more than the rest of the parse).
+    let mut item_values: Vec<Option<&str>> = vec![None; definition.items.len()];
+    let mut job_level_value: Option<&str> = None;
+    let mut comment_value: Option<&str> = None;
+    let mut hint = 0;
     for (name, value) in pairs {
-        if control_fields.contains(&name.as_str()) {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        if control_fields.contains(&name) {
             continue;
         }
-        match values.entry(name) {
-            Entry::Vacant(slot) => {
-                slot.insert(value);
+        let item = item_index(definition, name, hint);
+        let is_job_level = name == JOB_LEVEL_FIELD && definition.job_level.is_some();
+        let is_comment = name == COMMENT_FIELD && definition.comment.is_some();
+        let seen = if let Some(index) = item {
+            hint = index + 1;
+            item_values[index].is_some()
+        } else if is_job_level {
+            job_level_value.is_some()
+        } else if is_comment {
+            comment_value.is_some()
+        } else {
+            // A tampered or outdated form: the names in the order they came.
+            if !rejection.unknown_fields.iter().any(|n| n == name) {
+                rejection.unknown_fields.push(name.to_string());
             }
-            Entry::Occupied(_) => {
-                rejection
-                    .problems
-                    .insert(name.clone(), FieldProblem::Duplicate);
-            }
+            continue;
+        };
+        if seen {
+            rejection
+                .problems
+                .insert(name.to_string(), FieldProblem::Duplicate);
+            continue;
         }
-    }
-    let is_known = |name: &str| {
-        (name == JOB_LEVEL_FIELD && definition.job_level.is_some())
-            || (name == COMMENT_FIELD && definition.comment.is_some())
-            || definition.items.iter().any(|i| i.id == name)
-    };
-    let known = definition
-        .items
-        .iter()
-        .filter(|item| values.contains_key(item.id.as_str()))
-        .count()
-        + usize::from(definition.job_level.is_some() && values.contains_key(JOB_LEVEL_FIELD))
-        + usize::from(definition.comment.is_some() && values.contains_key(COMMENT_FIELD));
-    if known < values.len() {
-        // Rare (a tampered or outdated form): find the names in the order they came.
-        for (name, _) in pairs {
-            if !control_fields.contains(&name.as_str())
-                && !is_known(name)
-                && !rejection.unknown_fields.contains(name)
-            {
-                rejection.unknown_fields.push(name.clone());
-                rejection.problems.remove(name);
-            }
+        if let Some(index) = item {
+            item_values[index] = Some(value);
+        }
+        if is_job_level {
+            job_level_value = Some(value);
+        }
+        if is_comment {
+            comment_value = Some(value);
         }
     }
 
     let mut answers = Vec::with_capacity(definition.items.len());
-    for item in &definition.items {
+    for (item, value) in definition.items.iter().zip(&item_values) {
         let scale = definition.scale_of(item);
-        let value = values
-            .get(item.id.as_str())
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty());
+        let value = value.map(|v| v.trim()).filter(|v| !v.is_empty());
         let answer = match value {
             None => {
                 if item.required {
@@ -170,11 +182,7 @@ pub fn parse(
 
     let mut job_level = None;
     if let Some(question) = &definition.job_level {
-        match values
-            .get(JOB_LEVEL_FIELD)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-        {
+        match job_level_value.map(|v| v.trim()).filter(|v| !v.is_empty()) {
             None if question.required => {
                 rejection
                     .problems
@@ -197,11 +205,7 @@ pub fn parse(
 
     let mut comment = None;
     if let Some(question) = &definition.comment {
-        if let Some(text) = values
-            .get(COMMENT_FIELD)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-        {
+        if let Some(text) = comment_value.map(|v| v.trim()).filter(|v| !v.is_empty()) {
             if text.chars().count() > question.max_chars {
                 rejection
                     .problems
@@ -229,10 +233,14 @@ pub fn parse(
         })
     } else {
         // Copied only for a form shown again, not for every stored one.
-        rejection.entered = values
-            .into_iter()
-            .filter(|(name, _)| is_known(name))
-            .map(|(name, value)| (name.to_string(), value.to_string()))
+        let items = definition.items.iter().zip(&item_values);
+        rejection.entered = items
+            .map(|(item, value)| (item.id.as_str(), *value))
+            .chain([
+                (JOB_LEVEL_FIELD, job_level_value),
+                (COMMENT_FIELD, comment_value),
+            ])
+            .filter_map(|(name, value)| Some((name.to_string(), value?.to_string())))
             .collect();
         Err(rejection)
     }

@@ -105,6 +105,25 @@ impl AppState {
         .await?
     }
 
+    /// A short read (a lookup by primary key, some microseconds in SQLite) on the request's
+    /// own worker when a pooled connection is idle right now, else off the workers like
+    /// [`AppState::with_conn`]. Handing a lookup to the blocking pool and back cost more than
+    /// the lookup itself: two thread switches and the pool's own bookkeeping, about 12% of a
+    /// submission's instructions (docs/performance.md). A reader never waits for the writer
+    /// (WAL), so the worker is not held up by a commit.
+    pub async fn read_now<T, E, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut diesel::SqliteConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+        AppError: From<E>,
+    {
+        match self.pool.try_get() {
+            Some(mut conn) => work(&mut conn).map_err(AppError::from),
+            None => self.with_conn(work).await,
+        }
+    }
+
     /// Runs argon2 work (with database access) through the gate: `Busy` becomes 429.
     pub async fn with_argon2<T, E, F>(&self, work: F) -> Result<T, AppError>
     where

@@ -12,10 +12,10 @@ use serde::Serialize;
 use super::error::{use_language, AppError};
 use super::pages::{language, remember_language, LangQuery};
 use super::AppState;
-use crate::codes::InvitationCode;
+use crate::codes::{CodeHash, InvitationCode};
 use crate::collection::answers;
 use crate::collection::form::{
-    self, FormRejection, COMMENT_FIELD, JOB_LEVEL_FIELD, NO_ANSWER_VALUE,
+    self, Field, FormRejection, COMMENT_FIELD, JOB_LEVEL_FIELD, NO_ANSWER_VALUE,
 };
 use crate::collection::store::{lookup_code, CodeStatus, Outcome, Submission};
 use crate::i18n::Lang;
@@ -122,9 +122,10 @@ async fn open_link(
     query: web::Query<LangQuery>,
 ) -> Result<HttpResponse, AppError> {
     let lang = language(&req, query.lang.as_deref());
-    let (code, status) = admit(&state, &req, &path).await?;
-    let form = wave_form(&state, status.wave_id).await?;
-    let page = render_survey(&state, lang, &form, &code, &HashMap::new(), Feedback::None);
+    let admitted = admit(&state, &req, &path).await?;
+    let form = wave_form(&state, admitted.status.wave_id).await?;
+    let code = &admitted.code;
+    let page = render_survey(&state, lang, &form, code, &HashMap::new(), Feedback::None);
     Ok(remember_language(page, query.lang.as_deref()))
 }
 
@@ -135,7 +136,8 @@ async fn submit_by_link(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let pairs = read_form(payload, &req).await?;
+    let body = read_form(payload, &req).await?;
+    let pairs = form::decode(&body).ok_or(AppError::BadRequest)?;
     handle_form(&state, &req, &path, &pairs, false).await
 }
 
@@ -146,17 +148,18 @@ async fn start_or_submit(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let pairs = read_form(payload, &req).await?;
+    let body = read_form(payload, &req).await?;
+    let pairs = form::decode(&body).ok_or(AppError::BadRequest)?;
     let code_text = field(&pairs, CODE_FIELD).unwrap_or_default().to_string();
     let starting = field(&pairs, STEP_FIELD).is_none();
     handle_form(&state, &req, &code_text, &pairs, starting).await
 }
 
-fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+fn field<'a>(pairs: &'a [Field<'_>], name: &str) -> Option<&'a str> {
     pairs
         .iter()
         .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
+        .map(|(_, v)| v.as_ref())
 }
 
 /// A code typed on the start page, a language switch, or a submission of the form.
@@ -164,28 +167,29 @@ async fn handle_form(
     state: &web::Data<AppState>,
     req: &HttpRequest,
     code_text: &str,
-    pairs: &[(String, String)],
+    pairs: &[Field<'_>],
     starting: bool,
 ) -> Result<HttpResponse, AppError> {
     let switch_to = field(pairs, SWITCH_LANG_FIELD);
     let lang = language(req, switch_to.or_else(|| field(pairs, LANG_FIELD)));
     use_language(req, lang);
-    let (code, status) = match admit(state, req, code_text).await {
+    let admitted = match admit(state, req, code_text).await {
         // A mistyped code on the start page is answered on the start page.
         Err(AppError::UnknownCode) if starting => {
             return Ok(unknown_code_page(state, lang, code_text))
         }
         admitted => admitted?,
     };
-    let form = wave_form(state, status.wave_id).await?;
+    let form = wave_form(state, admitted.status.wave_id).await?;
     if starting || switch_to.is_some() {
         let entered = first_values(pairs);
-        let page = render_survey(state, lang, &form, &code, &entered, Feedback::None);
+        let code = &admitted.code;
+        let page = render_survey(state, lang, &form, code, &entered, Feedback::None);
         // A switch is remembered, so that pages reached without the form (an oversized
         // body's page, an unknown address) speak the chosen language too.
         return Ok(remember_language(page, switch_to));
     }
-    submit(state, lang, &form, &code, pairs).await
+    submit(state, lang, &form, &admitted, pairs).await
 }
 
 /// Parses the answers and hands them to the writer: 303 to the thank-you page once stored,
@@ -195,9 +199,10 @@ async fn submit(
     state: &AppState,
     lang: Lang,
     form: &WaveForm,
-    code: &InvitationCode,
-    pairs: &[(String, String)],
+    admitted: &Admitted,
+    pairs: &[Field<'_>],
 ) -> Result<HttpResponse, AppError> {
+    let code = &admitted.code;
     let draft = match form::parse(&form.definition, pairs, CONTROL_FIELDS) {
         Ok(draft) => draft,
         Err(rejection) => {
@@ -207,7 +212,7 @@ async fn submit(
         }
     };
     let submission = Submission {
-        code_hash: code.keyed_hash(&state.secret),
+        code_hash: admitted.hash,
         answers: answers::encode(&draft.answers),
         job_level: draft.job_level,
         comment: draft.comment,
@@ -246,28 +251,35 @@ fn unknown_code_page(state: &AppState, lang: Lang, code_text: &str) -> HttpRespo
         .html(StatusCode::NOT_FOUND, "index.html", &context)
 }
 
+/// A code that may be used now: as typed, its keyed hash (computed once per request) and
+/// where it stands.
+struct Admitted {
+    code: InvitationCode,
+    hash: CodeHash,
+    status: CodeStatus,
+}
+
 /// Checks a typed or linked code: well-formed, known, unused, wave open. Wrong codes count
 /// against the client's throttle (kept in memory only).
 async fn admit(
     state: &web::Data<AppState>,
     req: &HttpRequest,
     typed: &str,
-) -> Result<(InvitationCode, CodeStatus), AppError> {
+) -> Result<Admitted, AppError> {
     let client = super::security::client_address(req, state.settings.trust_proxy);
     if client.is_some_and(|ip| state.code_throttle.is_blocked(&ip)) {
         return Err(AppError::TooManyAttempts);
     }
     let code = InvitationCode::parse(typed);
-    let status = match &code {
+    let found = match &code {
         Some(code) => {
             let hash = code.keyed_hash(&state.secret);
-            state
-                .with_conn(move |conn| lookup_code(conn, &hash))
-                .await?
+            let status = state.read_now(move |conn| lookup_code(conn, &hash)).await?;
+            status.map(|status| (hash, status))
         }
         None => None,
     };
-    let (Some(code), Some(status)) = (code, status) else {
+    let (Some(code), Some((hash, status))) = (code, found) else {
         if let Some(ip) = client {
             state.code_throttle.record_failure(ip);
         }
@@ -276,7 +288,7 @@ async fn admit(
     match status.refusal() {
         Some(Outcome::WaveClosed) => Err(AppError::WaveClosed),
         Some(_) => Err(AppError::UsedCode),
-        None => Ok((code, status)),
+        None => Ok(Admitted { code, hash, status }),
     }
 }
 
@@ -296,21 +308,23 @@ async fn wave_form(state: &web::Data<AppState>, wave_id: i32) -> Result<Arc<Wave
         .await
 }
 
-fn first_values(pairs: &[(String, String)]) -> HashMap<String, String> {
+fn first_values(pairs: &[Field<'_>]) -> HashMap<String, String> {
     let mut values = HashMap::new();
     for (name, value) in pairs {
-        if !CONTROL_FIELDS.contains(&name.as_str()) {
-            values.entry(name.clone()).or_insert_with(|| value.clone());
+        if !CONTROL_FIELDS.contains(&name.as_ref()) {
+            values
+                .entry(name.to_string())
+                .or_insert_with(|| value.to_string());
         }
     }
     values
 }
 
-/// Reads an urlencoded body of at most [`MAX_FORM_BYTES`].
+/// Reads an urlencoded body of at most [`MAX_FORM_BYTES`] (decode it with [`form::decode`]).
 async fn read_form(
     mut payload: web::Payload,
     req: &HttpRequest,
-) -> Result<Vec<(String, String)>, AppError> {
+) -> Result<web::BytesMut, AppError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -334,7 +348,7 @@ async fn read_form(
     if too_large {
         return Err(AppError::TooLarge);
     }
-    form::decode(&body).ok_or(AppError::BadRequest)
+    Ok(body)
 }
 
 #[derive(Serialize)]

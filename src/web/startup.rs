@@ -71,7 +71,7 @@ impl Application {
                 // gzip when the client accepts it (the survey page is ~90 KB of repetitive
                 // HTML); only gzip is built in, to keep the build small.
                 .wrap(Compress::default())
-                .wrap(security::access_log())
+                .wrap(from_fn(security::access_log))
                 .wrap(
                     SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
                         .cookie_name("anshin_session".into())
