@@ -553,25 +553,56 @@ struct VisibleWorkplace {
 
 /// The workplaces in `account_id`'s scope and every workplace below them, by id: one
 /// recursive query down the `parent_id` index instead of the whole organisation per request.
-/// `UNION` (not `UNION ALL`) ends the walk on a cycle.
+/// A workplace both in the scope and below another of it comes out once, as the manager's
+/// own; `UNION` (not `UNION ALL`) ends the walk on a cycle.
+#[derive(Debug, Clone, Copy)]
+struct VisibleSubtree {
+    account_id: i32,
+}
+
+/// [`VisibleSubtree`]'s SQL before and after its one bound value, the account's id.
+const VISIBLE_SUBTREE_SQL: (&str, &str) = (
+    "WITH RECURSIVE visible(id, code, own) AS ( \
+         SELECT w.id, w.code, 1 FROM manager_scopes s \
+         JOIN workplaces w ON w.id = s.workplace_id \
+         WHERE s.account_id = ",
+    " UNION \
+         SELECT w.id, w.code, 0 FROM visible v JOIN workplaces w ON w.parent_id = v.id \
+     ) \
+     SELECT id, code, max(own) AS own FROM visible GROUP BY id ORDER BY id",
+);
+
+// A query type of its own (not `sql_query`, which diesel prepares again on every call), so
+// that the connection's statement cache keeps it prepared.
+impl diesel::query_builder::QueryId for VisibleSubtree {
+    type QueryId = VisibleSubtree;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::Query for VisibleSubtree {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for VisibleSubtree {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        let (before, after) = VISIBLE_SUBTREE_SQL;
+        out.push_sql(before);
+        out.push_bind_param::<diesel::sql_types::Integer, _>(&self.account_id)?;
+        out.push_sql(after);
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<SqliteConnection> for VisibleSubtree {}
+
 fn visible_subtree(
     conn: &mut SqliteConnection,
     account_id: i32,
 ) -> QueryResult<Vec<VisibleWorkplace>> {
-    diesel::sql_query(
-        "WITH RECURSIVE visible(id) AS ( \
-             SELECT workplace_id FROM manager_scopes WHERE account_id = ?1 \
-             UNION \
-             SELECT w.id FROM workplaces w JOIN visible v ON w.parent_id = v.id \
-         ) \
-         SELECT w.id, w.code, \
-             EXISTS (SELECT 1 FROM manager_scopes s \
-                     WHERE s.account_id = ?1 AND s.workplace_id = w.id) AS own \
-         FROM workplaces w JOIN visible v ON w.id = v.id \
-         ORDER BY w.id",
-    )
-    .bind::<diesel::sql_types::Integer, _>(account_id)
-    .load(conn)
+    VisibleSubtree { account_id }.load(conn)
 }
 
 /// Loads a signed-in account with its visible workplaces; `None` if it is disabled or the

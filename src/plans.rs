@@ -286,9 +286,27 @@ pub fn load(
     wave: i32,
     previous: Option<i32>,
 ) -> QueryResult<Vec<Plan>> {
+    // One workplace at a time: `eq_any` binds one value per code, so diesel prepares that
+    // statement again on every call, while this one stays in the statement cache (a manager
+    // has a workplace or a few).
+    let mut plans = Vec::new();
+    for code in workplaces {
+        plans.extend(load_one(conn, code, wave, previous)?);
+    }
+    plans.sort_by_key(|plan| plan.id);
+    plans.dedup_by_key(|plan| plan.id);
+    Ok(plans)
+}
+
+fn load_one(
+    conn: &mut SqliteConnection,
+    workplace: &str,
+    wave: i32,
+    previous: Option<i32>,
+) -> QueryResult<Vec<Plan>> {
     action_plans::table
         .inner_join(workplaces::table)
-        .filter(workplaces::code.eq_any(workplaces))
+        .filter(workplaces::code.eq(workplace))
         .filter(
             action_plans::wave_id
                 .eq(wave)
