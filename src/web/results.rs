@@ -164,17 +164,26 @@ pub async fn cached_results(
 ) -> Result<(i64, Arc<WaveResults>), AppError> {
     let app = state.clone();
     state
-        .with_conn(move |conn| {
-            let org_version = crate::org::version(conn)?;
-            if let Some(cached) = app.results_cache.get(wave_id, org_version) {
-                return Ok((org_version, cached));
-            }
-            let computed = Arc::new(frozen::wave_results(conn, wave_id)?);
-            app.results_cache
-                .put(wave_id, org_version, computed.clone());
-            Ok::<_, AppError>((org_version, computed))
-        })
+        .with_conn(move |conn| cached_results_on(conn, &app, wave_id))
         .await
+}
+
+/// [`cached_results`] on a connection the caller already holds: a page that needs more
+/// from the database asks for it all in one trip to the blocking pool.
+pub fn cached_results_on(
+    conn: &mut diesel::SqliteConnection,
+    state: &AppState,
+    wave_id: i32,
+) -> Result<(i64, Arc<WaveResults>), AppError> {
+    let org_version = crate::org::version(conn)?;
+    if let Some(cached) = state.results_cache.get(wave_id, org_version) {
+        return Ok((org_version, cached));
+    }
+    let computed = Arc::new(frozen::wave_results(conn, wave_id)?);
+    state
+        .results_cache
+        .put(wave_id, org_version, computed.clone());
+    Ok((org_version, computed))
 }
 
 /// Writes what `account` did with `wave_id` to the audit log, through the writer: every
@@ -222,6 +231,17 @@ pub async fn results_for(
     action: &'static str,
 ) -> Result<Arc<WaveResults>, AppError> {
     let (_, results) = cached_results(state, wave_id).await?;
+    audited_scope(state, account, action, wave_id, results).await
+}
+
+/// Wave `wave_id`'s full `results` as `account` may see them, once the view is audited.
+pub async fn audited_scope(
+    state: &AppState,
+    account: &Account,
+    action: &'static str,
+    wave_id: i32,
+    results: Arc<WaveResults>,
+) -> Result<Arc<WaveResults>, AppError> {
     audit_view(state, account, action, wave_id).await?;
     Ok(state.results_cache.scoped(wave_id, results, account))
 }
