@@ -660,6 +660,98 @@ pub fn load_account(
 mod tests {
     use super::*;
 
+    /// The visible workplaces by the old walk: every workplace whose chain of parents
+    /// (itself included) reaches the scope, and every unit whose members are all visible.
+    fn visible_by_walking_up(
+        conn: &mut SqliteConnection,
+        scope: &[&str],
+    ) -> std::collections::BTreeSet<String> {
+        let all = crate::org::load_all(conn).expect("workplaces");
+        let parent_of: std::collections::HashMap<i32, Option<i32>> =
+            all.iter().map(|w| (w.id, w.parent_id)).collect();
+        let scope_ids: Vec<i32> = all
+            .iter()
+            .filter(|w| scope.contains(&w.code.as_str()))
+            .map(|w| w.id)
+            .collect();
+        let mut visible = std::collections::BTreeSet::new();
+        let mut visible_ids = std::collections::HashSet::new();
+        for workplace in &all {
+            let mut current = Some(workplace.id);
+            while let Some(id) = current {
+                if scope_ids.contains(&id) {
+                    visible.insert(workplace.code.clone());
+                    visible_ids.insert(workplace.id);
+                    break;
+                }
+                current = parent_of.get(&id).copied().flatten();
+            }
+        }
+        for unit in crate::org::load_units(conn).expect("units") {
+            if unit.members.iter().all(|m| visible_ids.contains(m)) {
+                visible.insert(unit.code);
+            }
+        }
+        visible
+    }
+
+    #[test]
+    fn the_visible_subtree_is_what_walking_up_from_every_workplace_finds() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("scope.db");
+        crate::db::migrate(&path).expect("migrate");
+        let mut conn = crate::db::connect(&path).expect("connect");
+        let csv = "code,name,parent_code\nD1,部1,\nD2,部2,\nS1,課1,D1\nS2,課2,D1\nS3,課3,D2\n\
+                   T1,係1,S1\nT2,係2,S1\nT3,係3,S2\nT4,係4,S3\nT5,係5,S3\n";
+        let rows = crate::org::parse_csv(csv.as_bytes()).expect("csv");
+        crate::org::import(&mut conn, &rows).expect("import");
+        let codes = |list: &[&str]| list.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        crate::org::add_unit(&mut conn, "U12", "係1+2", &codes(&["T1", "T2"])).expect("unit");
+        crate::org::add_unit(&mut conn, "U45", "係4+5", &codes(&["T4", "T5"])).expect("unit");
+        let scopes: [&[&str]; 5] = [
+            &["S1"],
+            &["D1"],
+            &["T1", "S1"],
+            &["T4", "S2"],
+            &["T5", "T4", "D1"],
+        ];
+        for (n, scope) in scopes.iter().enumerate() {
+            let login = format!("manager{n}");
+            let id = add_user(
+                &mut conn,
+                &login,
+                Role::Manager,
+                "long enough password",
+                &codes(scope),
+            )
+            .expect("manager");
+            let epoch: i32 = accounts::table
+                .find(id)
+                .select(accounts::session_epoch)
+                .get_result(&mut conn)
+                .expect("epoch");
+            let account = load_account(
+                &mut conn,
+                SignIn {
+                    account_id: id,
+                    epoch,
+                },
+            )
+            .expect("load")
+            .expect("enabled");
+            assert_eq!(
+                account.visible_workplaces,
+                visible_by_walking_up(&mut conn, scope),
+                "{scope:?}"
+            );
+            let mut own = codes(scope);
+            own.sort();
+            let mut loaded = account.own_workplaces.clone();
+            loaded.sort();
+            assert_eq!(loaded, own, "{scope:?}");
+        }
+    }
+
     #[test]
     fn hashes_are_argon2id_salted_and_verify() {
         let first = hash_password("correct horse battery").expect("hash");

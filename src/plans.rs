@@ -343,7 +343,7 @@ mod tests {
 
     fn check(action: &str, owner: &str, due_on: Option<&str>) -> Result<PlanDraft, &'static str> {
         let policy = PolicyActions::shipped().expect("policy");
-        super::check(&input(action, owner, due_on), &policy)
+        super::check(&input(action, owner, due_on), policy)
     }
 
     #[test]
@@ -387,7 +387,7 @@ mod tests {
             "sharing_staff_goals".to_string(),
             "sharing_staff_ideas".to_string(),
         ];
-        let draft = super::check(&typed, &policy).expect("valid");
+        let draft = super::check(&typed, policy).expect("valid");
         assert_eq!(draft.status, PlanStatus::InProgress);
         assert_eq!(
             draft.policy_actions,
@@ -395,10 +395,10 @@ mod tests {
             "once each, in the policy's order"
         );
         typed.status = Some("finished".to_string());
-        assert_eq!(super::check(&typed, &policy), Err("plan_bad_status"));
+        assert_eq!(super::check(&typed, policy), Err("plan_bad_status"));
         typed.status = None;
         typed.policy_actions = vec!["sharing_staff_goals; DROP".to_string()];
-        assert_eq!(super::check(&typed, &policy), Err("plan_bad_action"));
+        assert_eq!(super::check(&typed, policy), Err("plan_bad_action"));
         for status in PlanStatus::ALL {
             assert_eq!(PlanStatus::parse(status.as_str()), Some(status));
         }

@@ -375,7 +375,7 @@ async fn team_page(
     let teams: Vec<TeamView> = codes
         .iter()
         .filter_map(|code| results.group(code))
-        .map(|group| team_view(view, &results, group, &plans, &policy))
+        .map(|group| team_view(view, &results, group, &plans, policy))
         .collect();
     add_teams(&mut context, view, &wave, &results, &teams);
     Ok(view.page(StatusCode::OK, "dashboard_manager.html", &context))
@@ -759,7 +759,7 @@ async fn save_plan(
         return Err(AppError::Forbidden);
     }
     let policy = PolicyActions::shipped().map_err(AppError::internal)?;
-    let draft = match plans::check(&form.input, &policy) {
+    let draft = match plans::check(&form.input, policy) {
         Ok(draft) => draft,
         Err(message) => return plan_refused(&state, &req, &session, &account, message).await,
     };
@@ -781,7 +781,7 @@ async fn edit_plan(
     WithCsrf(Manager(account), form): WithCsrf<Manager, PlanForm>,
 ) -> Result<HttpResponse, AppError> {
     let policy = PolicyActions::shipped().map_err(AppError::internal)?;
-    let draft = match plans::check(&form.input, &policy) {
+    let draft = match plans::check(&form.input, policy) {
         Ok(draft) => draft,
         Err(message) => return plan_refused(&state, &req, &session, &account, message).await,
     };

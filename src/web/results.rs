@@ -36,7 +36,7 @@ pub struct ResultsCache {
     /// Managers' scoped copies ([`scoped`]), by wave and the workplaces the manager may see,
     /// each with the full results it was cut from: a hit counts only for that same copy. (A
     /// `Weak` keeps the evicted full results' memory free, and its address unused.)
-    scoped: Mutex<HashMap<ScopeKey, (Weak<WaveResults>, Arc<WaveResults>)>>,
+    scoped: Mutex<HashMap<ScopeKey, ScopedCopy>>,
     /// When each (account, wave) last had a view written to the audit log.
     audited: Mutex<HashMap<(i32, i32), Instant>>,
 }
@@ -51,6 +51,9 @@ type ChartKey = (i32, i64, String);
 
 /// (wave, the workplace codes a manager may see): [`scoped`] depends on nothing else.
 type ScopeKey = (i32, BTreeSet<String>);
+
+/// The full results a scoped copy was cut from, and the copy.
+type ScopedCopy = (Weak<WaveResults>, Arc<WaveResults>);
 
 /// Waves kept at most (each can hold tens of megabytes on a large organisation).
 const CACHED_WAVES: usize = 8;
