@@ -539,6 +539,72 @@ pub fn login_of(conn: &mut SqliteConnection, account_id: i32) -> QueryResult<Opt
         .optional()
 }
 
+/// A workplace a manager may see: one of their own or below one of them.
+#[derive(QueryableByName)]
+struct VisibleWorkplace {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    id: i32,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    code: String,
+    /// In the manager's scope itself (not only below a workplace that is).
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    own: bool,
+}
+
+/// The workplaces in `account_id`'s scope and every workplace below them, by id: one
+/// recursive query down the `parent_id` index instead of the whole organisation per request.
+/// A workplace both in the scope and below another of it comes out once, as the manager's
+/// own; `UNION` (not `UNION ALL`) ends the walk on a cycle.
+#[derive(Debug, Clone, Copy)]
+struct VisibleSubtree {
+    account_id: i32,
+}
+
+/// [`VisibleSubtree`]'s SQL before and after its one bound value, the account's id.
+const VISIBLE_SUBTREE_SQL: (&str, &str) = (
+    "WITH RECURSIVE visible(id, code, own) AS ( \
+         SELECT w.id, w.code, 1 FROM manager_scopes s \
+         JOIN workplaces w ON w.id = s.workplace_id \
+         WHERE s.account_id = ",
+    " UNION \
+         SELECT w.id, w.code, 0 FROM visible v JOIN workplaces w ON w.parent_id = v.id \
+     ) \
+     SELECT id, code, max(own) AS own FROM visible GROUP BY id ORDER BY id",
+);
+
+// A query type of its own (not `sql_query`, which diesel prepares again on every call), so
+// that the connection's statement cache keeps it prepared.
+impl diesel::query_builder::QueryId for VisibleSubtree {
+    type QueryId = VisibleSubtree;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::Query for VisibleSubtree {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for VisibleSubtree {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        let (before, after) = VISIBLE_SUBTREE_SQL;
+        out.push_sql(before);
+        out.push_bind_param::<diesel::sql_types::Integer, _>(&self.account_id)?;
+        out.push_sql(after);
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<SqliteConnection> for VisibleSubtree {}
+
+fn visible_subtree(
+    conn: &mut SqliteConnection,
+    account_id: i32,
+) -> QueryResult<Vec<VisibleWorkplace>> {
+    VisibleSubtree { account_id }.load(conn)
+}
+
 /// Loads a signed-in account with its visible workplaces; `None` if it is disabled or the
 /// session was signed in before its password changed.
 pub fn load_account(
@@ -551,7 +617,9 @@ pub fn load_account(
         .filter(accounts::disabled_on.is_null())
         .filter(accounts::session_epoch.eq(signed_in.epoch))
         .select((accounts::login, accounts::role))
-        .first::<(String, String)>(conn)
+        // By its primary key, without `.first()`'s bound `LIMIT`, which makes SQLite
+        // prepare the statement again on every run.
+        .get_result::<(String, String)>(conn)
         .optional()?
     else {
         return Ok(None);
@@ -559,41 +627,22 @@ pub fn load_account(
     let Some(role) = Role::parse(&role) else {
         return Ok(None);
     };
-    let scope_ids: Vec<i32> = manager_scopes::table
-        .filter(manager_scopes::account_id.eq(id))
-        .select(manager_scopes::workplace_id)
-        .load(conn)?;
     let mut visible = std::collections::BTreeSet::new();
     let mut own_workplaces = Vec::new();
-    if !scope_ids.is_empty() {
-        let all = crate::org::load_all(conn)?;
-        let parent_of: std::collections::HashMap<i32, Option<i32>> =
-            all.iter().map(|w| (w.id, w.parent_id)).collect();
-        for workplace in &all {
-            if scope_ids.contains(&workplace.id) {
+    let subtree = visible_subtree(conn, id)?;
+    if !subtree.is_empty() {
+        let mut visible_ids = std::collections::HashSet::new();
+        for workplace in subtree {
+            if workplace.own {
                 own_workplaces.push(workplace.code.clone());
             }
-            // Visible: the workplace itself or any ancestor is in the manager's scope.
-            let mut current = Some(workplace.id);
-            for _ in 0..=all.len() {
-                let Some(id) = current else { break };
-                if scope_ids.contains(&id) {
-                    visible.insert(workplace.code.clone());
-                    break;
-                }
-                current = parent_of.get(&id).copied().flatten();
-            }
+            visible_ids.insert(workplace.id);
+            visible.insert(workplace.code);
         }
         // A merged reporting unit is visible when every member is: it must not add anyone
         // else's answers to what the manager sees.
-        let code_of: std::collections::HashMap<i32, &str> =
-            all.iter().map(|w| (w.id, w.code.as_str())).collect();
         for unit in crate::org::load_units(conn)? {
-            let all_visible = unit
-                .members
-                .iter()
-                .all(|m| code_of.get(m).is_some_and(|code| visible.contains(*code)));
-            if all_visible {
+            if unit.members.iter().all(|m| visible_ids.contains(m)) {
                 visible.insert(unit.code);
             }
         }
@@ -610,6 +659,98 @@ pub fn load_account(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The visible workplaces by the old walk: every workplace whose chain of parents
+    /// (itself included) reaches the scope, and every unit whose members are all visible.
+    fn visible_by_walking_up(
+        conn: &mut SqliteConnection,
+        scope: &[&str],
+    ) -> std::collections::BTreeSet<String> {
+        let all = crate::org::load_all(conn).expect("workplaces");
+        let parent_of: std::collections::HashMap<i32, Option<i32>> =
+            all.iter().map(|w| (w.id, w.parent_id)).collect();
+        let scope_ids: Vec<i32> = all
+            .iter()
+            .filter(|w| scope.contains(&w.code.as_str()))
+            .map(|w| w.id)
+            .collect();
+        let mut visible = std::collections::BTreeSet::new();
+        let mut visible_ids = std::collections::HashSet::new();
+        for workplace in &all {
+            let mut current = Some(workplace.id);
+            while let Some(id) = current {
+                if scope_ids.contains(&id) {
+                    visible.insert(workplace.code.clone());
+                    visible_ids.insert(workplace.id);
+                    break;
+                }
+                current = parent_of.get(&id).copied().flatten();
+            }
+        }
+        for unit in crate::org::load_units(conn).expect("units") {
+            if unit.members.iter().all(|m| visible_ids.contains(m)) {
+                visible.insert(unit.code);
+            }
+        }
+        visible
+    }
+
+    #[test]
+    fn the_visible_subtree_is_what_walking_up_from_every_workplace_finds() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("scope.db");
+        crate::db::migrate(&path).expect("migrate");
+        let mut conn = crate::db::connect(&path).expect("connect");
+        let csv = "code,name,parent_code\nD1,部1,\nD2,部2,\nS1,課1,D1\nS2,課2,D1\nS3,課3,D2\n\
+                   T1,係1,S1\nT2,係2,S1\nT3,係3,S2\nT4,係4,S3\nT5,係5,S3\n";
+        let rows = crate::org::parse_csv(csv.as_bytes()).expect("csv");
+        crate::org::import(&mut conn, &rows).expect("import");
+        let codes = |list: &[&str]| list.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        crate::org::add_unit(&mut conn, "U12", "係1+2", &codes(&["T1", "T2"])).expect("unit");
+        crate::org::add_unit(&mut conn, "U45", "係4+5", &codes(&["T4", "T5"])).expect("unit");
+        let scopes: [&[&str]; 5] = [
+            &["S1"],
+            &["D1"],
+            &["T1", "S1"],
+            &["T4", "S2"],
+            &["T5", "T4", "D1"],
+        ];
+        for (n, scope) in scopes.iter().enumerate() {
+            let login = format!("manager{n}");
+            let id = add_user(
+                &mut conn,
+                &login,
+                Role::Manager,
+                "long enough password",
+                &codes(scope),
+            )
+            .expect("manager");
+            let epoch: i32 = accounts::table
+                .find(id)
+                .select(accounts::session_epoch)
+                .get_result(&mut conn)
+                .expect("epoch");
+            let account = load_account(
+                &mut conn,
+                SignIn {
+                    account_id: id,
+                    epoch,
+                },
+            )
+            .expect("load")
+            .expect("enabled");
+            assert_eq!(
+                account.visible_workplaces,
+                visible_by_walking_up(&mut conn, scope),
+                "{scope:?}"
+            );
+            let mut own = codes(scope);
+            own.sort();
+            let mut loaded = account.own_workplaces.clone();
+            loaded.sort();
+            assert_eq!(loaded, own, "{scope:?}");
+        }
+    }
 
     #[test]
     fn hashes_are_argon2id_salted_and_verify() {

@@ -286,9 +286,27 @@ pub fn load(
     wave: i32,
     previous: Option<i32>,
 ) -> QueryResult<Vec<Plan>> {
+    // One workplace at a time: `eq_any` binds one value per code, so diesel prepares that
+    // statement again on every call, while this one stays in the statement cache (a manager
+    // has a workplace or a few).
+    let mut plans = Vec::new();
+    for code in workplaces {
+        plans.extend(load_one(conn, code, wave, previous)?);
+    }
+    plans.sort_by_key(|plan| plan.id);
+    plans.dedup_by_key(|plan| plan.id);
+    Ok(plans)
+}
+
+fn load_one(
+    conn: &mut SqliteConnection,
+    workplace: &str,
+    wave: i32,
+    previous: Option<i32>,
+) -> QueryResult<Vec<Plan>> {
     action_plans::table
         .inner_join(workplaces::table)
-        .filter(workplaces::code.eq_any(workplaces))
+        .filter(workplaces::code.eq(workplace))
         .filter(
             action_plans::wave_id
                 .eq(wave)
@@ -325,7 +343,7 @@ mod tests {
 
     fn check(action: &str, owner: &str, due_on: Option<&str>) -> Result<PlanDraft, &'static str> {
         let policy = PolicyActions::shipped().expect("policy");
-        super::check(&input(action, owner, due_on), &policy)
+        super::check(&input(action, owner, due_on), policy)
     }
 
     #[test]
@@ -369,7 +387,7 @@ mod tests {
             "sharing_staff_goals".to_string(),
             "sharing_staff_ideas".to_string(),
         ];
-        let draft = super::check(&typed, &policy).expect("valid");
+        let draft = super::check(&typed, policy).expect("valid");
         assert_eq!(draft.status, PlanStatus::InProgress);
         assert_eq!(
             draft.policy_actions,
@@ -377,10 +395,10 @@ mod tests {
             "once each, in the policy's order"
         );
         typed.status = Some("finished".to_string());
-        assert_eq!(super::check(&typed, &policy), Err("plan_bad_status"));
+        assert_eq!(super::check(&typed, policy), Err("plan_bad_status"));
         typed.status = None;
         typed.policy_actions = vec!["sharing_staff_goals; DROP".to_string()];
-        assert_eq!(super::check(&typed, &policy), Err("plan_bad_action"));
+        assert_eq!(super::check(&typed, policy), Err("plan_bad_action"));
         for status in PlanStatus::ALL {
             assert_eq!(PlanStatus::parse(status.as_str()), Some(status));
         }

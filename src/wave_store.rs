@@ -186,11 +186,19 @@ pub fn list_with_counts(conn: &mut SqliteConnection) -> QueryResult<Vec<(Wave, i
 
 /// The latest closed wave, if any.
 pub fn latest_closed(conn: &mut SqliteConnection) -> QueryResult<Option<Wave>> {
-    waves::table
+    // The highest id by `max` rather than `ORDER BY … LIMIT ?` (`.first()`): SQLite prepares
+    // a statement with a bound `LIMIT` again on every run, and every team page asks.
+    let latest: Option<i32> = waves::table
         .filter(waves::status.eq(WaveStatus::Closed))
-        .order(waves::id.desc())
+        .select(diesel::dsl::max(waves::id))
+        .get_result(conn)?;
+    let Some(id) = latest else {
+        return Ok(None);
+    };
+    waves::table
+        .find(id)
         .select(Wave::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

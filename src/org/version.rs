@@ -13,7 +13,9 @@ pub fn version(conn: &mut SqliteConnection) -> QueryResult<i64> {
     let value: Option<String> = settings::table
         .find(KEY)
         .select(settings::value)
-        .first(conn)
+        // By its primary key: no bound `LIMIT` (`.first()`), which SQLite prepares again
+        // on every run.
+        .get_result(conn)
         .optional()?;
     Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
 }

@@ -104,9 +104,14 @@ pub enum PolicyError {
 }
 
 impl PolicyActions {
-    /// The actions compiled into the binary.
-    pub fn shipped() -> Result<PolicyActions, PolicyError> {
-        PolicyActions::parse(SHIPPED)
+    /// The actions compiled into the binary, parsed once (every team page reads them).
+    pub fn shipped() -> Result<&'static PolicyActions, PolicyError> {
+        static PARSED: std::sync::OnceLock<Result<PolicyActions, PolicyError>> =
+            std::sync::OnceLock::new();
+        PARSED
+            .get_or_init(|| PolicyActions::parse(SHIPPED))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// Parses and checks the shape: three staff and three manager actions per keyword,

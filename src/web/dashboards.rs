@@ -5,12 +5,13 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use diesel::SqliteConnection;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 use super::error::AppError;
 use super::extract::{carries_csrf, Hr, Manager, SignedIn, WithCsrf};
 use super::pages::{language, remember_language, PageLang};
 use super::redirect;
-use super::results::{audit_view, cached_results, chart_for, results_for};
+use super::results::{audit_view, audited_scope, cached_results, cached_results_on, chart_for};
 use super::session::TypedSession;
 use super::AppState;
 use crate::accounts::{Account, AccountSummary, Role};
@@ -362,26 +363,42 @@ async fn team_page(
     codes: &[String],
     mode: TeamMode<'_>,
 ) -> Result<HttpResponse, AppError> {
-    let latest = state.with_conn(crate::waves::latest_closed).await?;
+    let latest = latest_with_plans(state, codes).await?;
     let policy = PolicyActions::shipped().map_err(AppError::internal)?;
     let mut context = team_context(view, account, codes, mode);
-    let Some(wave) = latest else {
+    let Some((wave, results, plans)) = latest else {
         context.insert("wave", &Option::<i32>::None);
         context.insert("teams", &Vec::<TeamView>::new());
         return Ok(view.page(StatusCode::OK, "dashboard_manager.html", &context));
     };
-    let results = results_for(state, account, wave.id, "view team results").await?;
-    let (own, previous) = (codes.to_vec(), results.previous_wave);
-    let plans = state
-        .with_conn(move |conn| plans::load(conn, &own, wave.id, previous))
-        .await?;
+    let results = audited_scope(state, account, "view team results", wave.id, results).await?;
     let teams: Vec<TeamView> = codes
         .iter()
         .filter_map(|code| results.group(code))
-        .map(|group| team_view(view, &results, group, &plans, &policy))
+        .map(|group| team_view(view, &results, group, &plans, policy))
         .collect();
     add_teams(&mut context, view, &wave, &results, &teams);
     Ok(view.page(StatusCode::OK, "dashboard_manager.html", &context))
+}
+
+/// The latest closed wave, its full results and the plans of `codes` in it and the wave
+/// before, in one trip to the blocking pool. Nothing of it is shown before the view is
+/// audited ([`audited_scope`]).
+async fn latest_with_plans(
+    state: &web::Data<AppState>,
+    codes: &[String],
+) -> Result<Option<(Wave, Arc<WaveResults>, Vec<Plan>)>, AppError> {
+    let (app, own) = (state.clone(), codes.to_vec());
+    state
+        .with_conn(move |conn| {
+            let Some(wave) = crate::waves::latest_closed(conn)? else {
+                return Ok(None);
+            };
+            let (_, results) = cached_results_on(conn, &app, wave.id)?;
+            let plans = plans::load(conn, &own, wave.id, results.previous_wave)?;
+            Ok::<_, AppError>(Some((wave, results, plans)))
+        })
+        .await
 }
 
 /// The wave and its teams' views on the team page.
@@ -742,7 +759,7 @@ async fn save_plan(
         return Err(AppError::Forbidden);
     }
     let policy = PolicyActions::shipped().map_err(AppError::internal)?;
-    let draft = match plans::check(&form.input, &policy) {
+    let draft = match plans::check(&form.input, policy) {
         Ok(draft) => draft,
         Err(message) => return plan_refused(&state, &req, &session, &account, message).await,
     };
@@ -764,7 +781,7 @@ async fn edit_plan(
     WithCsrf(Manager(account), form): WithCsrf<Manager, PlanForm>,
 ) -> Result<HttpResponse, AppError> {
     let policy = PolicyActions::shipped().map_err(AppError::internal)?;
-    let draft = match plans::check(&form.input, &policy) {
+    let draft = match plans::check(&form.input, policy) {
         Ok(draft) => draft,
         Err(message) => return plan_refused(&state, &req, &session, &account, message).await,
     };

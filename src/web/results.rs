@@ -3,8 +3,8 @@
 //! and every view written to the audit log. A manager sees the organisation as a whole and
 //! their own workplaces (with their subtrees); HR see every group.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use actix_web::web;
@@ -33,6 +33,10 @@ pub fn scoped(results: Arc<WaveResults>, account: &Account) -> Arc<WaveResults> 
 pub struct ResultsCache {
     entries: Mutex<HashMap<i32, (i64, Arc<WaveResults>)>>,
     charts: Mutex<HashMap<ChartKey, web::Bytes>>,
+    /// Managers' scoped copies ([`scoped`]), by wave and the workplaces the manager may see,
+    /// each with the full results it was cut from: a hit counts only for that same copy. (A
+    /// `Weak` keeps the evicted full results' memory free, and its address unused.)
+    scoped: Mutex<HashMap<ScopeKey, ScopedCopy>>,
     /// When each (account, wave) last had a view written to the audit log.
     audited: Mutex<HashMap<(i32, i32), Instant>>,
 }
@@ -44,6 +48,12 @@ const PAGE_CHARTS_WINDOW: Duration = Duration::from_secs(60);
 
 /// (wave, organisation version, viewer and chart options).
 type ChartKey = (i32, i64, String);
+
+/// (wave, the workplace codes a manager may see): [`scoped`] depends on nothing else.
+type ScopeKey = (i32, BTreeSet<String>);
+
+/// The full results a scoped copy was cut from, and the copy.
+type ScopedCopy = (Weak<WaveResults>, Arc<WaveResults>);
 
 /// Waves kept at most (each can hold tens of megabytes on a large organisation).
 const CACHED_WAVES: usize = 8;
@@ -106,6 +116,38 @@ impl ResultsCache {
             .is_some_and(|at| at.elapsed() < PAGE_CHARTS_WINDOW)
     }
 
+    /// `results` (the full results of wave `wave_id`) as `account` may see them: cut once per
+    /// wave and scope, then shared. The copy is reused only while `results` is the very
+    /// copy it was cut from, so a reread of the wave cuts it again.
+    fn scoped(
+        &self,
+        wave_id: i32,
+        results: Arc<WaveResults>,
+        account: &Account,
+    ) -> Arc<WaveResults> {
+        if account.role == Role::Hr {
+            return results;
+        }
+        let key = (wave_id, account.visible_workplaces.clone());
+        let lock = || {
+            self.scoped
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        if let Some((source, cut)) = lock().get(&key) {
+            if std::ptr::eq(source.as_ptr(), Arc::as_ptr(&results)) {
+                return cut.clone();
+            }
+        }
+        let cut = scoped(results.clone(), account);
+        let mut entries = lock();
+        if entries.len() >= CACHED_CHARTS {
+            entries.clear();
+        }
+        entries.insert(key, (Arc::downgrade(&results), cut.clone()));
+        cut
+    }
+
     fn put_chart(&self, key: ChartKey, svg: web::Bytes) {
         let mut charts = self
             .charts
@@ -125,17 +167,26 @@ pub async fn cached_results(
 ) -> Result<(i64, Arc<WaveResults>), AppError> {
     let app = state.clone();
     state
-        .with_conn(move |conn| {
-            let org_version = crate::org::version(conn)?;
-            if let Some(cached) = app.results_cache.get(wave_id, org_version) {
-                return Ok((org_version, cached));
-            }
-            let computed = Arc::new(frozen::wave_results(conn, wave_id)?);
-            app.results_cache
-                .put(wave_id, org_version, computed.clone());
-            Ok::<_, AppError>((org_version, computed))
-        })
+        .with_conn(move |conn| cached_results_on(conn, &app, wave_id))
         .await
+}
+
+/// [`cached_results`] on a connection the caller already holds: a page that needs more
+/// from the database asks for it all in one trip to the blocking pool.
+pub fn cached_results_on(
+    conn: &mut diesel::SqliteConnection,
+    state: &AppState,
+    wave_id: i32,
+) -> Result<(i64, Arc<WaveResults>), AppError> {
+    let org_version = crate::org::version(conn)?;
+    if let Some(cached) = state.results_cache.get(wave_id, org_version) {
+        return Ok((org_version, cached));
+    }
+    let computed = Arc::new(frozen::wave_results(conn, wave_id)?);
+    state
+        .results_cache
+        .put(wave_id, org_version, computed.clone());
+    Ok((org_version, computed))
 }
 
 /// Writes what `account` did with `wave_id` to the audit log, through the writer: every
@@ -183,8 +234,19 @@ pub async fn results_for(
     action: &'static str,
 ) -> Result<Arc<WaveResults>, AppError> {
     let (_, results) = cached_results(state, wave_id).await?;
+    audited_scope(state, account, action, wave_id, results).await
+}
+
+/// Wave `wave_id`'s full `results` as `account` may see them, once the view is audited.
+pub async fn audited_scope(
+    state: &AppState,
+    account: &Account,
+    action: &'static str,
+    wave_id: i32,
+    results: Arc<WaveResults>,
+) -> Result<Arc<WaveResults>, AppError> {
     audit_view(state, account, action, wave_id).await?;
-    Ok(scoped(results, account))
+    Ok(state.results_cache.scoped(wave_id, results, account))
 }
 
 /// A chart of a closed wave as `account` may see it, drawn once per wave, organisation

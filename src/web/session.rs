@@ -105,6 +105,12 @@ impl TypedSession {
 
     /// The message left by [`TypedSession::leave_notice`], once.
     pub fn take_notice(&self) -> Option<(String, String)> {
+        // `remove` marks the session changed even when there is nothing to remove, and a
+        // changed session is encrypted and sent again: look first, so that a page without a
+        // notice leaves the cookie alone.
+        if !self.0.entries().contains_key(NOTICE) {
+            return None;
+        }
         self.0.remove_as::<(String, String)>(NOTICE)?.ok()
     }
 
