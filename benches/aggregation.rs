@@ -6,7 +6,12 @@
 //!   index, the guard) plus the previous wave's results for the change, from data in memory;
 //! - `load_and_compute`: the same, reading both waves from the SQLite file first (what
 //!   closing a wave does once, when its results are frozen);
-//! - `read_frozen`: a closed wave's results as every later read gets them (stored JSON).
+//! - `read_frozen`: a closed wave's results as every later read gets them (stored JSON);
+//! - `one_wave`: what closing a wave computes (issue 16's "full guarded results with its
+//!   change"): the current wave's results compared with the previous wave's results, which
+//!   the application reads from its frozen JSON and the benchmark holds in memory;
+//! - `close_from_sqlite`: the same from the database: load the current wave, read the
+//!   previous wave's frozen results, compute (what `frozen::freeze` does before storing).
 
 use std::path::Path;
 
@@ -61,6 +66,18 @@ fn aggregation(c: &mut Criterion) {
             let earlier_data = load::load_wave(&mut conn, &earlier).expect("earlier data");
             let previous = compute(&earlier_data, None, None).expect("previous");
             let data = load::load_wave(&mut conn, &current).expect("current data");
+            compute(&data, None, Some(&previous)).expect("current")
+        })
+    });
+    // What closing a wave computes: one wave against the previous wave's stored results.
+    let previous_frozen = frozen::wave_results(&mut conn, earlier.id).expect("previous results");
+    group.bench_function("one_wave", |b| {
+        b.iter(|| compute(&current_data, None, Some(&previous_frozen)).expect("current"))
+    });
+    group.bench_function("close_from_sqlite", |b| {
+        b.iter(|| {
+            let data = load::load_wave(&mut conn, &current).expect("current data");
+            let previous = frozen::wave_results(&mut conn, earlier.id).expect("previous");
             compute(&data, None, Some(&previous)).expect("current")
         })
     });
