@@ -233,26 +233,6 @@ impl Accumulators {
         }
     }
 
-    /// Adds one response's dimension scores (`None`: too incomplete) to `group`.
-    fn add_scores(&mut self, group: usize, scores: &[Option<f64>]) {
-        self.n[group] += 1;
-        let moments = &mut self.scores[group * self.dimensions..(group + 1) * self.dimensions];
-        for (moments, score) in moments.iter_mut().zip(scores) {
-            if let Some(score) = score {
-                moments.push(*score);
-            }
-        }
-    }
-
-    /// Counts one response's answers (their slots, one per item) for `group`.
-    fn count_answers(&mut self, group: usize, slots: &[u8]) {
-        let width = self.items * SLOTS;
-        let counts = &mut self.counts[group * width..(group + 1) * width];
-        for (item, &slot) in counts.chunks_exact_mut(SLOTS).zip(slots) {
-            item[usize::from(slot)] += 1;
-        }
-    }
-
     /// Adds group `from`'s figures into group `into`.
     fn roll_up(&mut self, from: usize, into: usize) {
         self.n[into] += self.n[from];
@@ -301,14 +281,22 @@ const VALUE_MASK: u64 = ANSWERED - 1;
 /// answer, or a byte off every scale).
 const RECODE_WIDTH: usize = 12;
 
-/// The answer-count slot of a stored byte: its value, or [`MISSING_SLOT`] for no answer.
-fn slot_of(answer: u8) -> u8 {
-    if answer == NO_ANSWER {
-        MISSING_SLOT as u8
-    } else {
-        answer.min(10)
+/// The answer-count slot of every stored byte: its value, [`MISSING_SLOT`] for no answer,
+/// and 10 for any other byte above 10 (as before: `min(10)`).
+const SLOT_OF: [u8; 256] = {
+    let mut table = [10u8; 256];
+    let mut answer = 0;
+    while answer <= 10 {
+        table[answer] = answer as u8;
+        answer += 1;
     }
-}
+    table[NO_ANSWER as usize] = MISSING_SLOT as u8;
+    table
+};
+
+/// Dimensions of at most this many items look their respondent scores up in a table of
+/// (answered, sum) instead of dividing; larger ones divide.
+const SCORE_TABLE_ITEMS: usize = 16;
 
 /// Integer sums of one dimension's complete rows (values are at most 10, so every sum is
 /// exact and converts to the same f64 that adding the values as floats gives).
@@ -330,13 +318,14 @@ impl CrossSums {
         }
     }
 
-    fn push(&mut self, row: &[u64]) {
+    fn push(&mut self, row: &[u32]) {
         self.n += 1;
         for (i, &x) in row.iter().enumerate() {
-            self.sums[i] += x;
+            self.sums[i] += u64::from(x);
             let cross = &mut self.cross[i * self.items + i..(i + 1) * self.items];
+            // Values are at most 10: the product fits a u32 and the totals are u64.
             for (total, &y) in cross.iter_mut().zip(&row[i..]) {
-                *total += x * y;
+                *total += u64::from(x * y);
             }
         }
     }
@@ -360,6 +349,67 @@ impl CrossSums {
     }
 }
 
+/// One dimension as the response pass sees it: where its items sit in the pass's item order,
+/// how many answers a score needs, and its respondent scores by (answered, sum).
+struct DimensionPass {
+    /// Its items are positions `start..end` of [`Scoring::item_at`].
+    start: usize,
+    end: usize,
+    /// The answered items a score needs (two thirds, rounded up).
+    required: u64,
+    /// `sum / answered` and its square at `answered * stride + sum`, computed once with the
+    /// same division and product the pass would do per response (so the same bits); empty
+    /// for a dimension of more than [`SCORE_TABLE_ITEMS`] items, which divides.
+    scores: Vec<(f64, f64)>,
+    stride: u64,
+}
+
+impl DimensionPass {
+    fn new(start: usize, end: usize, max_value: u64) -> Self {
+        let members = (end - start) as u64;
+        let required = (2 * members).div_ceil(3).max(1);
+        let stride = members * max_value + 1;
+        let scores = if end - start <= SCORE_TABLE_ITEMS {
+            (0..=members)
+                .flat_map(|answered| {
+                    (0..stride).map(move |sum| {
+                        let score = sum as f64 / answered as f64;
+                        (score, score * score)
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        DimensionPass {
+            start,
+            end,
+            required,
+            scores,
+            stride,
+        }
+    }
+
+    /// A respondent's score and its square, from the number of items answered (at least
+    /// `required`, so never zero) and the sum of their recoded values.
+    fn score(&self, answered: u64, sum: u64) -> (f64, f64) {
+        match self.scores.get((answered * self.stride + sum) as usize) {
+            Some(&score) => score,
+            None => {
+                let score = sum as f64 / answered as f64;
+                (score, score * score)
+            }
+        }
+    }
+}
+
+/// Adds one respondent's score (and its square, computed as [`Moments::push`] would).
+fn push_score(moments: &mut Moments, (score, square): (f64, f64)) {
+    moments.n += 1;
+    moments.sum += score;
+    moments.sum_sq += square;
+}
+
 /// What scoring one response needs, as tables: each item's recoding, which items form each
 /// dimension, and where a response's job level sends it.
 struct Scoring<'a> {
@@ -367,10 +417,13 @@ struct Scoring<'a> {
     layout: &'a Layout,
     /// Items of each dimension.
     dimension_items: Vec<Vec<usize>>,
-    /// Per dimension: the answered items a score needs (two thirds, rounded up).
-    required: Vec<u64>,
-    /// Per item, per stored byte (see [`RECODE_WIDTH`]): the reverse-coded value with
-    /// [`ANSWERED`], or 0 where the byte is no answer or off the item's scale.
+    /// The items in the pass's order: dimension by dimension, so each dimension's recoded
+    /// answers lie side by side.
+    item_at: Vec<usize>,
+    dimensions: Vec<DimensionPass>,
+    /// Per position of [`Self::item_at`], per stored byte (see [`RECODE_WIDTH`]): the
+    /// reverse-coded value with [`ANSWERED`], or 0 where the byte is no answer or off the
+    /// item's scale.
     recode: Vec<u64>,
     /// Per job-level option: its disclosed level's index, if disclosed.
     level_of_option: Vec<Option<usize>>,
@@ -379,14 +432,11 @@ struct Scoring<'a> {
 impl<'a> Scoring<'a> {
     fn new(data: &'a WaveData, layout: &'a Layout, job_levels: &[usize]) -> Self {
         let definition = &*data.definition;
-        let items = definition.items.len();
         let dimension_items = definition.dimension_items();
-        let mut recode = vec![0; items * RECODE_WIDTH];
-        for (item, table) in definition
-            .items
-            .iter()
-            .zip(recode.chunks_exact_mut(RECODE_WIDTH))
-        {
+        let item_at: Vec<usize> = dimension_items.iter().flatten().copied().collect();
+        let mut recode = vec![0; item_at.len() * RECODE_WIDTH];
+        for (&i, table) in item_at.iter().zip(recode.chunks_exact_mut(RECODE_WIDTH)) {
+            let item = &definition.items[i];
             let scale = definition.scale_of(item);
             let (min, max) = (scale.min, scale.max);
             for answer in min..=max.min(10) {
@@ -398,15 +448,23 @@ impl<'a> Scoring<'a> {
                 table[usize::from(answer)] = ANSWERED | u64::from(value);
             }
         }
+        let max_value = recode.iter().map(|&v| v & VALUE_MASK).max().unwrap_or(0);
+        let mut start = 0;
+        let dimensions = dimension_items
+            .iter()
+            .map(|members| {
+                let pass = DimensionPass::new(start, start + members.len(), max_value);
+                start += members.len();
+                pass
+            })
+            .collect();
         let options = definition.job_level.as_ref().map_or(0, |q| q.options.len());
         Scoring {
             data,
             layout,
-            required: dimension_items
-                .iter()
-                .map(|members| (2 * members.len() as u64).div_ceil(3).max(1))
-                .collect(),
             dimension_items,
+            item_at,
+            dimensions,
             recode,
             level_of_option: (0..options)
                 .map(|o| job_levels.iter().position(|&j| j == o))
@@ -468,7 +526,7 @@ impl<'a> Scoring<'a> {
     /// integer counting.
     fn accumulate(&self, range: std::ops::Range<usize>) -> (Accumulators, Vec<CrossSums>) {
         let items = self.data.definition.items.len();
-        let dimensions = self.dimension_items.len();
+        let dimensions = self.dimensions.len();
         let responses = &self.data.responses;
         let mut acc = Accumulators::new(self.layout.specs.len(), dimensions, items);
         let mut cross: Vec<CrossSums> = self
@@ -476,45 +534,53 @@ impl<'a> Scoring<'a> {
             .iter()
             .map(|members| CrossSums::new(members.len()))
             .collect();
-        let mut scores = vec![None; dimensions];
-        let mut packed = vec![0u64; items];
-        let mut slots = vec![0u8; items];
-        let mut complete_row: Vec<u64> = Vec::with_capacity(items);
+        let width = items * SLOTS;
+        let mut packed = vec![0u64; self.item_at.len()];
+        let mut values = vec![0u32; self.item_at.len()];
         for r in range {
             let answers = &responses.answers[r * items..(r + 1) * items];
             let workplace = responses.workplace[r] as usize;
-            for (((packed, slot), table), &answer) in packed
+            for ((packed, table), &item) in packed
                 .iter_mut()
-                .zip(slots.iter_mut())
                 .zip(self.recode.chunks_exact(RECODE_WIDTH))
-                .zip(answers)
+                .zip(&self.item_at)
             {
-                *packed = table[usize::from(answer.min(RECODE_WIDTH as u8 - 1))];
-                *slot = slot_of(answer);
-            }
-            for (d, members) in self.dimension_items.iter().enumerate() {
-                let total: u64 = members.iter().map(|&i| packed[i]).sum();
-                let answered = total >> 32;
-                scores[d] = (answered >= self.required[d])
-                    .then(|| (total & VALUE_MASK) as f64 / answered as f64);
-                if answered == members.len() as u64 {
-                    complete_row.clear();
-                    complete_row.extend(members.iter().map(|&i| packed[i] & VALUE_MASK));
-                    cross[d].push(&complete_row);
-                }
+                *packed = table[usize::from(answers[item].min(RECODE_WIDTH as u8 - 1))];
             }
             let group = workplace_group(workplace);
-            acc.add_scores(group, &scores);
-            acc.count_answers(group, &slots);
-            let level = responses.job_level[r]
-                .and_then(|o| self.level_of_option.get(usize::from(o)).copied().flatten());
-            if let Some(level) = level {
-                // Counted once, at the top-level unit's cut; those are added into the
-                // organisation's later.
-                let department = self.layout.department[workplace];
-                if let Some(cut_group) = self.layout.cut(department, level) {
-                    acc.add_scores(cut_group, &scores);
-                    acc.count_answers(cut_group, &slots);
+            // Counted once, at the top-level unit's cut; those are added into the
+            // organisation's later.
+            let cut = responses.job_level[r]
+                .and_then(|o| self.level_of_option.get(usize::from(o)).copied().flatten())
+                .and_then(|level| self.layout.cut(self.layout.department[workplace], level));
+            acc.n[group] += 1;
+            if let Some(cut) = cut {
+                acc.n[cut] += 1;
+            }
+            for (d, dimension) in self.dimensions.iter().enumerate() {
+                let packed = &packed[dimension.start..dimension.end];
+                let total: u64 = packed.iter().sum();
+                let answered = total >> 32;
+                if answered < dimension.required {
+                    continue;
+                }
+                let score = dimension.score(answered, total & VALUE_MASK);
+                push_score(&mut acc.scores[group * dimensions + d], score);
+                if let Some(cut) = cut {
+                    push_score(&mut acc.scores[cut * dimensions + d], score);
+                }
+                if answered == packed.len() as u64 {
+                    let row = &mut values[..packed.len()];
+                    for (value, &packed) in row.iter_mut().zip(packed) {
+                        *value = (packed & VALUE_MASK) as u32;
+                    }
+                    cross[d].push(row);
+                }
+            }
+            for group in std::iter::once(group).chain(cut) {
+                let counts = &mut acc.counts[group * width..(group + 1) * width];
+                for (item, &answer) in counts.chunks_exact_mut(SLOTS).zip(answers) {
+                    item[usize::from(SLOT_OF[usize::from(answer)])] += 1;
                 }
             }
         }
