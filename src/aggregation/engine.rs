@@ -13,7 +13,7 @@ use rand::seq::SliceRandom;
 use super::guard::{self, GroupKind, GuardGroup, HiddenReason, Thresholds};
 use super::results::{
     AxisCertainty, Certainty, Change, DimensionMeta, DimensionScore, GroupLevel, GroupResult,
-    ItemResult, ItemTotal, QuadrantAxis, QuadrantCut, Reliability, WaveResults, Zone,
+    ItemResult, ItemTotal, QuadrantAxis, QuadrantCut, Reliability, SharedText, WaveResults, Zone,
 };
 use super::stats::{self, CovarianceAccumulator, Moments, Summary};
 use crate::collection::answers::NO_ANSWER;
@@ -819,6 +819,18 @@ impl Assembly<'_> {
     /// Every listed group's result, in layout order.
     fn groups(&self) -> Vec<GroupResult> {
         let mut comments = self.comments_by_group();
+        let definition = &*self.data.definition;
+        // Every group's distributions name the same items: their ids are shared.
+        let item_ids: Vec<(SharedText, SharedText)> = definition
+            .items
+            .iter()
+            .map(|item| {
+                (
+                    SharedText::from(item.id.as_str()),
+                    SharedText::from(definition.dimension_of(item).id.as_str()),
+                )
+            })
+            .collect();
         let mut rng = rand::rng();
         let mut groups = Vec::with_capacity(self.layout.specs.len());
         for (g, spec) in self.layout.specs.iter().enumerate() {
@@ -833,6 +845,7 @@ impl Assembly<'_> {
             if self.shown.detail[g] {
                 result.items = Some(item_results(
                     &self.data.definition,
+                    &item_ids,
                     self.acc,
                     g,
                     &self.shown.item,
@@ -846,16 +859,29 @@ impl Assembly<'_> {
         groups
     }
 
-    /// Each comment under its workplace and every ancestor whose details are shown.
-    fn comments_by_group(&self) -> Vec<Vec<String>> {
-        let mut comments: Vec<Vec<String>> = vec![Vec::new(); self.layout.specs.len()];
+    /// Each comment under its workplace and every ancestor whose details are shown (one
+    /// copy of its text, shared).
+    fn comments_by_group(&self) -> Vec<Vec<SharedText>> {
+        let groups = self.layout.specs.len();
+        let ancestors = |workplace: usize| {
+            std::iter::successors(Some(workplace_group(workplace)), |&g| {
+                self.layout.specs[g].parent
+            })
+            .filter(|&g| self.shown.detail[g])
+        };
+        let mut count = vec![0usize; groups];
+        for (workplace, _) in &self.data.comments {
+            for g in ancestors(*workplace) {
+                count[g] += 1;
+            }
+        }
+        let mut comments: Vec<Vec<SharedText>> =
+            count.into_iter().map(Vec::with_capacity).collect();
         for (workplace, body) in &self.data.comments {
-            let mut group = Some(workplace_group(*workplace));
-            while let Some(g) = group {
-                if self.shown.detail[g] {
-                    comments[g].push(body.clone());
-                }
-                group = self.layout.specs[g].parent;
+            let mut text: Option<SharedText> = None;
+            for g in ancestors(*workplace) {
+                let text = text.get_or_insert_with(|| SharedText::from(body.as_str()));
+                comments[g].push(text.clone());
             }
         }
         comments
@@ -946,13 +972,19 @@ impl Assembly<'_> {
             result.level,
             GroupLevel::Workplace | GroupLevel::ReportingUnit
         );
+        let mut variances = Vec::with_capacity(definition.items.len());
         for (d, dimension) in definition.dimensions.iter().enumerate() {
             if !self.shown.cell[d][g] {
                 continue;
             }
-            if let Some(mut score) =
-                dimension_score(definition, self.acc, g, d, &self.dimension_items[d])
-            {
+            if let Some(mut score) = dimension_score(
+                definition,
+                self.acc,
+                g,
+                d,
+                &self.dimension_items[d],
+                &mut variances,
+            ) {
                 if per_workplace {
                     score.reliability =
                         self.icc[d].and_then(|icc| stats::mean_reliability(icc.icc1, score.n));
@@ -1097,6 +1129,7 @@ fn dimension_score(
     group: usize,
     dimension: usize,
     members: &[usize],
+    variances: &mut Vec<f64>,
 ) -> Option<DimensionScore> {
     let summary = acc.score(group, dimension).summary()?;
     let scale = definition.scale_of_dimension(dimension);
@@ -1104,8 +1137,10 @@ fn dimension_score(
     let points = usize::from(max - min) + 1;
 
     // Top two boxes after reverse coding, pooled over the dimension's items.
-    let mut pooled = vec![0u32; points];
-    let mut item_variances = Vec::with_capacity(members.len());
+    let mut pooled = [0u32; SLOTS];
+    let pooled = &mut pooled[..points];
+    variances.clear();
+    let mut every_variance = true;
     for &i in members {
         let counts = acc.item_counts(group, i);
         let per_point = &counts[usize::from(min)..=usize::from(max)];
@@ -1117,15 +1152,15 @@ fn dimension_score(
         for (offset, &count) in per_point.iter().enumerate() {
             moments.push_repeated(f64::from(min) + offset as f64, count);
         }
-        item_variances.push(moments.variance());
+        match moments.variance() {
+            Some(variance) => variances.push(variance),
+            None => every_variance = false,
+        }
     }
-    let variances = item_variances.into_iter().collect::<Option<Vec<f64>>>();
-    let rwg = variances
-        .as_ref()
-        .and_then(|variances| stats::rwg_j_from_variances(variances, points));
-    let rwg_slight_skew = variances
-        .as_ref()
-        .and_then(|variances| stats::rwg_j_slight_skew(variances, points));
+    let variances = every_variance.then_some(&variances[..]);
+    let rwg = variances.and_then(|variances| stats::rwg_j_from_variances(variances, points));
+    let rwg_slight_skew =
+        variances.and_then(|variances| stats::rwg_j_slight_skew(variances, points));
     let promoter_score =
         (min == 0 && max == 10 && members.len() == 1 && summary.n as u32 >= MIN_PROMOTER_GROUP)
             .then(|| {
@@ -1138,7 +1173,7 @@ fn dimension_score(
         mean: summary.mean,
         sd: summary.sd,
         ci95: summary.ci95,
-        favourable: stats::favourable_share(&pooled),
+        favourable: stats::favourable_share(pooled),
         display: stats::display_score(summary.mean, f64::from(min), f64::from(max)),
         rwg,
         views_split: rwg.is_some_and(|r| r < SPLIT_RWG),
@@ -1153,6 +1188,7 @@ fn dimension_score(
 /// answers passing the guard at k2).
 fn item_results(
     definition: &SurveyDefinition,
+    item_ids: &[(SharedText, SharedText)],
     acc: &Accumulators,
     group: usize,
     item_shown: &[Vec<bool>],
@@ -1166,9 +1202,10 @@ fn item_results(
         .map(|(i, item)| {
             let scale = definition.scale_of(item);
             let counts = acc.item_counts(group, i);
+            let (id, dimension) = &item_ids[i];
             ItemResult {
-                id: item.id.clone(),
-                dimension: definition.dimension_of(item).id.clone(),
+                id: id.clone(),
+                dimension: dimension.clone(),
                 reverse: item.reverse,
                 behaviour: item.behaviour,
                 distribution: scale
@@ -1186,6 +1223,11 @@ fn item_results(
 fn add_changes(groups: &mut [GroupResult], previous: &WaveResults, definition: &SurveyDefinition) {
     let earlier: std::collections::HashMap<(Option<&str>, Option<&str>), &GroupResult> =
         previous.groups.iter().map(|g| (g.key(), g)).collect();
+    // Each group's counterpart in the previous wave, looked up once.
+    let counterpart: Vec<Option<&GroupResult>> = groups
+        .iter()
+        .map(|group| earlier.get(&group.key()).copied())
+        .collect();
     let mut tests: Vec<(usize, &str, stats::Welch, f64)> = Vec::new();
     let mut untestable: Vec<(usize, &str, f64)> = Vec::new();
     for dimension in &definition.dimensions {
@@ -1193,10 +1235,7 @@ fn add_changes(groups: &mut [GroupResult], previous: &WaveResults, definition: &
             let Some(now) = group.scores.get(&dimension.id) else {
                 continue;
             };
-            let Some(before) = earlier
-                .get(&group.key())
-                .and_then(|g| g.scores.get(&dimension.id))
-            else {
+            let Some(before) = counterpart[index].and_then(|g| g.scores.get(&dimension.id)) else {
                 continue;
             };
             match stats::welch(&summary_of(now), &summary_of(before)) {
@@ -1233,9 +1272,9 @@ fn add_changes(groups: &mut [GroupResult], previous: &WaveResults, definition: &
             });
         }
     }
-    for group in groups.iter_mut() {
+    for (group, before) in groups.iter_mut().zip(counterpart) {
         if group.zone.is_some() {
-            group.previous_zone = earlier.get(&group.key()).and_then(|g| g.zone);
+            group.previous_zone = before.and_then(|g| g.zone);
         }
     }
 }
