@@ -271,6 +271,8 @@ impl Accumulators {
 
 /// Responses below this count are scored on one thread.
 const PARALLEL_FROM: usize = 20_000;
+/// Results of fewer groups than this are written on one thread.
+const PARALLEL_GROUPS_FROM: usize = 200;
 const MAX_THREADS: usize = 4;
 
 /// A recoded answer packed with its "answered" flag: adding the packed values of a
@@ -818,6 +820,19 @@ struct Assembly<'a> {
 impl Assembly<'_> {
     /// Every listed group's result, in layout order.
     fn groups(&self) -> Vec<GroupResult> {
+        let parts = if self.layout.specs.len() >= PARALLEL_GROUPS_FROM {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(MAX_THREADS)
+        } else {
+            1
+        };
+        self.groups_in(parts)
+    }
+
+    /// Every listed group's result, written by `parts` threads (each a run of groups, joined
+    /// in layout order). Only the comments' random order differs with the split.
+    fn groups_in(&self, parts: usize) -> Vec<GroupResult> {
         let mut comments = self.comments_by_group();
         let definition = &*self.data.definition;
         // Every group's distributions name the same items: their ids are shared.
@@ -831,9 +846,43 @@ impl Assembly<'_> {
                 )
             })
             .collect();
+        let chunk = self.layout.specs.len().div_ceil(parts.max(1)).max(1);
+        if parts <= 1 {
+            return self.group_run(0, &mut comments, &item_ids);
+        }
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = comments
+                .chunks_mut(chunk)
+                .enumerate()
+                .map(|(part, comments)| {
+                    let item_ids = &item_ids;
+                    scope.spawn(move || self.group_run(part * chunk, comments, item_ids))
+                })
+                .collect();
+            let mut groups = Vec::with_capacity(self.layout.specs.len());
+            for worker in workers {
+                // A panicking worker is a bug, not a data problem: surface it as such.
+                groups.extend(
+                    worker
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                );
+            }
+            groups
+        })
+    }
+
+    /// The listed groups among `first..first + comments.len()`, taking each one's comments.
+    fn group_run(
+        &self,
+        first: usize,
+        comments: &mut [Vec<SharedText>],
+        item_ids: &[(SharedText, SharedText)],
+    ) -> Vec<GroupResult> {
         let mut rng = rand::rng();
-        let mut groups = Vec::with_capacity(self.layout.specs.len());
-        for (g, spec) in self.layout.specs.iter().enumerate() {
+        let mut groups = Vec::with_capacity(comments.len());
+        for (g, comments) in (first..).zip(comments.iter_mut()) {
+            let spec = &self.layout.specs[g];
             if !spec.listed {
                 continue;
             }
@@ -845,12 +894,12 @@ impl Assembly<'_> {
             if self.shown.detail[g] {
                 result.items = Some(item_results(
                     &self.data.definition,
-                    &item_ids,
+                    item_ids,
                     self.acc,
                     g,
                     &self.shown.item,
                 ));
-                let mut group_comments = std::mem::take(&mut comments[g]);
+                let mut group_comments = std::mem::take(comments);
                 group_comments.shuffle(&mut rng);
                 result.comments = Some(group_comments);
             }
@@ -2095,6 +2144,50 @@ threshold = { rule = "fixed", value = 3.5 }
             third_data.wave_id = 3;
             let third = compute(&third_data, None, Some(&second)).expect("third");
             proptest::prop_assert_eq!(audit(&third), vec![]);
+        }
+    }
+
+    /// Writing the groups' results on several threads gives the same results as one thread,
+    /// in the same order; only the comments' random order may differ.
+    #[test]
+    fn results_written_in_parts_equal_those_written_on_one_thread() {
+        let mut data = random_responses(7, 3_000);
+        data.comments = (0..400)
+            .map(|c| (c % data.workplaces.len(), format!("コメント{c}")))
+            .collect();
+        let definition = &*data.definition;
+        let job_levels = disclosed_job_levels(definition);
+        let layout = checked_layout(&data, job_levels.len()).expect("layout");
+        let scoring = Scoring::new(&data, &layout, &job_levels);
+        let (mut acc, _) = scoring.accumulate_all();
+        roll_up(&layout, &mut acc);
+        let shown = Shown::decide(&layout, &acc, definition, data.thresholds);
+        let icc = icc_from_shown_cells(&layout, &acc, &shown.cell);
+        let assembly = Assembly {
+            data: &data,
+            layout: &layout,
+            acc: &acc,
+            shown: &shown,
+            icc: &icc,
+            job_levels: &job_levels,
+            dimension_items: &scoring.dimension_items,
+            cut: QuadrantCut { x: 3.5, y: 3.5 },
+        };
+        let sorted = |mut groups: Vec<GroupResult>| {
+            for group in &mut groups {
+                if let Some(comments) = group.comments.as_mut() {
+                    comments.sort();
+                }
+            }
+            groups
+        };
+        let one = sorted(assembly.groups_in(1));
+        assert!(one
+            .iter()
+            .any(|g| g.comments.as_ref().is_some_and(|c| !c.is_empty())));
+        assert!(one.iter().any(|g| g.items.is_some()));
+        for parts in 2..=4 {
+            assert_eq!(sorted(assembly.groups_in(parts)), one);
         }
     }
 

@@ -684,7 +684,8 @@ fn t_quantile(df: f64, p: f64) -> Option<f64> {
     use std::collections::HashMap;
     const MAX_REMEMBERED: usize = 50_000;
     thread_local! {
-        static QUANTILES: RefCell<HashMap<(u64, u64), f64>> = RefCell::new(HashMap::new());
+        static QUANTILES: RefCell<HashMap<(u64, u64), f64, BitsHash>> =
+            RefCell::new(HashMap::default());
     }
     let key = (df.to_bits(), p.to_bits());
     if let Some(known) = QUANTILES.with(|memo| memo.borrow().get(&key).copied()) {
@@ -699,6 +700,31 @@ fn t_quantile(df: f64, p: f64) -> Option<f64> {
         memo.insert(key, quantile);
     });
     Some(quantile)
+}
+
+/// A hasher for the quantile memo's keys (the bits of two floats the program computed
+/// itself, not input an outsider chooses): a multiply and rotate per word instead of SipHash.
+type BitsHash = std::hash::BuildHasherDefault<BitsHasher>;
+
+#[derive(Default)]
+struct BitsHasher(u64);
+
+impl std::hash::Hasher for BitsHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
 }
 
 fn t_distribution(df: f64) -> Option<StudentsT> {
