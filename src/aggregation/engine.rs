@@ -300,6 +300,11 @@ const SLOT_OF: [u8; 256] = {
 /// (answered, sum) instead of dividing; larger ones divide.
 const SCORE_TABLE_ITEMS: usize = 16;
 
+/// Complete rows are gathered this many at a time, item by item, and their products summed
+/// in 16 bits (`BATCH` × 31² < 2^16) before they are added to the totals.
+const BATCH: usize = 64;
+const BATCHED_MAX_VALUE: u64 = 31;
+
 /// Integer sums of one dimension's complete rows (values are at most 10, so every sum is
 /// exact and converts to the same f64 that adding the values as floats gives).
 struct CrossSums {
@@ -308,26 +313,80 @@ struct CrossSums {
     sums: Vec<u64>,
     /// Row-major, upper triangle (j ≥ i) used.
     cross: Vec<u64>,
+    /// Rows not yet in the sums, item by item (`batch[i * BATCH + r]`); empty where values
+    /// can exceed [`BATCHED_MAX_VALUE`], and rows are then added one by one.
+    batch: Vec<u16>,
+    rows: usize,
 }
 
 impl CrossSums {
-    fn new(items: usize) -> Self {
+    fn new(items: usize, max_value: u64) -> Self {
         CrossSums {
             items,
             n: 0,
             sums: vec![0; items],
             cross: vec![0; items * items],
+            batch: if max_value <= BATCHED_MAX_VALUE {
+                vec![0; items * BATCH]
+            } else {
+                Vec::new()
+            },
+            rows: 0,
         }
     }
 
     fn push(&mut self, row: &[u32]) {
+        if self.batch.is_empty() {
+            self.add_row(row);
+            return;
+        }
+        for (column, &x) in self.batch.chunks_exact_mut(BATCH).zip(row) {
+            // At most BATCHED_MAX_VALUE: fits.
+            column[self.rows] = x as u16;
+        }
+        self.rows += 1;
+        if self.rows == BATCH {
+            self.flush();
+        }
+    }
+
+    /// Adds the gathered rows to the sums (needed before the sums are read or merged).
+    fn flush(&mut self) {
+        let rows = self.rows;
+        if rows == 0 {
+            return;
+        }
+        if rows < BATCH {
+            for column in self.batch.chunks_exact_mut(BATCH) {
+                column[rows..].fill(0);
+            }
+        }
+        self.n += rows as u64;
+        let columns: Vec<&[u16]> = self.batch.chunks_exact(BATCH).collect();
+        for (i, &a) in columns.iter().enumerate() {
+            self.sums[i] += a.iter().map(|&x| u64::from(x)).sum::<u64>();
+            for (total, &b) in self.cross[i * self.items + i..(i + 1) * self.items]
+                .iter_mut()
+                .zip(&columns[i..])
+            {
+                // Exact: every product is at most 31², and BATCH of them stay below 2^16.
+                let dot = a
+                    .iter()
+                    .zip(b)
+                    .fold(0u16, |sum, (&x, &y)| sum.wrapping_add(x.wrapping_mul(y)));
+                *total += u64::from(dot);
+            }
+        }
+        self.rows = 0;
+    }
+
+    fn add_row(&mut self, row: &[u32]) {
         self.n += 1;
         for (i, &x) in row.iter().enumerate() {
             self.sums[i] += u64::from(x);
             let cross = &mut self.cross[i * self.items + i..(i + 1) * self.items];
-            // Values are at most 10: the product fits a u32 and the totals are u64.
             for (total, &y) in cross.iter_mut().zip(&row[i..]) {
-                *total += u64::from(x * y);
+                *total += u64::from(x) * u64::from(y);
             }
         }
     }
@@ -423,6 +482,8 @@ struct Scoring<'a> {
     /// answers lie side by side.
     item_at: Vec<usize>,
     dimensions: Vec<DimensionPass>,
+    /// The largest recoded value.
+    max_value: u64,
     /// Per position of [`Self::item_at`], per stored byte (see [`RECODE_WIDTH`]): the
     /// reverse-coded value with [`ANSWERED`], or 0 where the byte is no answer or off the
     /// item's scale.
@@ -467,6 +528,7 @@ impl<'a> Scoring<'a> {
             dimension_items,
             item_at,
             dimensions,
+            max_value,
             recode,
             level_of_option: (0..options)
                 .map(|o| job_levels.iter().position(|&j| j == o))
@@ -534,7 +596,7 @@ impl<'a> Scoring<'a> {
         let mut cross: Vec<CrossSums> = self
             .dimension_items
             .iter()
-            .map(|members| CrossSums::new(members.len()))
+            .map(|members| CrossSums::new(members.len(), self.max_value))
             .collect();
         let width = items * SLOTS;
         let mut packed = vec![0u64; self.item_at.len()];
@@ -585,6 +647,9 @@ impl<'a> Scoring<'a> {
                     item[usize::from(SLOT_OF[usize::from(answer)])] += 1;
                 }
             }
+        }
+        for cross in &mut cross {
+            cross.flush();
         }
         (acc, cross)
     }
