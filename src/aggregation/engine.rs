@@ -5,7 +5,7 @@
 //! its children's. The guard decides what may be shown before any figure is written into the
 //! results.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use rand::seq::SliceRandom;
@@ -1335,12 +1335,23 @@ fn item_results(
 /// Change since the previous wave, for cells shown in both; one BH family across every
 /// dimension and group of the wave (docs/methodology.md §5).
 fn add_changes(groups: &mut [GroupResult], previous: &WaveResults, definition: &SurveyDefinition) {
-    let earlier: std::collections::HashMap<(Option<&str>, Option<&str>), &GroupResult> =
-        previous.groups.iter().map(|g| (g.key(), g)).collect();
-    // Each group's counterpart in the previous wave, looked up once.
+    // Each group's counterpart in the previous wave, looked up once: usually at the same
+    // place in the list (the same organisation, groups in the same order, and every group's
+    // key is unique), otherwise by its key.
+    let mut earlier: Option<HashMap<(Option<&str>, Option<&str>), &GroupResult>> = None;
     let counterpart: Vec<Option<&GroupResult>> = groups
         .iter()
-        .map(|group| earlier.get(&group.key()).copied())
+        .enumerate()
+        .map(|(index, group)| {
+            let key = group.key();
+            match previous.groups.get(index) {
+                Some(before) if before.key() == key => Some(before),
+                _ => earlier
+                    .get_or_insert_with(|| previous.groups.iter().map(|g| (g.key(), g)).collect())
+                    .get(&key)
+                    .copied(),
+            }
+        })
         .collect();
     let mut tests: Vec<(usize, &str, stats::Welch, f64)> = Vec::new();
     let mut untestable: Vec<(usize, &str, f64)> = Vec::new();
