@@ -1338,7 +1338,8 @@ fn add_changes(groups: &mut [GroupResult], previous: &WaveResults, definition: &
     // Each group's counterpart in the previous wave, looked up once: usually at the same
     // place in the list (the same organisation, groups in the same order, and every group's
     // key is unique), otherwise by its key.
-    let mut earlier: Option<HashMap<(Option<&str>, Option<&str>), &GroupResult>> = None;
+    type ByKey<'a> = HashMap<(Option<&'a str>, Option<&'a str>), &'a GroupResult>;
+    let mut earlier: Option<ByKey> = None;
     let counterpart: Vec<Option<&GroupResult>> = groups
         .iter()
         .enumerate()
