@@ -485,7 +485,7 @@ impl Tree {
             for item in group.items.iter().flatten() {
                 let answered: u32 = item.distribution.iter().map(|(_, c)| c).sum();
                 items
-                    .entry(item.id.clone())
+                    .entry(item.id.to_string())
                     .or_default()
                     .push((g, f64::from(answered)));
             }
@@ -1069,7 +1069,7 @@ fn distribution_routes(results: &WaveResults, tree: &Tree) -> Vec<Finding> {
     for group in &results.groups {
         for item in group.items.iter().flatten() {
             let answered: u32 = item.distribution.iter().map(|(_, c)| c).sum();
-            if !group.scores.contains_key(&item.dimension) || answered < results.k2 {
+            if !group.scores.contains_key(item.dimension.as_str()) || answered < results.k2 {
                 findings.push(Finding {
                     route: Route::Distribution,
                     ja: format!(
@@ -1077,7 +1077,7 @@ fn distribution_routes(results: &WaveResults, tree: &Tree) -> Vec<Finding> {
                         group.name,
                         item.id,
                         answered,
-                        if group.scores.contains_key(&item.dimension) {
+                        if group.scores.contains_key(item.dimension.as_str()) {
                             "あり"
                         } else {
                             "なし"
@@ -1088,7 +1088,7 @@ fn distribution_routes(results: &WaveResults, tree: &Tree) -> Vec<Finding> {
                         group.name,
                         item.id,
                         answered,
-                        group.scores.contains_key(&item.dimension)
+                        group.scores.contains_key(item.dimension.as_str())
                     ),
                 });
             }

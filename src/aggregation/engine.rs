@@ -5,7 +5,7 @@
 //! its children's. The guard decides what may be shown before any figure is written into the
 //! results.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use rand::seq::SliceRandom;
@@ -13,7 +13,7 @@ use rand::seq::SliceRandom;
 use super::guard::{self, GroupKind, GuardGroup, HiddenReason, Thresholds};
 use super::results::{
     AxisCertainty, Certainty, Change, DimensionMeta, DimensionScore, GroupLevel, GroupResult,
-    ItemResult, ItemTotal, QuadrantAxis, QuadrantCut, Reliability, WaveResults, Zone,
+    ItemResult, ItemTotal, QuadrantAxis, QuadrantCut, Reliability, SharedText, WaveResults, Zone,
 };
 use super::stats::{self, CovarianceAccumulator, Moments, Summary};
 use crate::collection::answers::NO_ANSWER;
@@ -233,26 +233,6 @@ impl Accumulators {
         }
     }
 
-    /// Adds one response's dimension scores (`None`: too incomplete) to `group`.
-    fn add_scores(&mut self, group: usize, scores: &[Option<f64>]) {
-        self.n[group] += 1;
-        let moments = &mut self.scores[group * self.dimensions..(group + 1) * self.dimensions];
-        for (moments, score) in moments.iter_mut().zip(scores) {
-            if let Some(score) = score {
-                moments.push(*score);
-            }
-        }
-    }
-
-    /// Counts one response's answers (their slots, one per item) for `group`.
-    fn count_answers(&mut self, group: usize, slots: &[u8]) {
-        let width = self.items * SLOTS;
-        let counts = &mut self.counts[group * width..(group + 1) * width];
-        for (item, &slot) in counts.chunks_exact_mut(SLOTS).zip(slots) {
-            item[usize::from(slot)] += 1;
-        }
-    }
-
     /// Adds group `from`'s figures into group `into`.
     fn roll_up(&mut self, from: usize, into: usize) {
         self.n[into] += self.n[from];
@@ -291,6 +271,8 @@ impl Accumulators {
 
 /// Responses below this count are scored on one thread.
 const PARALLEL_FROM: usize = 20_000;
+/// Results of fewer groups than this are written on one thread.
+const PARALLEL_GROUPS_FROM: usize = 200;
 const MAX_THREADS: usize = 4;
 
 /// A recoded answer packed with its "answered" flag: adding the packed values of a
@@ -301,14 +283,27 @@ const VALUE_MASK: u64 = ANSWERED - 1;
 /// answer, or a byte off every scale).
 const RECODE_WIDTH: usize = 12;
 
-/// The answer-count slot of a stored byte: its value, or [`MISSING_SLOT`] for no answer.
-fn slot_of(answer: u8) -> u8 {
-    if answer == NO_ANSWER {
-        MISSING_SLOT as u8
-    } else {
-        answer.min(10)
+/// The answer-count slot of every stored byte: its value, [`MISSING_SLOT`] for no answer,
+/// and 10 for any other byte above 10 (as before: `min(10)`).
+const SLOT_OF: [u8; 256] = {
+    let mut table = [10u8; 256];
+    let mut answer = 0;
+    while answer <= 10 {
+        table[answer] = answer as u8;
+        answer += 1;
     }
-}
+    table[NO_ANSWER as usize] = MISSING_SLOT as u8;
+    table
+};
+
+/// Dimensions of at most this many items look their respondent scores up in a table of
+/// (answered, sum) instead of dividing; larger ones divide.
+const SCORE_TABLE_ITEMS: usize = 16;
+
+/// Complete rows are gathered this many at a time, item by item, and their products summed
+/// in 16 bits (`BATCH` × 31² < 2^16) before they are added to the totals.
+const BATCH: usize = 64;
+const BATCHED_MAX_VALUE: u64 = 31;
 
 /// Integer sums of one dimension's complete rows (values are at most 10, so every sum is
 /// exact and converts to the same f64 that adding the values as floats gives).
@@ -318,25 +313,80 @@ struct CrossSums {
     sums: Vec<u64>,
     /// Row-major, upper triangle (j ≥ i) used.
     cross: Vec<u64>,
+    /// Rows not yet in the sums, item by item (`batch[i * BATCH + r]`); empty where values
+    /// can exceed [`BATCHED_MAX_VALUE`], and rows are then added one by one.
+    batch: Vec<u16>,
+    rows: usize,
 }
 
 impl CrossSums {
-    fn new(items: usize) -> Self {
+    fn new(items: usize, max_value: u64) -> Self {
         CrossSums {
             items,
             n: 0,
             sums: vec![0; items],
             cross: vec![0; items * items],
+            batch: if max_value <= BATCHED_MAX_VALUE {
+                vec![0; items * BATCH]
+            } else {
+                Vec::new()
+            },
+            rows: 0,
         }
     }
 
-    fn push(&mut self, row: &[u64]) {
+    fn push(&mut self, row: &[u32]) {
+        if self.batch.is_empty() {
+            self.add_row(row);
+            return;
+        }
+        for (column, &x) in self.batch.chunks_exact_mut(BATCH).zip(row) {
+            // At most BATCHED_MAX_VALUE: fits.
+            column[self.rows] = x as u16;
+        }
+        self.rows += 1;
+        if self.rows == BATCH {
+            self.flush();
+        }
+    }
+
+    /// Adds the gathered rows to the sums (needed before the sums are read or merged).
+    fn flush(&mut self) {
+        let rows = self.rows;
+        if rows == 0 {
+            return;
+        }
+        if rows < BATCH {
+            for column in self.batch.chunks_exact_mut(BATCH) {
+                column[rows..].fill(0);
+            }
+        }
+        self.n += rows as u64;
+        let columns: Vec<&[u16]> = self.batch.chunks_exact(BATCH).collect();
+        for (i, &a) in columns.iter().enumerate() {
+            self.sums[i] += a.iter().map(|&x| u64::from(x)).sum::<u64>();
+            for (total, &b) in self.cross[i * self.items + i..(i + 1) * self.items]
+                .iter_mut()
+                .zip(&columns[i..])
+            {
+                // Exact: every product is at most 31², and BATCH of them stay below 2^16.
+                let dot = a
+                    .iter()
+                    .zip(b)
+                    .fold(0u16, |sum, (&x, &y)| sum.wrapping_add(x.wrapping_mul(y)));
+                *total += u64::from(dot);
+            }
+        }
+        self.rows = 0;
+    }
+
+    fn add_row(&mut self, row: &[u32]) {
         self.n += 1;
         for (i, &x) in row.iter().enumerate() {
-            self.sums[i] += x;
+            self.sums[i] += u64::from(x);
             let cross = &mut self.cross[i * self.items + i..(i + 1) * self.items];
             for (total, &y) in cross.iter_mut().zip(&row[i..]) {
-                *total += x * y;
+                *total += u64::from(x) * u64::from(y);
             }
         }
     }
@@ -360,6 +410,67 @@ impl CrossSums {
     }
 }
 
+/// One dimension as the response pass sees it: where its items sit in the pass's item order,
+/// how many answers a score needs, and its respondent scores by (answered, sum).
+struct DimensionPass {
+    /// Its items are positions `start..end` of [`Scoring::item_at`].
+    start: usize,
+    end: usize,
+    /// The answered items a score needs (two thirds, rounded up).
+    required: u64,
+    /// `sum / answered` and its square at `answered * stride + sum`, computed once with the
+    /// same division and product the pass would do per response (so the same bits); empty
+    /// for a dimension of more than [`SCORE_TABLE_ITEMS`] items, which divides.
+    scores: Vec<(f64, f64)>,
+    stride: u64,
+}
+
+impl DimensionPass {
+    fn new(start: usize, end: usize, max_value: u64) -> Self {
+        let members = (end - start) as u64;
+        let required = (2 * members).div_ceil(3).max(1);
+        let stride = members * max_value + 1;
+        let scores = if end - start <= SCORE_TABLE_ITEMS {
+            (0..=members)
+                .flat_map(|answered| {
+                    (0..stride).map(move |sum| {
+                        let score = sum as f64 / answered as f64;
+                        (score, score * score)
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        DimensionPass {
+            start,
+            end,
+            required,
+            scores,
+            stride,
+        }
+    }
+
+    /// A respondent's score and its square, from the number of items answered (at least
+    /// `required`, so never zero) and the sum of their recoded values.
+    fn score(&self, answered: u64, sum: u64) -> (f64, f64) {
+        match self.scores.get((answered * self.stride + sum) as usize) {
+            Some(&score) => score,
+            None => {
+                let score = sum as f64 / answered as f64;
+                (score, score * score)
+            }
+        }
+    }
+}
+
+/// Adds one respondent's score (and its square, computed as [`Moments::push`] would).
+fn push_score(moments: &mut Moments, (score, square): (f64, f64)) {
+    moments.n += 1;
+    moments.sum += score;
+    moments.sum_sq += square;
+}
+
 /// What scoring one response needs, as tables: each item's recoding, which items form each
 /// dimension, and where a response's job level sends it.
 struct Scoring<'a> {
@@ -367,10 +478,15 @@ struct Scoring<'a> {
     layout: &'a Layout,
     /// Items of each dimension.
     dimension_items: Vec<Vec<usize>>,
-    /// Per dimension: the answered items a score needs (two thirds, rounded up).
-    required: Vec<u64>,
-    /// Per item, per stored byte (see [`RECODE_WIDTH`]): the reverse-coded value with
-    /// [`ANSWERED`], or 0 where the byte is no answer or off the item's scale.
+    /// The items in the pass's order: dimension by dimension, so each dimension's recoded
+    /// answers lie side by side.
+    item_at: Vec<usize>,
+    dimensions: Vec<DimensionPass>,
+    /// The largest recoded value.
+    max_value: u64,
+    /// Per position of [`Self::item_at`], per stored byte (see [`RECODE_WIDTH`]): the
+    /// reverse-coded value with [`ANSWERED`], or 0 where the byte is no answer or off the
+    /// item's scale.
     recode: Vec<u64>,
     /// Per job-level option: its disclosed level's index, if disclosed.
     level_of_option: Vec<Option<usize>>,
@@ -379,14 +495,11 @@ struct Scoring<'a> {
 impl<'a> Scoring<'a> {
     fn new(data: &'a WaveData, layout: &'a Layout, job_levels: &[usize]) -> Self {
         let definition = &*data.definition;
-        let items = definition.items.len();
         let dimension_items = definition.dimension_items();
-        let mut recode = vec![0; items * RECODE_WIDTH];
-        for (item, table) in definition
-            .items
-            .iter()
-            .zip(recode.chunks_exact_mut(RECODE_WIDTH))
-        {
+        let item_at: Vec<usize> = dimension_items.iter().flatten().copied().collect();
+        let mut recode = vec![0; item_at.len() * RECODE_WIDTH];
+        for (&i, table) in item_at.iter().zip(recode.chunks_exact_mut(RECODE_WIDTH)) {
+            let item = &definition.items[i];
             let scale = definition.scale_of(item);
             let (min, max) = (scale.min, scale.max);
             for answer in min..=max.min(10) {
@@ -398,15 +511,24 @@ impl<'a> Scoring<'a> {
                 table[usize::from(answer)] = ANSWERED | u64::from(value);
             }
         }
+        let max_value = recode.iter().map(|&v| v & VALUE_MASK).max().unwrap_or(0);
+        let mut start = 0;
+        let dimensions = dimension_items
+            .iter()
+            .map(|members| {
+                let pass = DimensionPass::new(start, start + members.len(), max_value);
+                start += members.len();
+                pass
+            })
+            .collect();
         let options = definition.job_level.as_ref().map_or(0, |q| q.options.len());
         Scoring {
             data,
             layout,
-            required: dimension_items
-                .iter()
-                .map(|members| (2 * members.len() as u64).div_ceil(3).max(1))
-                .collect(),
             dimension_items,
+            item_at,
+            dimensions,
+            max_value,
             recode,
             level_of_option: (0..options)
                 .map(|o| job_levels.iter().position(|&j| j == o))
@@ -468,55 +590,66 @@ impl<'a> Scoring<'a> {
     /// integer counting.
     fn accumulate(&self, range: std::ops::Range<usize>) -> (Accumulators, Vec<CrossSums>) {
         let items = self.data.definition.items.len();
-        let dimensions = self.dimension_items.len();
+        let dimensions = self.dimensions.len();
         let responses = &self.data.responses;
         let mut acc = Accumulators::new(self.layout.specs.len(), dimensions, items);
         let mut cross: Vec<CrossSums> = self
             .dimension_items
             .iter()
-            .map(|members| CrossSums::new(members.len()))
+            .map(|members| CrossSums::new(members.len(), self.max_value))
             .collect();
-        let mut scores = vec![None; dimensions];
-        let mut packed = vec![0u64; items];
-        let mut slots = vec![0u8; items];
-        let mut complete_row: Vec<u64> = Vec::with_capacity(items);
+        let width = items * SLOTS;
+        let mut packed = vec![0u64; self.item_at.len()];
+        let mut values = vec![0u32; self.item_at.len()];
         for r in range {
             let answers = &responses.answers[r * items..(r + 1) * items];
             let workplace = responses.workplace[r] as usize;
-            for (((packed, slot), table), &answer) in packed
+            for ((packed, table), &item) in packed
                 .iter_mut()
-                .zip(slots.iter_mut())
                 .zip(self.recode.chunks_exact(RECODE_WIDTH))
-                .zip(answers)
+                .zip(&self.item_at)
             {
-                *packed = table[usize::from(answer.min(RECODE_WIDTH as u8 - 1))];
-                *slot = slot_of(answer);
-            }
-            for (d, members) in self.dimension_items.iter().enumerate() {
-                let total: u64 = members.iter().map(|&i| packed[i]).sum();
-                let answered = total >> 32;
-                scores[d] = (answered >= self.required[d])
-                    .then(|| (total & VALUE_MASK) as f64 / answered as f64);
-                if answered == members.len() as u64 {
-                    complete_row.clear();
-                    complete_row.extend(members.iter().map(|&i| packed[i] & VALUE_MASK));
-                    cross[d].push(&complete_row);
-                }
+                *packed = table[usize::from(answers[item].min(RECODE_WIDTH as u8 - 1))];
             }
             let group = workplace_group(workplace);
-            acc.add_scores(group, &scores);
-            acc.count_answers(group, &slots);
-            let level = responses.job_level[r]
-                .and_then(|o| self.level_of_option.get(usize::from(o)).copied().flatten());
-            if let Some(level) = level {
-                // Counted once, at the top-level unit's cut; those are added into the
-                // organisation's later.
-                let department = self.layout.department[workplace];
-                if let Some(cut_group) = self.layout.cut(department, level) {
-                    acc.add_scores(cut_group, &scores);
-                    acc.count_answers(cut_group, &slots);
+            // Counted once, at the top-level unit's cut; those are added into the
+            // organisation's later.
+            let cut = responses.job_level[r]
+                .and_then(|o| self.level_of_option.get(usize::from(o)).copied().flatten())
+                .and_then(|level| self.layout.cut(self.layout.department[workplace], level));
+            acc.n[group] += 1;
+            if let Some(cut) = cut {
+                acc.n[cut] += 1;
+            }
+            for (d, dimension) in self.dimensions.iter().enumerate() {
+                let packed = &packed[dimension.start..dimension.end];
+                let total: u64 = packed.iter().sum();
+                let answered = total >> 32;
+                if answered < dimension.required {
+                    continue;
+                }
+                let score = dimension.score(answered, total & VALUE_MASK);
+                push_score(&mut acc.scores[group * dimensions + d], score);
+                if let Some(cut) = cut {
+                    push_score(&mut acc.scores[cut * dimensions + d], score);
+                }
+                if answered == packed.len() as u64 {
+                    let row = &mut values[..packed.len()];
+                    for (value, &packed) in row.iter_mut().zip(packed) {
+                        *value = (packed & VALUE_MASK) as u32;
+                    }
+                    cross[d].push(row);
                 }
             }
+            for group in std::iter::once(group).chain(cut) {
+                let counts = &mut acc.counts[group * width..(group + 1) * width];
+                for (item, &answer) in counts.chunks_exact_mut(SLOTS).zip(answers) {
+                    item[usize::from(SLOT_OF[usize::from(answer)])] += 1;
+                }
+            }
+        }
+        for cross in &mut cross {
+            cross.flush();
         }
         (acc, cross)
     }
@@ -752,10 +885,69 @@ struct Assembly<'a> {
 impl Assembly<'_> {
     /// Every listed group's result, in layout order.
     fn groups(&self) -> Vec<GroupResult> {
+        let parts = if self.layout.specs.len() >= PARALLEL_GROUPS_FROM {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(MAX_THREADS)
+        } else {
+            1
+        };
+        self.groups_in(parts)
+    }
+
+    /// Every listed group's result, written by `parts` threads (each a run of groups, joined
+    /// in layout order). Only the comments' random order differs with the split.
+    fn groups_in(&self, parts: usize) -> Vec<GroupResult> {
         let mut comments = self.comments_by_group();
+        let definition = &*self.data.definition;
+        // Every group's distributions name the same items: their ids are shared.
+        let item_ids: Vec<(SharedText, SharedText)> = definition
+            .items
+            .iter()
+            .map(|item| {
+                (
+                    SharedText::from(item.id.as_str()),
+                    SharedText::from(definition.dimension_of(item).id.as_str()),
+                )
+            })
+            .collect();
+        let chunk = self.layout.specs.len().div_ceil(parts.max(1)).max(1);
+        if parts <= 1 {
+            return self.group_run(0, &mut comments, &item_ids);
+        }
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = comments
+                .chunks_mut(chunk)
+                .enumerate()
+                .map(|(part, comments)| {
+                    let item_ids = &item_ids;
+                    scope.spawn(move || self.group_run(part * chunk, comments, item_ids))
+                })
+                .collect();
+            let mut groups = Vec::with_capacity(self.layout.specs.len());
+            for worker in workers {
+                // A panicking worker is a bug, not a data problem: surface it as such.
+                groups.extend(
+                    worker
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                );
+            }
+            groups
+        })
+    }
+
+    /// The listed groups among `first..first + comments.len()`, taking each one's comments.
+    fn group_run(
+        &self,
+        first: usize,
+        comments: &mut [Vec<SharedText>],
+        item_ids: &[(SharedText, SharedText)],
+    ) -> Vec<GroupResult> {
         let mut rng = rand::rng();
-        let mut groups = Vec::with_capacity(self.layout.specs.len());
-        for (g, spec) in self.layout.specs.iter().enumerate() {
+        let mut groups = Vec::with_capacity(comments.len());
+        for (g, comments) in (first..).zip(comments.iter_mut()) {
+            let spec = &self.layout.specs[g];
             if !spec.listed {
                 continue;
             }
@@ -767,11 +959,12 @@ impl Assembly<'_> {
             if self.shown.detail[g] {
                 result.items = Some(item_results(
                     &self.data.definition,
+                    item_ids,
                     self.acc,
                     g,
                     &self.shown.item,
                 ));
-                let mut group_comments = std::mem::take(&mut comments[g]);
+                let mut group_comments = std::mem::take(comments);
                 group_comments.shuffle(&mut rng);
                 result.comments = Some(group_comments);
             }
@@ -780,16 +973,29 @@ impl Assembly<'_> {
         groups
     }
 
-    /// Each comment under its workplace and every ancestor whose details are shown.
-    fn comments_by_group(&self) -> Vec<Vec<String>> {
-        let mut comments: Vec<Vec<String>> = vec![Vec::new(); self.layout.specs.len()];
+    /// Each comment under its workplace and every ancestor whose details are shown (one
+    /// copy of its text, shared).
+    fn comments_by_group(&self) -> Vec<Vec<SharedText>> {
+        let groups = self.layout.specs.len();
+        let ancestors = |workplace: usize| {
+            std::iter::successors(Some(workplace_group(workplace)), |&g| {
+                self.layout.specs[g].parent
+            })
+            .filter(|&g| self.shown.detail[g])
+        };
+        let mut count = vec![0usize; groups];
+        for (workplace, _) in &self.data.comments {
+            for g in ancestors(*workplace) {
+                count[g] += 1;
+            }
+        }
+        let mut comments: Vec<Vec<SharedText>> =
+            count.into_iter().map(Vec::with_capacity).collect();
         for (workplace, body) in &self.data.comments {
-            let mut group = Some(workplace_group(*workplace));
-            while let Some(g) = group {
-                if self.shown.detail[g] {
-                    comments[g].push(body.clone());
-                }
-                group = self.layout.specs[g].parent;
+            let mut text: Option<SharedText> = None;
+            for g in ancestors(*workplace) {
+                let text = text.get_or_insert_with(|| SharedText::from(body.as_str()));
+                comments[g].push(text.clone());
             }
         }
         comments
@@ -880,13 +1086,19 @@ impl Assembly<'_> {
             result.level,
             GroupLevel::Workplace | GroupLevel::ReportingUnit
         );
+        let mut variances = Vec::with_capacity(definition.items.len());
         for (d, dimension) in definition.dimensions.iter().enumerate() {
             if !self.shown.cell[d][g] {
                 continue;
             }
-            if let Some(mut score) =
-                dimension_score(definition, self.acc, g, d, &self.dimension_items[d])
-            {
+            if let Some(mut score) = dimension_score(
+                definition,
+                self.acc,
+                g,
+                d,
+                &self.dimension_items[d],
+                &mut variances,
+            ) {
                 if per_workplace {
                     score.reliability =
                         self.icc[d].and_then(|icc| stats::mean_reliability(icc.icc1, score.n));
@@ -1031,6 +1243,7 @@ fn dimension_score(
     group: usize,
     dimension: usize,
     members: &[usize],
+    variances: &mut Vec<f64>,
 ) -> Option<DimensionScore> {
     let summary = acc.score(group, dimension).summary()?;
     let scale = definition.scale_of_dimension(dimension);
@@ -1038,8 +1251,10 @@ fn dimension_score(
     let points = usize::from(max - min) + 1;
 
     // Top two boxes after reverse coding, pooled over the dimension's items.
-    let mut pooled = vec![0u32; points];
-    let mut item_variances = Vec::with_capacity(members.len());
+    let mut pooled = [0u32; SLOTS];
+    let pooled = &mut pooled[..points];
+    variances.clear();
+    let mut every_variance = true;
     for &i in members {
         let counts = acc.item_counts(group, i);
         let per_point = &counts[usize::from(min)..=usize::from(max)];
@@ -1051,15 +1266,15 @@ fn dimension_score(
         for (offset, &count) in per_point.iter().enumerate() {
             moments.push_repeated(f64::from(min) + offset as f64, count);
         }
-        item_variances.push(moments.variance());
+        match moments.variance() {
+            Some(variance) => variances.push(variance),
+            None => every_variance = false,
+        }
     }
-    let variances = item_variances.into_iter().collect::<Option<Vec<f64>>>();
-    let rwg = variances
-        .as_ref()
-        .and_then(|variances| stats::rwg_j_from_variances(variances, points));
-    let rwg_slight_skew = variances
-        .as_ref()
-        .and_then(|variances| stats::rwg_j_slight_skew(variances, points));
+    let variances = every_variance.then_some(&variances[..]);
+    let rwg = variances.and_then(|variances| stats::rwg_j_from_variances(variances, points));
+    let rwg_slight_skew =
+        variances.and_then(|variances| stats::rwg_j_slight_skew(variances, points));
     let promoter_score =
         (min == 0 && max == 10 && members.len() == 1 && summary.n as u32 >= MIN_PROMOTER_GROUP)
             .then(|| {
@@ -1072,7 +1287,7 @@ fn dimension_score(
         mean: summary.mean,
         sd: summary.sd,
         ci95: summary.ci95,
-        favourable: stats::favourable_share(&pooled),
+        favourable: stats::favourable_share(pooled),
         display: stats::display_score(summary.mean, f64::from(min), f64::from(max)),
         rwg,
         views_split: rwg.is_some_and(|r| r < SPLIT_RWG),
@@ -1087,6 +1302,7 @@ fn dimension_score(
 /// answers passing the guard at k2).
 fn item_results(
     definition: &SurveyDefinition,
+    item_ids: &[(SharedText, SharedText)],
     acc: &Accumulators,
     group: usize,
     item_shown: &[Vec<bool>],
@@ -1100,9 +1316,10 @@ fn item_results(
         .map(|(i, item)| {
             let scale = definition.scale_of(item);
             let counts = acc.item_counts(group, i);
+            let (id, dimension) = &item_ids[i];
             ItemResult {
-                id: item.id.clone(),
-                dimension: definition.dimension_of(item).id.clone(),
+                id: id.clone(),
+                dimension: dimension.clone(),
                 reverse: item.reverse,
                 behaviour: item.behaviour,
                 distribution: scale
@@ -1118,8 +1335,25 @@ fn item_results(
 /// Change since the previous wave, for cells shown in both; one BH family across every
 /// dimension and group of the wave (docs/methodology.md §5).
 fn add_changes(groups: &mut [GroupResult], previous: &WaveResults, definition: &SurveyDefinition) {
-    let earlier: std::collections::HashMap<(Option<&str>, Option<&str>), &GroupResult> =
-        previous.groups.iter().map(|g| (g.key(), g)).collect();
+    // Each group's counterpart in the previous wave, looked up once: usually at the same
+    // place in the list (the same organisation, groups in the same order, and every group's
+    // key is unique), otherwise by its key.
+    type ByKey<'a> = HashMap<(Option<&'a str>, Option<&'a str>), &'a GroupResult>;
+    let mut earlier: Option<ByKey> = None;
+    let counterpart: Vec<Option<&GroupResult>> = groups
+        .iter()
+        .enumerate()
+        .map(|(index, group)| {
+            let key = group.key();
+            match previous.groups.get(index) {
+                Some(before) if before.key() == key => Some(before),
+                _ => earlier
+                    .get_or_insert_with(|| previous.groups.iter().map(|g| (g.key(), g)).collect())
+                    .get(&key)
+                    .copied(),
+            }
+        })
+        .collect();
     let mut tests: Vec<(usize, &str, stats::Welch, f64)> = Vec::new();
     let mut untestable: Vec<(usize, &str, f64)> = Vec::new();
     for dimension in &definition.dimensions {
@@ -1127,10 +1361,7 @@ fn add_changes(groups: &mut [GroupResult], previous: &WaveResults, definition: &
             let Some(now) = group.scores.get(&dimension.id) else {
                 continue;
             };
-            let Some(before) = earlier
-                .get(&group.key())
-                .and_then(|g| g.scores.get(&dimension.id))
-            else {
+            let Some(before) = counterpart[index].and_then(|g| g.scores.get(&dimension.id)) else {
                 continue;
             };
             match stats::welch(&summary_of(now), &summary_of(before)) {
@@ -1167,9 +1398,9 @@ fn add_changes(groups: &mut [GroupResult], previous: &WaveResults, definition: &
             });
         }
     }
-    for group in groups.iter_mut() {
+    for (group, before) in groups.iter_mut().zip(counterpart) {
         if group.zone.is_some() {
-            group.previous_zone = earlier.get(&group.key()).and_then(|g| g.zone);
+            group.previous_zone = before.and_then(|g| g.zone);
         }
     }
 }
@@ -1990,6 +2221,50 @@ threshold = { rule = "fixed", value = 3.5 }
             third_data.wave_id = 3;
             let third = compute(&third_data, None, Some(&second)).expect("third");
             proptest::prop_assert_eq!(audit(&third), vec![]);
+        }
+    }
+
+    /// Writing the groups' results on several threads gives the same results as one thread,
+    /// in the same order; only the comments' random order may differ.
+    #[test]
+    fn results_written_in_parts_equal_those_written_on_one_thread() {
+        let mut data = random_responses(7, 3_000);
+        data.comments = (0..400)
+            .map(|c| (c % data.workplaces.len(), format!("コメント{c}")))
+            .collect();
+        let definition = &*data.definition;
+        let job_levels = disclosed_job_levels(definition);
+        let layout = checked_layout(&data, job_levels.len()).expect("layout");
+        let scoring = Scoring::new(&data, &layout, &job_levels);
+        let (mut acc, _) = scoring.accumulate_all();
+        roll_up(&layout, &mut acc);
+        let shown = Shown::decide(&layout, &acc, definition, data.thresholds);
+        let icc = icc_from_shown_cells(&layout, &acc, &shown.cell);
+        let assembly = Assembly {
+            data: &data,
+            layout: &layout,
+            acc: &acc,
+            shown: &shown,
+            icc: &icc,
+            job_levels: &job_levels,
+            dimension_items: &scoring.dimension_items,
+            cut: QuadrantCut { x: 3.5, y: 3.5 },
+        };
+        let sorted = |mut groups: Vec<GroupResult>| {
+            for group in &mut groups {
+                if let Some(comments) = group.comments.as_mut() {
+                    comments.sort();
+                }
+            }
+            groups
+        };
+        let one = sorted(assembly.groups_in(1));
+        assert!(one
+            .iter()
+            .any(|g| g.comments.as_ref().is_some_and(|c| !c.is_empty())));
+        assert!(one.iter().any(|g| g.items.is_some()));
+        for parts in 2..=4 {
+            assert_eq!(sorted(assembly.groups_in(parts)), one);
         }
     }
 

@@ -677,28 +677,75 @@ fn column(rows: &[Vec<f64>], index: usize) -> Vec<f64> {
 ///
 /// statrs inverts the CDF numerically, which costs far more than everything else a results
 /// page computes; a wave needs thousands of quantiles but only a few distinct (df, p) pairs
-/// (df = n − 1 of its group sizes), so they are remembered per thread. Exact, not an
-/// approximation; the memo is emptied when it grows large (Welch's df are fractional).
+/// (df = n − 1 of its group sizes), so they are remembered: per thread, and behind that for
+/// the process, so that the short-lived threads that write a large wave's results start
+/// warm. Exact, not an approximation; a memo is emptied when it grows large (Welch's df are
+/// fractional).
 fn t_quantile(df: f64, p: f64) -> Option<f64> {
     use std::cell::RefCell;
     use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
     const MAX_REMEMBERED: usize = 50_000;
+    type Memo = HashMap<(u64, u64), f64, BitsHash>;
     thread_local! {
-        static QUANTILES: RefCell<HashMap<(u64, u64), f64>> = RefCell::new(HashMap::new());
+        static QUANTILES: RefCell<Memo> = RefCell::new(HashMap::default());
     }
-    let key = (df.to_bits(), p.to_bits());
-    if let Some(known) = QUANTILES.with(|memo| memo.borrow().get(&key).copied()) {
-        return Some(known);
-    }
-    let quantile = t_distribution(df)?.inverse_cdf(p);
-    QUANTILES.with(|memo| {
-        let mut memo = memo.borrow_mut();
+    static SHARED: OnceLock<Mutex<Memo>> = OnceLock::new();
+    let remember = |memo: &mut Memo, key: (u64, u64), quantile: f64| {
         if memo.len() >= MAX_REMEMBERED {
             memo.clear();
         }
         memo.insert(key, quantile);
-    });
+    };
+    let key = (df.to_bits(), p.to_bits());
+    if let Some(known) = QUANTILES.with(|memo| memo.borrow().get(&key).copied()) {
+        return Some(known);
+    }
+    // A poisoned memo only ever holds finished entries: keep using it.
+    let shared = SHARED.get_or_init(Mutex::default);
+    let known = shared
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .get(&key)
+        .copied();
+    let quantile = match known {
+        Some(quantile) => quantile,
+        None => {
+            let quantile = t_distribution(df)?.inverse_cdf(p);
+            let mut shared = shared
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            remember(&mut shared, key, quantile);
+            quantile
+        }
+    };
+    QUANTILES.with(|memo| remember(&mut memo.borrow_mut(), key, quantile));
     Some(quantile)
+}
+
+/// A hasher for the quantile memo's keys (the bits of two floats the program computed
+/// itself, not input an outsider chooses): a multiply and rotate per word instead of SipHash.
+type BitsHash = std::hash::BuildHasherDefault<BitsHasher>;
+
+#[derive(Default)]
+struct BitsHasher(u64);
+
+impl std::hash::Hasher for BitsHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
 }
 
 fn t_distribution(df: f64) -> Option<StudentsT> {

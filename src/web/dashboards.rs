@@ -347,7 +347,7 @@ struct TeamView {
     /// Message keys of the conversation prompts that fit the zone.
     prompts: Vec<&'static str>,
     /// Free-text comments in the guard's random order (groups of k2 or more).
-    comments: Vec<String>,
+    comments: Vec<crate::aggregation::SharedText>,
     plans: Vec<PlanRow>,
     previous_plans: Vec<PlanRow>,
     /// The policy's 共有 / サポート actions, the keyword that fits the zone first.
