@@ -103,7 +103,6 @@ impl TestApp {
         Browser::new(self).get(path).await
     }
 
-    /// POSTs an urlencoded body without a session; returns status, Location and body.
     /// Imports an organisation CSV (code,name,parent,headcount rows).
     pub fn import_org(&self, csv: &str) {
         let rows = anshin::org::parse_csv(csv.as_bytes()).expect("org");
@@ -125,6 +124,27 @@ impl TestApp {
         wave
     }
 
+    /// The length of the database's write-ahead log: 0 once the writer has emptied it.
+    pub fn wal_length(&self) -> u64 {
+        std::fs::metadata(self.db_path.with_extension("db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0)
+    }
+
+    /// Waits until the writer has emptied the write-ahead log; false if it still holds
+    /// something after `within`.
+    pub async fn wal_emptied_within(&self, within: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + within;
+        while self.wal_length() > 0 {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        true
+    }
+
+    /// POSTs an urlencoded body without a session; returns status, Location and body.
     pub async fn post_form(&self, path: &str, body: &str) -> (u16, Option<String>, String) {
         Browser::new(self).post(path, body).await
     }
