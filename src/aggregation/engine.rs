@@ -12,8 +12,9 @@ use rand::seq::SliceRandom;
 
 use super::guard::{self, GroupKind, GuardGroup, HiddenReason, Thresholds};
 use super::results::{
-    AxisCertainty, Certainty, Change, DimensionMeta, DimensionScore, GroupLevel, GroupResult,
-    ItemResult, ItemTotal, QuadrantAxis, QuadrantCut, Reliability, SharedText, WaveResults, Zone,
+    AxisCertainty, Certainty, Change, DimensionMeta, DimensionScore, DimensionScores, GroupLevel,
+    GroupResult, ItemResult, ItemTotal, QuadrantAxis, QuadrantCut, Reliability, SharedText,
+    WaveResults, Zone,
 };
 use super::stats::{self, CovarianceAccumulator, Moments, Summary};
 use crate::collection::answers::NO_ANSWER;
@@ -900,28 +901,20 @@ impl Assembly<'_> {
     fn groups_in(&self, parts: usize) -> Vec<GroupResult> {
         let mut comments = self.comments_by_group();
         let definition = &*self.data.definition;
-        // Every group's distributions name the same items: their ids are shared.
-        let item_ids: Vec<(SharedText, SharedText)> = definition
-            .items
-            .iter()
-            .map(|item| {
-                (
-                    SharedText::from(item.id.as_str()),
-                    SharedText::from(definition.dimension_of(item).id.as_str()),
-                )
-            })
-            .collect();
+        // Every group's scores and distributions name the same dimensions and items: their
+        // ids are shared.
+        let ids = SharedIds::of(definition);
         let chunk = self.layout.specs.len().div_ceil(parts.max(1)).max(1);
         if parts <= 1 {
-            return self.group_run(0, &mut comments, &item_ids);
+            return self.group_run(0, &mut comments, &ids);
         }
         std::thread::scope(|scope| {
             let workers: Vec<_> = comments
                 .chunks_mut(chunk)
                 .enumerate()
                 .map(|(part, comments)| {
-                    let item_ids = &item_ids;
-                    scope.spawn(move || self.group_run(part * chunk, comments, item_ids))
+                    let ids = &ids;
+                    scope.spawn(move || self.group_run(part * chunk, comments, ids))
                 })
                 .collect();
             let mut groups = Vec::with_capacity(self.layout.specs.len());
@@ -942,7 +935,7 @@ impl Assembly<'_> {
         &self,
         first: usize,
         comments: &mut [Vec<SharedText>],
-        item_ids: &[(SharedText, SharedText)],
+        ids: &SharedIds,
     ) -> Vec<GroupResult> {
         let mut rng = rand::rng();
         let mut groups = Vec::with_capacity(comments.len());
@@ -954,12 +947,12 @@ impl Assembly<'_> {
             let mut result = self.identity(g, spec);
             self.add_hidden_reasons(&mut result, g, spec);
             if self.shown.group[g] {
-                self.add_scores(&mut result, g);
+                self.add_scores(&mut result, g, &ids.by_id);
             }
             if self.shown.detail[g] {
                 result.items = Some(item_results(
                     &self.data.definition,
-                    item_ids,
+                    &ids.items,
                     self.acc,
                     g,
                     &self.shown.item,
@@ -1036,7 +1029,7 @@ impl Assembly<'_> {
             hidden_scores: BTreeMap::new(),
             details_hidden: None,
             n: None,
-            scores: BTreeMap::new(),
+            scores: DimensionScores::new(),
             zone: None,
             certainty: None,
             previous_zone: None,
@@ -1077,7 +1070,12 @@ impl Assembly<'_> {
     }
 
     /// A shown group's count, its shown cells' scores, and its zone where both axes are shown.
-    fn add_scores(&self, result: &mut GroupResult, g: usize) {
+    fn add_scores(
+        &self,
+        result: &mut GroupResult,
+        g: usize,
+        dimension_ids: &[(usize, SharedText)],
+    ) {
         let definition = &*self.data.definition;
         // Every shown group's count is published: the means, SDs and intervals of a group
         // give its count back anyway (docs/methodology.md §6).
@@ -1087,7 +1085,9 @@ impl Assembly<'_> {
             GroupLevel::Workplace | GroupLevel::ReportingUnit
         );
         let mut variances = Vec::with_capacity(definition.items.len());
-        for (d, dimension) in definition.dimensions.iter().enumerate() {
+        result.scores = DimensionScores::with_capacity(definition.dimensions.len());
+        // In the order of the ids, so that each score goes at the end.
+        for &(d, ref id) in dimension_ids {
             if !self.shown.cell[d][g] {
                 continue;
             }
@@ -1103,7 +1103,7 @@ impl Assembly<'_> {
                     score.reliability =
                         self.icc[d].and_then(|icc| stats::mean_reliability(icc.icc1, score.n));
                 }
-                result.scores.insert(dimension.id.clone(), score);
+                result.scores.insert(id.clone(), score);
             }
         }
         let quadrant = &definition.quadrant;
@@ -1119,6 +1119,39 @@ impl Assembly<'_> {
                 y: certainty(y, cut.y, (y_scale.min, y_scale.max)),
             });
         }
+    }
+}
+
+/// The dimensions' and items' ids, one shared copy each for every group's results.
+struct SharedIds {
+    /// Each dimension's index and id, in the order of the ids.
+    by_id: Vec<(usize, SharedText)>,
+    /// Each item's id and its dimension's.
+    items: Vec<(SharedText, SharedText)>,
+}
+
+impl SharedIds {
+    fn of(definition: &SurveyDefinition) -> Self {
+        let dimensions: Vec<SharedText> = definition
+            .dimensions
+            .iter()
+            .map(|dimension| SharedText::from(dimension.id.as_str()))
+            .collect();
+        let items = definition
+            .items
+            .iter()
+            .map(|item| {
+                // A checked definition's items name one of its dimensions
+                // (`SurveyDefinition::dimension_of` indexes the same way).
+                (
+                    SharedText::from(item.id.as_str()),
+                    dimensions[item.dimension].clone(),
+                )
+            })
+            .collect();
+        let mut by_id: Vec<(usize, SharedText)> = dimensions.into_iter().enumerate().collect();
+        by_id.sort_by(|a, b| a.1.cmp(&b.1));
+        SharedIds { by_id, items }
     }
 }
 
@@ -1699,7 +1732,7 @@ threshold = { rule = "fixed", value = 3.5 }
                     let icc1 = results
                         .reliability
                         .iter()
-                        .find(|r| &r.dimension == dimension)
+                        .find(|r| r.dimension == dimension)
                         .and_then(|r| r.icc1);
                     let expected = match g.level {
                         GroupLevel::Workplace | GroupLevel::ReportingUnit => {
