@@ -528,6 +528,11 @@ impl DimensionScores {
         self.0.iter().map(|(id, score)| (id.as_str(), score))
     }
 
+    /// (dimension id, score), in the order of the ids, each score to change.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut DimensionScore)> + '_ {
+        self.0.iter_mut().map(|(id, score)| (id.as_str(), score))
+    }
+
     pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
         self.0.iter().map(|(id, _)| id.as_str())
     }
