@@ -1135,7 +1135,7 @@ mod tests {
             hidden_scores: BTreeMap::new(),
             details_hidden: None,
             n,
-            scores: BTreeMap::new(),
+            scores: crate::aggregation::results::DimensionScores::new(),
             zone: None,
             certainty: None,
             previous_zone: None,

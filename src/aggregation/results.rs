@@ -208,7 +208,7 @@ pub struct GroupResult {
     /// Number of responses, for every shown group (`None` only where it is suppressed).
     pub n: Option<u32>,
     /// Dimension id → score, for every shown cell.
-    pub scores: BTreeMap<String, DimensionScore>,
+    pub scores: DimensionScores,
     pub zone: Option<Zone>,
     pub certainty: Option<AxisCertainty>,
     /// The zone in the previous wave, when shown in both.
@@ -453,6 +453,214 @@ pub struct DimensionScore {
     pub reliability: Option<f64>,
 }
 
+/// A group's scores by dimension id, in the order of the ids (as a `BTreeMap<String, _>`
+/// kept them): one `Vec` whose ids are shared [`SharedText`], so writing a wave's results
+/// allocates no key per score. Written and read as the same JSON object as the map was, so
+/// stored results keep their bytes; a duplicate key in stored JSON keeps the last value, as
+/// the map did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DimensionScores(Vec<(SharedText, DimensionScore)>);
+
+impl DimensionScores {
+    pub fn new() -> Self {
+        DimensionScores(Vec::new())
+    }
+
+    pub fn with_capacity(capacity: usize) -> Self {
+        DimensionScores(Vec::with_capacity(capacity))
+    }
+
+    #[inline]
+    fn position(&self, id: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(key, _)| key.as_str().cmp(id))
+    }
+
+    #[inline]
+    pub fn get(&self, id: &str) -> Option<&DimensionScore> {
+        self.position(id).ok().map(|at| &self.0[at].1)
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut DimensionScore> {
+        self.position(id).ok().map(|at| &mut self.0[at].1)
+    }
+
+    #[inline]
+    pub fn contains_key(&self, id: &str) -> bool {
+        self.position(id).is_ok()
+    }
+
+    /// Puts `score` under `id`, in order; returns the score it replaces, if any.
+    pub fn insert(
+        &mut self,
+        id: impl Into<SharedText>,
+        score: DimensionScore,
+    ) -> Option<DimensionScore> {
+        let id = id.into();
+        // Ids usually arrive in order (stored JSON; a definition listing them sorted).
+        if self.0.last().is_none_or(|(last, _)| *last < id) {
+            self.0.push((id, score));
+            return None;
+        }
+        match self.position(&id) {
+            Ok(at) => Some(std::mem::replace(&mut self.0[at].1, score)),
+            Err(at) => {
+                self.0.insert(at, (id, score));
+                None
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// (dimension id, score), in the order of the ids.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &DimensionScore)> + '_ {
+        self.0.iter().map(|(id, score)| (id.as_str(), score))
+    }
+
+    /// (dimension id, score), in the order of the ids, each score to change.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut DimensionScore)> + '_ {
+        self.0.iter_mut().map(|(id, score)| (id.as_str(), score))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
+        self.0.iter().map(|(id, _)| id.as_str())
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &DimensionScore> + '_ {
+        self.0.iter().map(|(_, score)| score)
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut DimensionScore> + '_ {
+        self.0.iter_mut().map(|(_, score)| score)
+    }
+}
+
+impl<'a> IntoIterator for &'a DimensionScores {
+    type Item = (&'a str, &'a DimensionScore);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (SharedText, DimensionScore)>,
+        fn(&'a (SharedText, DimensionScore)) -> (&'a str, &'a DimensionScore),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        let split: fn(&'a (SharedText, DimensionScore)) -> (&'a str, &'a DimensionScore) =
+            |(id, score)| (id.as_str(), score);
+        self.0.iter().map(split)
+    }
+}
+
+impl<K: Into<SharedText>> FromIterator<(K, DimensionScore)> for DimensionScores {
+    fn from_iter<I: IntoIterator<Item = (K, DimensionScore)>>(entries: I) -> Self {
+        let mut scores = DimensionScores::new();
+        for (id, score) in entries {
+            scores.insert(id, score);
+        }
+        scores
+    }
+}
+
+/// `scores["id"]`, as on the map: panics where the id has no score.
+impl<Q: AsRef<str> + ?Sized> std::ops::Index<&Q> for DimensionScores {
+    type Output = DimensionScore;
+
+    fn index(&self, id: &Q) -> &DimensionScore {
+        let id = id.as_ref();
+        match self.get(id) {
+            Some(score) => score,
+            None => panic!("no score for dimension {id:?}"),
+        }
+    }
+}
+
+impl Serialize for DimensionScores {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(id, score)| (id.as_str(), score)))
+    }
+}
+
+impl<'de> Deserialize<'de> for DimensionScores {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = DimensionScores;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map of dimension ids to scores")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DimensionScores, A::Error> {
+                // A hint from the input, so bounded.
+                let capacity = map.size_hint().unwrap_or(0).min(INTERNED_IDS);
+                let mut scores = DimensionScores::with_capacity(capacity);
+                while let Some(id) = map.next_key_seed(InternedId)? {
+                    let score = map.next_value()?;
+                    scores.insert(id, score);
+                }
+                Ok(scores)
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// How many dimension ids a thread remembers while reading stored results.
+const INTERNED_IDS: usize = 64;
+
+thread_local! {
+    /// The dimension ids this thread has read, so that the thousand groups of a stored
+    /// wave share one copy of each id rather than allocating one per score.
+    static READ_IDS: std::cell::RefCell<Vec<SharedText>> = const {
+        std::cell::RefCell::new(Vec::new())
+    };
+}
+
+/// Reads a dimension id as a [`SharedText`], shared with the same id read before.
+struct InternedId;
+
+impl<'de> serde::de::DeserializeSeed<'de> for InternedId {
+    type Value = SharedText;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<SharedText, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for InternedId {
+    type Value = SharedText;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a dimension id")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, id: &str) -> Result<SharedText, E> {
+        Ok(READ_IDS.with(|read| {
+            let mut read = read.borrow_mut();
+            if let Some(known) = read.iter().find(|known| known.as_str() == id) {
+                return known.clone();
+            }
+            let text = SharedText::from(id);
+            if read.len() < INTERNED_IDS {
+                read.push(text.clone());
+            }
+            text
+        }))
+    }
+}
+
 /// Below this reliability a workplace mean is flagged as mostly chance (the usual .70 for
 /// reliability; Nunnally & Bernstein 1994).
 pub const LOW_MEAN_RELIABILITY: f64 = 0.70;
@@ -652,6 +860,108 @@ mod tests {
             change: None,
             reliability: Some(0.36),
         }
+    }
+
+    /// Scores frozen as a `BTreeMap<String, DimensionScore>` read as [`DimensionScores`]
+    /// and are written back as the same bytes; lookups find what the map held.
+    #[test]
+    fn dimension_scores_read_and_write_the_bytes_the_map_did() {
+        let mut moved = score(0.1 + 0.2, 1.1, 17);
+        moved.change = Some(Change {
+            previous_mean: 2.9,
+            delta: -0.4,
+            ci95: Some((-0.71, -0.09)),
+            p: Some(0.013),
+            q: Some(0.041),
+            real: true,
+        });
+        moved.ci95 = Some((2.1, 3.4));
+        let map: BTreeMap<String, DimensionScore> = [
+            ("psychological_safety", score(3.9, 0.7, 12)),
+            ("high_standards", moved),
+            ("engagement", score(4.25, 0.0, 5)),
+            ("anxiety_ignorant", score(2.0, 1.3, 30)),
+        ]
+        .into_iter()
+        .map(|(id, score)| (id.to_string(), score))
+        .collect();
+        let frozen = serde_json::to_string(&map).expect("the map writes");
+
+        let scores: DimensionScores = serde_json::from_str(&frozen).expect("frozen JSON reads");
+        assert_eq!(serde_json::to_string(&scores).expect("writes"), frozen);
+        assert_eq!(scores.len(), map.len());
+        assert!(scores.keys().eq(map.keys().map(String::as_str)));
+        assert!(scores.iter().eq(map.iter().map(|(id, s)| (id.as_str(), s))));
+        for (id, expected) in &map {
+            assert_eq!(scores.get(id), Some(expected));
+            assert_eq!(&scores[id], expected);
+            assert!(scores.contains_key(id));
+        }
+        assert_eq!(scores.get("no_such_dimension"), None);
+
+        // Built in any order, the scores are the same and write the same bytes.
+        let built: DimensionScores = map
+            .iter()
+            .rev()
+            .map(|(id, score)| (id.as_str(), score.clone()))
+            .collect();
+        assert_eq!(built, scores);
+        assert_eq!(serde_json::to_string(&built).expect("writes"), frozen);
+
+        // Through a `serde_json::Value` as well.
+        let value = serde_json::to_value(&map).expect("a value");
+        let from_value: DimensionScores = serde_json::from_value(value).expect("reads");
+        assert_eq!(from_value, scores);
+
+        // Keys out of order or repeated read as the map read them (the last value wins).
+        let one = serde_json::to_string(&score(3.0, 0.5, 9)).expect("writes");
+        let two = serde_json::to_string(&score(3.5, 0.6, 9)).expect("writes");
+        let messy = format!(r#"{{"b":{one},"a":{one},"b":{two},"c":{one}}}"#);
+        let as_map: BTreeMap<String, DimensionScore> =
+            serde_json::from_str(&messy).expect("the map reads it");
+        let as_scores: DimensionScores = serde_json::from_str(&messy).expect("it reads");
+        assert_eq!(
+            serde_json::to_string(&as_scores).expect("writes"),
+            serde_json::to_string(&as_map).expect("writes")
+        );
+        assert_eq!(
+            serde_json::from_str::<DimensionScores>("{}").expect("reads"),
+            DimensionScores::new()
+        );
+    }
+
+    /// A whole frozen group with its scores is written back byte for byte.
+    #[test]
+    fn a_frozen_group_writes_back_the_same_json() {
+        let group = GroupResult {
+            workplace: Some("W01".into()),
+            name: "総務課".into(),
+            level: GroupLevel::Workplace,
+            depth: 2,
+            parent: Some("D1".into()),
+            job_level: None,
+            suppressed: false,
+            hidden_reason: None,
+            hidden_scores: BTreeMap::from([("z".to_string(), HiddenReason::TooFewResponses)]),
+            details_hidden: None,
+            n: Some(12),
+            scores: [("y", score(3.1, 0.8, 12)), ("x", score(4.2, 0.6, 12))]
+                .into_iter()
+                .collect(),
+            zone: Some(Zone::Learning),
+            certainty: None,
+            previous_zone: None,
+            items: None,
+            comments: Some(vec![SharedText::from("よい職場です")]),
+        };
+        let json = serde_json::to_string(&group).expect("writes");
+        assert!(
+            json.contains(r#""scores":{"x":{"n":12,"mean":4.2"#),
+            "{json}"
+        );
+        let read: GroupResult = serde_json::from_str(&json).expect("reads");
+        assert_eq!(read, group);
+        assert_eq!(serde_json::to_string(&read).expect("writes"), json);
     }
 
     #[test]

@@ -68,7 +68,7 @@ pub fn job_level_rows(
                     .scores
                     .iter()
                     .filter(|_| shown)
-                    .map(|(id, score)| (id.clone(), score.mean))
+                    .map(|(id, score)| (id.to_string(), score.mean))
                     .collect(),
                 hidden_reason: group.hidden_reason,
                 job_level,

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use plotters::style::RGBColor;
 
 use crate::aggregation::{
-    Change, DimensionMeta, DimensionScore, GroupLevel, GroupResult, QuadrantAxis, QuadrantCut,
-    WaveResults,
+    Change, DimensionMeta, DimensionScore, DimensionScores, GroupLevel, GroupResult, QuadrantAxis,
+    QuadrantCut, WaveResults,
 };
 
 pub const LEARNING: &str = "W01";
@@ -71,15 +71,10 @@ fn moved_from(mut current: DimensionScore, previous_mean: f64) -> DimensionScore
 }
 
 /// Scores for the quadrant's axes and the four anxieties; `None` leaves a cell hidden.
-fn scores(
-    x: DimensionScore,
-    y: DimensionScore,
-    anxieties: [Option<f64>; 4],
-) -> BTreeMap<String, DimensionScore> {
-    let mut scores = BTreeMap::from([
-        ("psychological_safety".to_string(), x),
-        ("high_standards".to_string(), y),
-    ]);
+fn scores(x: DimensionScore, y: DimensionScore, anxieties: [Option<f64>; 4]) -> DimensionScores {
+    let mut scores: DimensionScores = [("psychological_safety", x), ("high_standards", y)]
+        .into_iter()
+        .collect();
     for (id, mean) in ANXIETY_DIMENSIONS.iter().zip(anxieties) {
         if let Some(mean) = mean {
             scores.insert(id.to_string(), score(mean));
@@ -93,7 +88,7 @@ fn group(
     name: &str,
     level: GroupLevel,
     n: Option<u32>,
-    scores: BTreeMap<String, DimensionScore>,
+    scores: DimensionScores,
 ) -> GroupResult {
     GroupResult {
         workplace: workplace.map(str::to_string),
@@ -182,7 +177,7 @@ pub fn wave() -> WaveResults {
             SUPPRESSED_NAME,
             Workplace,
             None,
-            BTreeMap::new(),
+            DimensionScores::new(),
         ),
         group(
             None,
