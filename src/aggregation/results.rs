@@ -603,10 +603,8 @@ impl<'de> Deserialize<'de> for DimensionScores {
                 self,
                 mut map: A,
             ) -> Result<DimensionScores, A::Error> {
-                // A hint from the input, so bounded.
-                let capacity = map.size_hint().unwrap_or(0).min(INTERNED_IDS);
-                let mut scores = DimensionScores::with_capacity(capacity);
-                while let Some(id) = map.next_key_seed(InternedId)? {
+                let mut scores = DimensionScores::new();
+                while let Some(id) = map.next_key::<SharedText>()? {
                     let score = map.next_value()?;
                     scores.insert(id, score);
                 }
@@ -614,50 +612,6 @@ impl<'de> Deserialize<'de> for DimensionScores {
             }
         }
         deserializer.deserialize_map(Visitor)
-    }
-}
-
-/// How many dimension ids a thread remembers while reading stored results.
-const INTERNED_IDS: usize = 64;
-
-thread_local! {
-    /// The dimension ids this thread has read, so that the thousand groups of a stored
-    /// wave share one copy of each id rather than allocating one per score.
-    static READ_IDS: std::cell::RefCell<Vec<SharedText>> = const {
-        std::cell::RefCell::new(Vec::new())
-    };
-}
-
-/// Reads a dimension id as a [`SharedText`], shared with the same id read before.
-struct InternedId;
-
-impl<'de> serde::de::DeserializeSeed<'de> for InternedId {
-    type Value = SharedText;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<SharedText, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl serde::de::Visitor<'_> for InternedId {
-    type Value = SharedText;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a dimension id")
-    }
-
-    fn visit_str<E: serde::de::Error>(self, id: &str) -> Result<SharedText, E> {
-        Ok(READ_IDS.with(|read| {
-            let mut read = read.borrow_mut();
-            if let Some(known) = read.iter().find(|known| known.as_str() == id) {
-                return known.clone();
-            }
-            let text = SharedText::from(id);
-            if read.len() < INTERNED_IDS {
-                read.push(text.clone());
-            }
-            text
-        }))
     }
 }
 
