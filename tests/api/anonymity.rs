@@ -184,12 +184,12 @@ async fn the_write_ahead_log_is_emptied_at_least_once_a_second_under_continuous_
     app.seed_org();
     let wave = app.open_wave();
     let codes = app.issue_codes(wave, "T1", 6000);
-    let wal = app.db_path.with_extension("db-wal");
+    let db_path = app.db_path.clone();
     let stop = std::sync::Arc::new(AtomicBool::new(false));
     let watcher = {
         let stop = stop.clone();
         std::thread::spawn(move || {
-            let length = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+            let length = || crate::helpers::wal_length(&db_path);
             let mut truncations = Vec::new();
             let mut last = length();
             while !stop.load(Ordering::Relaxed) {

@@ -294,8 +294,8 @@ async fn submit_all(app: &TestApp, order: &[InvitationCode], halfway: &mut Optio
 }
 
 /// Staff answer one at a time, seconds apart: the writer gets its quiet millisecond after
-/// each submission and empties the log, so a copy holds the latest commit at most. (Back to back, faster than that, the log holds at
-/// most the last second's commits:
+/// each submission and empties the log, so a copy holds the latest commit at most. (Back to
+/// back, faster than that, the log holds at most the last second's commits:
 /// `anonymity::the_write_ahead_log_is_emptied_at_least_once_a_second_under_continuous_submissions`.)
 async fn quiet_moment(app: &TestApp) {
     assert!(
