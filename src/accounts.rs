@@ -6,7 +6,9 @@
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Integer, Text};
 
+use crate::db::prepared::fixed_statement;
 use crate::db::schema::{accounts, manager_scopes, workplaces};
 
 /// An account's role; on the command line `hr` or `manager`.
@@ -539,70 +541,24 @@ pub fn login_of(conn: &mut SqliteConnection, account_id: i32) -> QueryResult<Opt
         .optional()
 }
 
-/// A workplace a manager may see: one of their own or below one of them.
-#[derive(QueryableByName)]
-struct VisibleWorkplace {
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    id: i32,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    code: String,
-    /// In the manager's scope itself (not only below a workplace that is).
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    own: bool,
-}
-
-/// The workplaces in `account_id`'s scope and every workplace below them, by id: one
-/// recursive query down the `parent_id` index instead of the whole organisation per request.
-/// A workplace both in the scope and below another of it comes out once, as the manager's
-/// own; `UNION` (not `UNION ALL`) ends the walk on a cycle.
-#[derive(Debug, Clone, Copy)]
-struct VisibleSubtree {
-    account_id: i32,
-}
-
-/// [`VisibleSubtree`]'s SQL before and after its one bound value, the account's id.
-const VISIBLE_SUBTREE_SQL: (&str, &str) = (
-    "WITH RECURSIVE visible(id, code, own) AS ( \
-         SELECT w.id, w.code, 1 FROM manager_scopes s \
-         JOIN workplaces w ON w.id = s.workplace_id \
-         WHERE s.account_id = ",
-    " UNION \
-         SELECT w.id, w.code, 0 FROM visible v JOIN workplaces w ON w.parent_id = v.id \
-     ) \
-     SELECT id, code, max(own) AS own FROM visible GROUP BY id ORDER BY id",
-);
-
-// A query type of its own (not `sql_query`, which diesel prepares again on every call), so
-// that the connection's statement cache keeps it prepared.
-impl diesel::query_builder::QueryId for VisibleSubtree {
-    type QueryId = VisibleSubtree;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl diesel::query_builder::Query for VisibleSubtree {
-    type SqlType = diesel::sql_types::Untyped;
-}
-
-impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for VisibleSubtree {
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
-    ) -> QueryResult<()> {
-        let (before, after) = VISIBLE_SUBTREE_SQL;
-        out.push_sql(before);
-        out.push_bind_param::<diesel::sql_types::Integer, _>(&self.account_id)?;
-        out.push_sql(after);
-        Ok(())
-    }
-}
-
-impl RunQueryDsl<SqliteConnection> for VisibleSubtree {}
-
-fn visible_subtree(
-    conn: &mut SqliteConnection,
-    account_id: i32,
-) -> QueryResult<Vec<VisibleWorkplace>> {
-    VisibleSubtree { account_id }.load(conn)
+fixed_statement! {
+    /// The workplaces in an account's scope and every workplace below them, by id, as (id,
+    /// code, in the scope itself): one recursive query down the `parent_id` index instead of
+    /// the whole organisation per request. A workplace both in the scope and below another
+    /// of it comes out once, as the manager's own; `UNION` (not `UNION ALL`) ends the walk
+    /// on a cycle.
+    struct VisibleSubtree<'a> { account_id: i32 => Integer }
+    sql: [
+        "WITH RECURSIVE visible(id, code, own) AS ( \
+             SELECT w.id, w.code, 1 FROM manager_scopes s \
+             JOIN workplaces w ON w.id = s.workplace_id \
+             WHERE s.account_id = ",
+        " UNION \
+             SELECT w.id, w.code, 0 FROM visible v JOIN workplaces w ON w.parent_id = v.id \
+         ) \
+         SELECT id, code, max(own) AS own FROM visible GROUP BY id ORDER BY id",
+    ],
+    returns: (Integer, Text, Bool),
 }
 
 /// Loads a signed-in account with its visible workplaces; `None` if it is disabled or the
@@ -629,15 +585,15 @@ pub fn load_account(
     };
     let mut visible = std::collections::BTreeSet::new();
     let mut own_workplaces = Vec::new();
-    let subtree = visible_subtree(conn, id)?;
+    let subtree: Vec<(i32, String, bool)> = VisibleSubtree::new(id).load(conn)?;
     if !subtree.is_empty() {
         let mut visible_ids = std::collections::HashSet::new();
-        for workplace in subtree {
-            if workplace.own {
-                own_workplaces.push(workplace.code.clone());
+        for (workplace_id, code, own) in subtree {
+            if own {
+                own_workplaces.push(code.clone());
             }
-            visible_ids.insert(workplace.id);
-            visible.insert(workplace.code);
+            visible_ids.insert(workplace_id);
+            visible.insert(code);
         }
         // A merged reporting unit is visible when every member is: it must not add anyone
         // else's answers to what the manager sees.
@@ -697,10 +653,7 @@ mod tests {
 
     #[test]
     fn the_visible_subtree_is_what_walking_up_from_every_workplace_finds() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("scope.db");
-        crate::db::migrate(&path).expect("migrate");
-        let mut conn = crate::db::connect(&path).expect("connect");
+        let (_dir, _, mut conn) = crate::db::temporary_database();
         let csv = "code,name,parent_code\nD1,部1,\nD2,部2,\nS1,課1,D1\nS2,課2,D1\nS3,課3,D2\n\
                    T1,係1,S1\nT2,係2,S1\nT3,係3,S2\nT4,係4,S3\nT5,係5,S3\n";
         let rows = crate::org::parse_csv(csv.as_bytes()).expect("csv");

@@ -348,6 +348,7 @@ impl DemoWave<'_> {
                         synthetic_response(self.definition, safety, standards, rng);
                     pending.push(Submission {
                         code_hash: code.keyed_hash(self.secret),
+                        looked_up: Some((wave_id, team.id)),
                         answers: answers::encode(&answers),
                         job_level,
                         comment,

@@ -12,4 +12,6 @@ pub mod form;
 pub mod sealing;
 pub mod slots;
 pub mod store;
+#[cfg(test)]
+mod test_support;
 pub mod writer;

@@ -12,6 +12,7 @@ use diesel::connection::SimpleConnection;
 use diesel::SqliteConnection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::slots::EmptySlots;
 use super::store::{store_within, Outcome, Submission};
 use crate::audit::AuditRow;
 use crate::db::{self, DbError};
@@ -70,6 +71,8 @@ impl GroupCommitWriter {
             .name("submission-writer".into())
             .spawn(move || {
                 let mut batch = Vec::with_capacity(MAX_BATCH);
+                // Kept between groups: this connection never allocates slots.
+                let mut empty_slots = EmptySlots::default();
                 // Every connection starts with synchronous = FULL (db::ConnectionSettings).
                 let mut synced = true;
                 let mut wal = WalBound::new();
@@ -98,7 +101,7 @@ impl GroupCommitWriter {
                             Err(_) => break,
                         }
                     }
-                    commit_group(&mut conn, &mut batch, &mut synced);
+                    commit_group(&mut conn, &mut empty_slots, &mut batch, &mut synced);
                     wal.committed(&mut conn);
                 }
                 wal.truncate(&mut conn);
@@ -130,7 +133,12 @@ impl GroupCommitWriter {
 
 /// Commits one group in one IMMEDIATE transaction and answers every sender. A database error
 /// rolls the whole group back, so no code is consumed without its response.
-fn commit_group(conn: &mut SqliteConnection, batch: &mut Vec<Job>, synced: &mut bool) {
+fn commit_group(
+    conn: &mut SqliteConnection,
+    empty_slots: &mut EmptySlots,
+    batch: &mut Vec<Job>,
+    synced: &mut bool,
+) {
     let mut submissions = Vec::new();
     let mut submission_replies = Vec::new();
     let mut audits = Vec::new();
@@ -167,7 +175,7 @@ fn commit_group(conn: &mut SqliteConnection, batch: &mut Vec<Job>, synced: &mut 
     };
     let committed = mode.and_then(|()| {
         conn.immediate_transaction(|conn| {
-            let outcomes = store_within(conn, &submissions)?;
+            let outcomes = store_within(conn, empty_slots, &submissions)?;
             for row in &audits {
                 crate::audit::record(conn, row.account_id, row.action, &row.detail)?;
             }
@@ -184,6 +192,8 @@ fn commit_group(conn: &mut SqliteConnection, batch: &mut Vec<Job>, synced: &mut 
             }
         }
         Err(error) => {
+            // The group's fills were rolled back: their slots are empty again.
+            empty_slots.forget();
             tracing::error!(%error, submissions = submissions.len(), audit_rows = audits.len(), "storing a group of writes failed; none was stored");
             for reply in submission_replies {
                 let _ = reply.send(Err(WriterError::Database(error_copy(&error))));
@@ -278,4 +288,74 @@ impl WalBound {
 /// diesel errors are not `Clone`; every waiting sender gets an equivalent error.
 fn error_copy(error: &diesel::result::Error) -> diesel::result::Error {
     diesel::result::Error::QueryBuilderError(error.to_string().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::prelude::*;
+
+    use super::*;
+    use crate::codes::InvitationCode;
+    use crate::collection::test_support::fixture;
+    use crate::db::schema::responses;
+    use crate::secret::ServerSecret;
+
+    #[test]
+    fn a_group_that_rolls_back_leaves_no_kept_set_behind() {
+        let (f, mut conn) = fixture();
+        let secret = ServerSecret::from_bytes([7; 32]);
+        let codes: Vec<InvitationCode> = (0..3)
+            .map(|_| InvitationCode::generate(&mut rand::rng()))
+            .collect();
+        crate::codes::store_new_codes(
+            &mut conn,
+            &secret,
+            f.wave_id,
+            f.workplace_id,
+            &codes,
+            |_| {},
+        )
+        .expect("codes");
+        let submission = |code: &InvitationCode, comment: Option<String>| {
+            let (reply, answer) = oneshot::channel();
+            let job = Job::Submission(
+                Submission {
+                    code_hash: code.keyed_hash(&secret),
+                    looked_up: Some((f.wave_id, f.workplace_id)),
+                    answers: vec![3; f.shape.answers],
+                    job_level: None,
+                    comment,
+                },
+                reply,
+            );
+            (job, answer)
+        };
+        let mut empty_slots = EmptySlots::default();
+        let mut synced = true;
+
+        let (job, mut answer) = submission(&codes[0], None);
+        commit_group(&mut conn, &mut empty_slots, &mut vec![job], &mut synced);
+        assert!(matches!(answer.try_recv(), Ok(Ok(Outcome::Stored))));
+        assert!(
+            !empty_slots.is_empty(),
+            "the workplace's set is kept between groups"
+        );
+
+        // The response fills a slot, then the comment (longer than its slot) fails the group.
+        let too_long = "長".repeat(f.shape.comment_bytes.unwrap_or(0) + 1);
+        let (job, mut answer) = submission(&codes[1], Some(too_long));
+        commit_group(&mut conn, &mut empty_slots, &mut vec![job], &mut synced);
+        assert!(matches!(
+            answer.try_recv(),
+            Ok(Err(WriterError::Database(_)))
+        ));
+        // The slot the rolled-back group took is empty again: no set may say otherwise.
+        assert!(empty_slots.is_empty());
+        let filled: i64 = responses::table
+            .filter(responses::filled.eq(true))
+            .count()
+            .get_result(&mut conn)
+            .expect("count");
+        assert_eq!(filled, 1);
+    }
 }

@@ -185,3 +185,14 @@ pub fn open_pool(path: &Path, max_size: u32) -> Result<DbPool, DbError> {
         .test_on_check_out(false)
         .build(manager)?)
 }
+
+/// A migrated database file in a fresh temporary directory, with one connection to it (unit
+/// tests; the directory is deleted when the returned guard drops).
+#[cfg(test)]
+pub fn temporary_database() -> (tempfile::TempDir, std::path::PathBuf, SqliteConnection) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("test.db");
+    migrate(&path).expect("migrate");
+    let conn = connect(&path).expect("connect");
+    (dir, path, conn)
+}

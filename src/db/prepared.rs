@@ -40,10 +40,14 @@ macro_rules! fixed_statement {
         impl<$lt> $name<$lt> {
             #[allow(clippy::too_many_arguments)]
             $vis fn new($($field: $ty),*) -> Self {
-                const _: () = assert!(
-                    [$(stringify!($field)),*].len() + 1 == [$first $(, $part)*].len(),
-                    "one SQL part more than bind parameters"
-                );
+                const _: () = {
+                    let fields: &[&str] = &[$(stringify!($field)),*];
+                    let parts: &[&str] = &[$first $(, $part)*];
+                    assert!(
+                        fields.len() + 1 == parts.len(),
+                        "one SQL part more than bind parameters"
+                    );
+                };
                 $name { $($field,)* _lifetime: ::std::marker::PhantomData }
             }
         }
@@ -60,6 +64,8 @@ macro_rules! fixed_statement {
             ) -> diesel::QueryResult<()> {
                 out.push_sql($first);
                 let parts: &[&str] = &[$($part),*];
+                // (Neither is used by a statement without parameters.)
+                #[allow(unused_mut, unused_variables)]
                 let mut parts = parts.iter();
                 $(
                     out.push_bind_param::<$sql_type, _>(&self.$field)?;

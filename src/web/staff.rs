@@ -213,6 +213,7 @@ async fn submit(
     };
     let submission = Submission {
         code_hash: admitted.hash,
+        looked_up: Some((admitted.status.wave_id, admitted.status.workplace_id)),
         answers: answers::encode(&draft.answers),
         job_level: draft.job_level,
         comment: draft.comment,

@@ -183,7 +183,8 @@ async fn the_write_ahead_log_is_emptied_at_least_once_a_second_under_continuous_
     let app = spawn_app().await;
     app.seed_org();
     let wave = app.open_wave();
-    let codes = app.issue_codes(wave, "T1", 6000);
+    // More codes than the run can use: it is cut at 3.5 s, not by running out.
+    let codes = app.issue_codes(wave, "T1", 30_000);
     let db_path = app.db_path.clone();
     let stop = std::sync::Arc::new(AtomicBool::new(false));
     let watcher = {

@@ -1,0 +1,1 @@
+DROP INDEX waves_status;
