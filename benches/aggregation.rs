@@ -18,6 +18,7 @@
 //!
 //! - `ANSHIN_AGG_CPU=<runs>`: run each operation that many times and print the process's
 //!   CPU time (every thread, from `/proc/self/stat`) per run, instead of criterion's figures;
+//! - `ANSHIN_AGG_ONLY=<operation>`: in the CPU mode, run only that operation (to profile it);
 //! - `ANSHIN_AGG_DB=<file>`: keep the demo database in that file (built if missing), so
 //!   repeated runs skip building it.
 
@@ -56,7 +57,11 @@ fn cpu_ticks() -> u64 {
 }
 
 /// Runs `op` `runs` times; prints CPU and wall milliseconds per run.
+/// `ANSHIN_AGG_ONLY=<name>` limits it to that operation (for a profile of one).
 fn cpu_per_run<T>(name: &str, runs: u32, mut op: impl FnMut() -> T) {
+    if std::env::var("ANSHIN_AGG_ONLY").is_ok_and(|only| only != name) {
+        return;
+    }
     // One run first, outside the count (caches, the t quantiles' memo).
     std::hint::black_box(op());
     let (ticks, start) = (cpu_ticks(), Instant::now());

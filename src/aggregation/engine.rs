@@ -74,8 +74,8 @@ pub struct WaveData {
     pub thresholds: Thresholds,
     pub workplaces: Vec<WorkplaceNode>,
     pub responses: ResponseTable,
-    /// (workplace index, comment text).
-    pub comments: Vec<(usize, String)>,
+    /// (workplace index, comment text): shared with the results that show it.
+    pub comments: Vec<(usize, SharedText)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -272,6 +272,8 @@ impl Accumulators {
 
 /// Responses below this count are scored on one thread.
 const PARALLEL_FROM: usize = 20_000;
+/// Fewer comments than this are sorted into their groups on the computing thread.
+const PARALLEL_COMMENTS_FROM: usize = 1_000;
 /// Results of fewer groups than this are written on one thread.
 const PARALLEL_GROUPS_FROM: usize = 200;
 const MAX_THREADS: usize = 4;
@@ -296,6 +298,9 @@ const SLOT_OF: [u8; 256] = {
     table[NO_ANSWER as usize] = MISSING_SLOT as u8;
     table
 };
+
+/// Responses scored together, position by position (see [`Scoring::accumulate`]).
+const RESPONSE_BLOCK: usize = 64;
 
 /// Dimensions of at most this many items look their respondent scores up in a table of
 /// (answered, sum) instead of dividing; larger ones divide.
@@ -363,12 +368,13 @@ impl CrossSums {
             }
         }
         self.n += rows as u64;
-        let columns: Vec<&[u16]> = self.batch.chunks_exact(BATCH).collect();
-        for (i, &a) in columns.iter().enumerate() {
+        let items = self.items;
+        let batch = &self.batch;
+        for (i, a) in batch.chunks_exact(BATCH).enumerate() {
             self.sums[i] += a.iter().map(|&x| u64::from(x)).sum::<u64>();
-            for (total, &b) in self.cross[i * self.items + i..(i + 1) * self.items]
+            for (total, b) in self.cross[i * items + i..(i + 1) * items]
                 .iter_mut()
-                .zip(&columns[i..])
+                .zip(batch[i * BATCH..].chunks_exact(BATCH))
             {
                 // Exact: every product is at most 31², and BATCH of them stay below 2^16.
                 let dot = a
@@ -600,54 +606,91 @@ impl<'a> Scoring<'a> {
             .map(|members| CrossSums::new(members.len(), self.max_value))
             .collect();
         let width = items * SLOTS;
-        let mut packed = vec![0u64; self.item_at.len()];
-        let mut values = vec![0u32; self.item_at.len()];
-        for r in range {
-            let answers = &responses.answers[r * items..(r + 1) * items];
-            let workplace = responses.workplace[r] as usize;
-            for ((packed, table), &item) in packed
-                .iter_mut()
+        let positions = self.item_at.len();
+        // A block of responses at a time, column by column: each position's packed answers
+        // (`packed[p * RESPONSE_BLOCK + k]` for the block's response k), then each
+        // dimension's sums (`totals[d * RESPONSE_BLOCK + k]`), so that neither loop walks
+        // one response's scattered items. The responses are then taken in order, as before.
+        let mut packed = vec![0u64; positions * RESPONSE_BLOCK];
+        let mut totals = vec![0u64; dimensions * RESPONSE_BLOCK];
+        let mut values = vec![0u32; positions];
+        let mut block_start = range.start;
+        while block_start < range.end {
+            let block = block_start..(block_start + RESPONSE_BLOCK).min(range.end);
+            let len = block.len();
+            let block_answers = &responses.answers[block.start * items..block.end * items];
+            for ((column, table), &item) in packed
+                .chunks_exact_mut(RESPONSE_BLOCK)
                 .zip(self.recode.chunks_exact(RECODE_WIDTH))
                 .zip(&self.item_at)
             {
-                *packed = table[usize::from(answers[item].min(RECODE_WIDTH as u8 - 1))];
-            }
-            let group = workplace_group(workplace);
-            // Counted once, at the top-level unit's cut; those are added into the
-            // organisation's later.
-            let cut = responses.job_level[r]
-                .and_then(|o| self.level_of_option.get(usize::from(o)).copied().flatten())
-                .and_then(|level| self.layout.cut(self.layout.department[workplace], level));
-            acc.n[group] += 1;
-            if let Some(cut) = cut {
-                acc.n[cut] += 1;
-            }
-            for (d, dimension) in self.dimensions.iter().enumerate() {
-                let packed = &packed[dimension.start..dimension.end];
-                let total: u64 = packed.iter().sum();
-                let answered = total >> 32;
-                if answered < dimension.required {
-                    continue;
+                for (slot, answers) in column[..len]
+                    .iter_mut()
+                    .zip(block_answers.chunks_exact(items))
+                {
+                    *slot = table[usize::from(answers[item].min(RECODE_WIDTH as u8 - 1))];
                 }
-                let score = dimension.score(answered, total & VALUE_MASK);
-                push_score(&mut acc.scores[group * dimensions + d], score);
-                if let Some(cut) = cut {
-                    push_score(&mut acc.scores[cut * dimensions + d], score);
-                }
-                if answered == packed.len() as u64 {
-                    let row = &mut values[..packed.len()];
-                    for (value, &packed) in row.iter_mut().zip(packed) {
-                        *value = (packed & VALUE_MASK) as u32;
+            }
+            for (dimension, sums) in self
+                .dimensions
+                .iter()
+                .zip(totals.chunks_exact_mut(RESPONSE_BLOCK))
+            {
+                let sums = &mut sums[..len];
+                sums.fill(0);
+                for column in packed
+                    [dimension.start * RESPONSE_BLOCK..dimension.end * RESPONSE_BLOCK]
+                    .chunks_exact(RESPONSE_BLOCK)
+                {
+                    for (sum, &value) in sums.iter_mut().zip(&column[..len]) {
+                        *sum += value;
                     }
-                    cross[d].push(row);
                 }
             }
-            for group in std::iter::once(group).chain(cut) {
-                let counts = &mut acc.counts[group * width..(group + 1) * width];
-                for (item, &answer) in counts.chunks_exact_mut(SLOTS).zip(answers) {
-                    item[usize::from(SLOT_OF[usize::from(answer)])] += 1;
+            for (k, r) in block.clone().enumerate() {
+                let answers = &block_answers[k * items..(k + 1) * items];
+                let workplace = responses.workplace[r] as usize;
+                let group = workplace_group(workplace);
+                // Counted once, at the top-level unit's cut; those are added into the
+                // organisation's later.
+                let cut = responses.job_level[r]
+                    .and_then(|o| self.level_of_option.get(usize::from(o)).copied().flatten())
+                    .and_then(|level| self.layout.cut(self.layout.department[workplace], level));
+                acc.n[group] += 1;
+                if let Some(cut) = cut {
+                    acc.n[cut] += 1;
+                }
+                for (d, dimension) in self.dimensions.iter().enumerate() {
+                    let total = totals[d * RESPONSE_BLOCK + k];
+                    let answered = total >> 32;
+                    if answered < dimension.required {
+                        continue;
+                    }
+                    let score = dimension.score(answered, total & VALUE_MASK);
+                    push_score(&mut acc.scores[group * dimensions + d], score);
+                    if let Some(cut) = cut {
+                        push_score(&mut acc.scores[cut * dimensions + d], score);
+                    }
+                    let members = dimension.end - dimension.start;
+                    if answered == members as u64 {
+                        let row = &mut values[..members];
+                        let columns = packed
+                            [dimension.start * RESPONSE_BLOCK..dimension.end * RESPONSE_BLOCK]
+                            .chunks_exact(RESPONSE_BLOCK);
+                        for (value, column) in row.iter_mut().zip(columns) {
+                            *value = (column[k] & VALUE_MASK) as u32;
+                        }
+                        cross[d].push(row);
+                    }
+                }
+                for group in std::iter::once(group).chain(cut) {
+                    let counts = &mut acc.counts[group * width..(group + 1) * width];
+                    for (item, &answer) in counts.chunks_exact_mut(SLOTS).zip(answers) {
+                        item[usize::from(SLOT_OF[usize::from(answer)])] += 1;
+                    }
                 }
             }
+            block_start = block.end;
         }
         for cross in &mut cross {
             cross.flush();
@@ -678,8 +721,22 @@ pub fn compute(
     let scoring = Scoring::new(data, &layout, &job_levels);
     let (mut acc, covariances) = scoring.accumulate_all();
     roll_up(&layout, &mut acc);
-    let shown = Shown::decide(&layout, &acc, definition, data.thresholds);
-    let icc = icc_from_shown_cells(&layout, &acc, &shown.cell);
+    // The comments are sorted into their groups on a second thread meanwhile (a large
+    // wave's take about as long as the guard's decisions).
+    let (shown, icc, comments) = std::thread::scope(|scope| {
+        let comments = (data.comments.len() >= PARALLEL_COMMENTS_FROM)
+            .then(|| scope.spawn(|| comments_by_group(&layout, &data.comments)));
+        let shown = Shown::decide(&layout, &acc, definition, data.thresholds);
+        let icc = icc_from_shown_cells(&layout, &acc, &shown.cell);
+        let comments = match comments {
+            // A panicking worker is a bug, not a data problem: surface it as such.
+            Some(worker) => worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => comments_by_group(&layout, &data.comments),
+        };
+        (shown, icc, comments)
+    });
     let assembly = Assembly {
         data,
         layout: &layout,
@@ -691,7 +748,7 @@ pub fn compute(
         cut,
         previous,
     };
-    let mut groups = assembly.groups();
+    let mut groups = assembly.groups(comments);
     if previous.is_some() {
         rate_changes(&mut groups, definition);
     }
@@ -872,6 +929,31 @@ fn icc_from_shown_cells(
         .collect()
 }
 
+/// Each comment under its workplace and every ancestor (its text shared, not copied). Only
+/// a group whose details the guard shows takes its comments ([`Assembly::group_run`]); the
+/// others' lists are dropped unread.
+fn comments_by_group(layout: &Layout, comments: &[(usize, SharedText)]) -> Vec<Vec<SharedText>> {
+    let groups = layout.specs.len();
+    let ancestors = |workplace: usize| {
+        std::iter::successors(Some(workplace_group(workplace)), |&g| {
+            layout.specs[g].parent
+        })
+    };
+    let mut count = vec![0usize; groups];
+    for (workplace, _) in comments {
+        for g in ancestors(*workplace) {
+            count[g] += 1;
+        }
+    }
+    let mut by_group: Vec<Vec<SharedText>> = count.into_iter().map(Vec::with_capacity).collect();
+    for (workplace, text) in comments {
+        for g in ancestors(*workplace) {
+            by_group[g].push(text.clone());
+        }
+    }
+    by_group
+}
+
 /// Everything a group's result is written from, once the guard has decided.
 struct Assembly<'a> {
     data: &'a WaveData,
@@ -887,8 +969,9 @@ struct Assembly<'a> {
 }
 
 impl Assembly<'_> {
-    /// Every listed group's result, in layout order.
-    fn groups(&self) -> Vec<GroupResult> {
+    /// Every listed group's result, in layout order, with the comments of each group
+    /// ([`comments_by_group`]).
+    fn groups(&self, comments: Vec<Vec<SharedText>>) -> Vec<GroupResult> {
         let parts = if self.layout.specs.len() >= PARALLEL_GROUPS_FROM {
             std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
@@ -896,13 +979,18 @@ impl Assembly<'_> {
         } else {
             1
         };
-        self.groups_in(parts)
+        self.groups_with(parts, comments)
     }
 
     /// Every listed group's result, written by `parts` threads (each a run of groups, joined
     /// in layout order). Only the comments' random order differs with the split.
+    #[cfg(test)]
     fn groups_in(&self, parts: usize) -> Vec<GroupResult> {
-        let mut comments = self.comments_by_group();
+        self.groups_with(parts, comments_by_group(self.layout, &self.data.comments))
+    }
+
+    fn groups_with(&self, parts: usize, comments: Vec<Vec<SharedText>>) -> Vec<GroupResult> {
+        let mut comments = comments;
         let definition = &*self.data.definition;
         // Every group's scores and distributions name the same dimensions and items: their
         // ids are shared.
@@ -959,6 +1047,8 @@ impl Assembly<'_> {
         let mut rng = rand::rng();
         let mut groups = Vec::with_capacity(comments.len());
         for (g, comments) in (first..).zip(comments.iter_mut()) {
+            // Taken here, so that a group without its details drops its list on this thread.
+            let mut comments = std::mem::take(comments);
             let spec = &self.layout.specs[g];
             if !spec.listed {
                 continue;
@@ -976,9 +1066,8 @@ impl Assembly<'_> {
                     g,
                     &self.shown.item,
                 ));
-                let mut group_comments = std::mem::take(comments);
-                group_comments.shuffle(&mut rng);
-                result.comments = Some(group_comments);
+                comments.shuffle(&mut rng);
+                result.comments = Some(comments);
             }
             if let Some(counterparts) = counterparts {
                 let before = counterparts.of(place, &result);
@@ -988,34 +1077,6 @@ impl Assembly<'_> {
             place += 1;
         }
         groups
-    }
-
-    /// Each comment under its workplace and every ancestor whose details are shown (one
-    /// copy of its text, shared).
-    fn comments_by_group(&self) -> Vec<Vec<SharedText>> {
-        let groups = self.layout.specs.len();
-        let ancestors = |workplace: usize| {
-            std::iter::successors(Some(workplace_group(workplace)), |&g| {
-                self.layout.specs[g].parent
-            })
-            .filter(|&g| self.shown.detail[g])
-        };
-        let mut count = vec![0usize; groups];
-        for (workplace, _) in &self.data.comments {
-            for g in ancestors(*workplace) {
-                count[g] += 1;
-            }
-        }
-        let mut comments: Vec<Vec<SharedText>> =
-            count.into_iter().map(Vec::with_capacity).collect();
-        for (workplace, body) in &self.data.comments {
-            let mut text: Option<SharedText> = None;
-            for g in ancestors(*workplace) {
-                let text = text.get_or_insert_with(|| SharedText::from(body.as_str()));
-                comments[g].push(text.clone());
-            }
-        }
-        comments
     }
 
     /// Which group this is (workplace, level, parent, job level), with no figures yet.
@@ -1365,7 +1426,8 @@ fn item_results(
     item_shown: &[Vec<bool>],
 ) -> Vec<ItemResult> {
     let n = acc.n[group].max(1);
-    definition
+    let mut results = Vec::with_capacity(definition.items.len());
+    let shown = definition
         .items
         .iter()
         .enumerate()
@@ -1385,8 +1447,10 @@ fn item_results(
                     .collect(),
                 missing_rate: f64::from(counts[MISSING_SLOT]) / f64::from(n),
             }
-        })
-        .collect()
+        });
+    // Sized once: a filtered iterator's collect would grow the list step by step.
+    results.extend(shown);
+    results
 }
 
 /// The previous wave's groups, where each group of this wave finds its counterpart.
@@ -1430,8 +1494,24 @@ fn add_change(group: &mut GroupResult, before: Option<&GroupResult>) {
     let Some(before) = before else {
         return;
     };
+    // Both groups' scores are in the order of their ids: one walk finds each counterpart
+    // (the previous wave's ids are scattered in memory; a search per score touched each
+    // several times).
+    let mut earlier_scores = before.scores.iter().peekable();
     for (id, now) in group.scores.iter_mut() {
-        let Some(earlier) = before.scores.get(id) else {
+        let earlier = loop {
+            match earlier_scores
+                .peek()
+                .map(|&(key, score)| (key.cmp(id), score))
+            {
+                Some((std::cmp::Ordering::Less, _)) => {
+                    earlier_scores.next();
+                }
+                Some((std::cmp::Ordering::Equal, score)) => break Some(score),
+                _ => break None,
+            }
+        };
+        let Some(earlier) = earlier else {
             continue;
         };
         let previous_mean = earlier.mean;
@@ -1466,22 +1546,41 @@ fn add_change(group: &mut GroupResult, before: Option<&GroupResult>) {
 /// definition's order, each over the groups in list order; a change is real where q < .05
 /// and |Δ| ≥ 0.3.
 fn rate_changes(groups: &mut [GroupResult], definition: &SurveyDefinition) {
-    let mut tested: Vec<(usize, &str)> = Vec::new();
-    let mut p_values: Vec<f64> = Vec::new();
-    for dimension in &definition.dimensions {
-        for (index, group) in groups.iter().enumerate() {
-            let p = group.scores.get(&dimension.id).and_then(|s| s.change?.p);
-            if let Some(p) = p {
-                tested.push((index, &dimension.id));
-                p_values.push(p);
+    // Each group's scores are kept in the order of their ids: walk them beside the
+    // dimensions sorted the same way, once per group.
+    let mut by_id: Vec<(&str, usize)> = definition
+        .dimensions
+        .iter()
+        .enumerate()
+        .map(|(d, dimension)| (dimension.id.as_str(), d))
+        .collect();
+    by_id.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    // Per dimension, in list order: (group, the score's place among its scores, p).
+    let mut tested: Vec<Vec<(usize, usize, f64)>> = vec![Vec::new(); by_id.len()];
+    for (index, group) in groups.iter().enumerate() {
+        let mut next = 0;
+        for (place, (id, score)) in group.scores.iter().enumerate() {
+            // Both lists are sorted and without repeats: an id not found from `next` on is
+            // not a dimension at all.
+            let Some(offset) = by_id[next..].iter().position(|&(known, _)| known == id) else {
+                continue;
+            };
+            let d = by_id[next + offset].1;
+            next += offset + 1;
+            if let Some(p) = score.change.and_then(|change| change.p) {
+                tested[d].push((index, place, p));
             }
         }
     }
+    // One family, dimension by dimension in the definition's order, each over the groups in
+    // list order.
+    let tested: Vec<(usize, usize, f64)> = tested.into_iter().flatten().collect();
+    let p_values: Vec<f64> = tested.iter().map(|&(_, _, p)| p).collect();
     let q_values = stats::benjamini_hochberg(&p_values);
-    for ((index, dimension), q) in tested.into_iter().zip(q_values) {
+    for ((index, place, _), q) in tested.into_iter().zip(q_values) {
         let change = groups[index]
             .scores
-            .get_mut(dimension)
+            .value_at_mut(place)
             .and_then(|score| score.change.as_mut());
         if let Some(change) = change {
             change.q = Some(q);
@@ -1842,7 +1941,9 @@ threshold = { rule = "fixed", value = 3.5 }
             let mut rows = vec![(1, None, [4, 2, 4]); 12];
             rows.extend(vec![(2, None, [3, 3, 3]); t2_responses]);
             let mut wave = data(&rows);
-            wave.comments = (0..20).map(|i| (1, format!("T1のコメント{i}"))).collect();
+            wave.comments = (0..20)
+                .map(|i| (1, format!("T1のコメント{i}").into()))
+                .collect();
             wave.comments.push((2, "T2のコメント".into()));
             wave
         };
@@ -2107,7 +2208,7 @@ threshold = { rule = "fixed", value = 3.5 }
                     });
                 }
                 if rng.random_bool(0.1) {
-                    comments.push((w, "コメント".to_string()));
+                    comments.push((w, "コメント".into()));
                 }
             }
         }
@@ -2316,7 +2417,7 @@ threshold = { rule = "fixed", value = 3.5 }
         let previous = compute(&random_responses(8, 3_000), None, None).expect("previous");
         let mut data = random_responses(7, 3_000);
         data.comments = (0..400)
-            .map(|c| (c % data.workplaces.len(), format!("コメント{c}")))
+            .map(|c| (c % data.workplaces.len(), format!("コメント{c}").into()))
             .collect();
         let definition = &*data.definition;
         let job_levels = disclosed_job_levels(definition);
@@ -2508,7 +2609,7 @@ threshold = { rule = "fixed", value = 3.5 }
             .find(|g| g.workplace.as_deref() == Some("T1"))
             .expect("T1");
         if let Some(item) = t1.items.as_mut().and_then(|items| items.first_mut()) {
-            item.distribution = vec![(1, 2), (2, 0), (3, 0), (4, 0), (5, 0)];
+            item.distribution = vec![(1, 2), (2, 0), (3, 0), (4, 0), (5, 0)].into();
         }
         assert!(routes(&leaked).contains(&Route::Distribution));
 

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use super::engine::{AggregationError, ResponseTable, WaveData, WorkplaceNode};
 use super::guard::Thresholds;
 use super::psychometrics::PsychometricsError;
-use super::results::QuadrantCut;
+use super::results::{QuadrantCut, SharedText};
 use crate::collection::slots;
 use crate::db::schema::{comments, responses, waves};
 use crate::org;
@@ -182,11 +182,9 @@ pub fn load_wave(conn: &mut SqliteConnection, wave: &Wave) -> Result<WaveData, R
     let comments = comment_rows
         .into_iter()
         .filter_map(|(workplace_id, body)| {
-            index_of.get(&workplace_id).map(|&w| {
-                let mut body = body;
-                body.truncate(slots::unpadded(&body).len());
-                (w, body)
-            })
+            index_of
+                .get(&workplace_id)
+                .map(|&w| (w, SharedText::from(slots::unpadded(&body))))
         })
         .collect();
 

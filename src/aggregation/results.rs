@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smallvec::SmallVec;
 
 use super::guard::{self, HiddenReason};
 use super::stats;
@@ -519,6 +520,11 @@ impl DimensionScores {
         self.0.is_empty()
     }
 
+    /// The score at `place` in the order of the ids ([`Self::iter`]).
+    pub fn value_at_mut(&mut self, place: usize) -> Option<&mut DimensionScore> {
+        self.0.get_mut(place).map(|(_, score)| score)
+    }
+
     pub fn clear(&mut self) {
         self.0.clear();
     }
@@ -570,7 +576,8 @@ impl<K: Into<SharedText>> FromIterator<(K, DimensionScore)> for DimensionScores 
     }
 }
 
-/// `scores["id"]`, as on the map: panics where the id has no score.
+/// `scores["id"]`, as on the map, for tests: panics where the id has no score.
+#[cfg(test)]
 impl<Q: AsRef<str> + ?Sized> std::ops::Index<&Q> for DimensionScores {
     type Output = DimensionScore;
 
@@ -727,6 +734,13 @@ impl<'de> Deserialize<'de> for SharedText {
     }
 }
 
+/// An item's (answer value, count) list, written and read as the same JSON array of pairs
+/// as a `Vec<(u8, u32)>`. A scale has at most 11 points (0 to 10), kept in place rather than
+/// on the heap: a large wave's results hold one list per item and shown group (41,000 for
+/// 1,000 workplaces), each a heap block to allocate and free before. A longer list (none
+/// comes from a checked definition) spills to the heap.
+pub type Distribution = SmallVec<[(u8, u32); 11]>;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ItemResult {
     pub id: SharedText,
@@ -735,7 +749,7 @@ pub struct ItemResult {
     /// The avoided behaviour the item asks about, if any.
     pub behaviour: Option<crate::survey::AvoidedBehaviour>,
     /// (answer value, count) for every point of the scale, as answered (before recoding).
-    pub distribution: Vec<(u8, u32)>,
+    pub distribution: Distribution,
     /// Share of the group's responses without an answer to this item.
     pub missing_rate: f64,
 }
@@ -764,6 +778,20 @@ pub struct ItemTotal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A distribution is written as the `Vec<(u8, u32)>` it replaced was, and reads back,
+    /// whether it fits in place (up to 11 points) or spills to the heap.
+    #[test]
+    fn distributions_write_and_read_the_json_of_a_vec() {
+        for points in [0, 5, 11, 12] {
+            let list: Vec<(u8, u32)> = (0..points).map(|v| (v, u32::from(v) * 7)).collect();
+            let distribution: Distribution = list.clone().into();
+            let json = serde_json::to_string(&distribution).expect("writes");
+            assert_eq!(json, serde_json::to_string(&list).expect("writes"));
+            let read: Distribution = serde_json::from_str(&json).expect("reads");
+            assert_eq!(read.as_slice(), list.as_slice());
+        }
+    }
 
     /// Results frozen while the status and the axes were strings read as the enums, and are
     /// written back as the same bytes.

@@ -429,14 +429,25 @@ pub fn welch(a: &Summary, b: &Summary) -> Option<Welch> {
 /// p-values must lie in [0, 1]. Ties are fine; they receive equal q-values.
 pub fn benjamini_hochberg(p_values: &[f64]) -> Vec<f64> {
     let m = p_values.len() as f64;
-    let mut order: Vec<usize> = (0..p_values.len()).collect();
-    order.sort_by(|&i, &j| p_values[i].total_cmp(&p_values[j]));
+    // Sorted by `f64::total_cmp`, ties in input order: the same order a stable sort by
+    // `total_cmp` gives, as plain integers (the key is `total_cmp`'s own transformation of
+    // the bits, shifted to unsigned).
+    let mut order: Vec<(u64, usize)> = p_values
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| {
+            let bits = p.to_bits() as i64;
+            let ordered = bits ^ (((bits >> 63) as u64) >> 1) as i64;
+            ((ordered as u64) ^ (1 << 63), i)
+        })
+        .collect();
+    order.sort_unstable();
 
     let mut q_values = vec![0.0; p_values.len()];
     // Starting the running minimum at 1 applies the cap; walking from the largest p
     // down makes the q-values monotone in p.
     let mut running_min = 1.0_f64;
-    for (index, &original) in order.iter().enumerate().rev() {
+    for (index, &(_, original)) in order.iter().enumerate().rev() {
         let rank = (index + 1) as f64;
         running_min = running_min.min(p_values[original] * m / rank);
         q_values[original] = running_min;
@@ -697,6 +708,17 @@ fn t_quantile(df: f64, p: f64) -> Option<f64> {
         }
         memo.insert(key, quantile);
     };
+    // Whole df of a 95% interval (n − 1 of the group sizes): a table every thread reads
+    // without a lock or a hash.
+    if p.to_bits() == CI95_P.to_bits() && df.fract() == 0.0 && (1.0..TABLED_DF as f64).contains(&df)
+    {
+        let slot = &CI95_BY_DF[df as usize];
+        if let Some(&known) = slot.get() {
+            return Some(known);
+        }
+        let quantile = t_distribution(df)?.inverse_cdf(p);
+        return Some(*slot.get_or_init(|| quantile));
+    }
     let key = (df.to_bits(), p.to_bits());
     if let Some(known) = QUANTILES.with(|memo| memo.borrow().get(&key).copied()) {
         return Some(known);
@@ -722,6 +744,13 @@ fn t_quantile(df: f64, p: f64) -> Option<f64> {
     QUANTILES.with(|memo| remember(&mut memo.borrow_mut(), key, quantile));
     Some(quantile)
 }
+
+/// The p of a two-sided 95% interval, computed as [`confidence_interval`] computes it.
+const CI95_P: f64 = (1.0 + 0.95) / 2.0;
+/// Whole degrees of freedom below this have their 95% quantile in [`CI95_BY_DF`].
+const TABLED_DF: usize = 4096;
+static CI95_BY_DF: [std::sync::OnceLock<f64>; TABLED_DF] =
+    [const { std::sync::OnceLock::new() }; TABLED_DF];
 
 /// A hasher for the quantile memo's keys (the bits of two floats the program computed
 /// itself, not input an outsider chooses): a multiply and rotate per word instead of SipHash.
@@ -1381,5 +1410,54 @@ mod tests {
             .iter()
             .all(|&q| q <= 1.0));
         assert!(benjamini_hochberg(&[]).is_empty());
+    }
+
+    /// The integer sort key orders p-values exactly as a stable sort by `total_cmp` did (the
+    /// implementation before it), so every q keeps its bits: random p-values with many ties,
+    /// zeros of both signs, NaN and values off [0, 1].
+    #[test]
+    fn benjamini_hochberg_matches_the_stable_total_cmp_sort() {
+        fn reference(p_values: &[f64]) -> Vec<f64> {
+            let m = p_values.len() as f64;
+            let mut order: Vec<usize> = (0..p_values.len()).collect();
+            order.sort_by(|&i, &j| p_values[i].total_cmp(&p_values[j]));
+            let mut q_values = vec![0.0; p_values.len()];
+            let mut running_min = 1.0_f64;
+            for (index, &original) in order.iter().enumerate().rev() {
+                let rank = (index + 1) as f64;
+                running_min = running_min.min(p_values[original] * m / rank);
+                q_values[original] = running_min;
+            }
+            q_values
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let odd = [
+            0.0,
+            -0.0,
+            1.0,
+            f64::NAN,
+            -f64::NAN,
+            -0.5,
+            2.0,
+            f64::MIN_POSITIVE,
+            1e-300,
+        ];
+        for size in [0, 1, 2, 3, 10, 100, 2_000] {
+            let p: Vec<f64> = (0..size)
+                .map(|_| match next() % 4 {
+                    0 => odd[(next() % odd.len() as u64) as usize],
+                    1 => (next() % 20) as f64 / 20.0,
+                    _ => (next() >> 11) as f64 / (1u64 << 53) as f64,
+                })
+                .collect();
+            let bits = |q: Vec<f64>| q.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+            assert_eq!(bits(benjamini_hochberg(&p)), bits(reference(&p)), "{p:?}");
+        }
     }
 }

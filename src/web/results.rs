@@ -57,8 +57,9 @@ type ScopedCopy = (Weak<WaveResults>, Arc<WaveResults>);
 
 /// Waves kept at most (each can hold tens of megabytes on a large organisation).
 const CACHED_WAVES: usize = 8;
-/// Charts kept at most; the cache is emptied when it is full.
-const CACHED_CHARTS: usize = 512;
+/// Charts, managers' scoped copies and audit notes kept at most, each; a full cache is
+/// emptied (audit notes: the expired ones dropped).
+const CACHED_ENTRIES: usize = 512;
 
 impl ResultsCache {
     fn get(&self, wave_id: i32, org_version: i64) -> Option<Arc<WaveResults>> {
@@ -99,7 +100,7 @@ impl ResultsCache {
             .audited
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if audited.len() >= CACHED_CHARTS {
+        if audited.len() >= CACHED_ENTRIES {
             audited.retain(|_, at| at.elapsed() < PAGE_CHARTS_WINDOW);
         }
         audited.insert((account_id, wave_id), Instant::now());
@@ -141,7 +142,7 @@ impl ResultsCache {
         }
         let cut = scoped(results.clone(), account);
         let mut entries = lock();
-        if entries.len() >= CACHED_CHARTS {
+        if entries.len() >= CACHED_ENTRIES {
             entries.clear();
         }
         entries.insert(key, (Arc::downgrade(&results), cut.clone()));
@@ -153,7 +154,7 @@ impl ResultsCache {
             .charts
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if charts.len() >= CACHED_CHARTS {
+        if charts.len() >= CACHED_ENTRIES {
             charts.clear();
         }
         charts.insert(key, svg);
