@@ -141,6 +141,13 @@ struct CheckpointResult {
     busy: i32,
 }
 
+/// The database's write-ahead log file, `<db>-wal`.
+pub fn wal_path(db_path: &Path) -> PathBuf {
+    let mut path = db_path.as_os_str().to_owned();
+    path.push("-wal");
+    PathBuf::from(path)
+}
+
 /// Copies every committed page from the write-ahead log into the file and truncates the log
 /// to zero bytes. Returns `false` if a reader still needed the log (it is left for the next
 /// try); it waits for readers up to the connection's busy timeout.
