@@ -236,9 +236,12 @@ struct WalBound {
     /// The `-wal` file, whose length says how much the log holds.
     wal_path: PathBuf,
     max_bytes: u64,
+    /// How long after a failed truncation the next may be tried ([`WAL_RETRY`]).
+    retry: Duration,
     /// The first commit the log still holds, if any.
     holding_since: Option<Instant>,
-    last_try_failed: bool,
+    /// When the last truncation failed, if it did (a reader on an older snapshot, or an error).
+    failed_at: Option<Instant>,
 }
 
 impl WalBound {
@@ -246,16 +249,17 @@ impl WalBound {
         WalBound {
             wal_path,
             max_bytes,
+            retry: WAL_RETRY,
             holding_since: None,
-            last_try_failed: false,
+            failed_at: None,
         }
     }
 
     /// How long to wait for the next write before emptying the log; `None` if it is empty.
     fn idle_wait(&self) -> Option<Duration> {
         self.holding_since.map(|_| {
-            if self.last_try_failed {
-                WAL_RETRY
+            if self.failed_at.is_some() {
+                self.retry
             } else {
                 WAL_QUIET
             }
@@ -264,6 +268,14 @@ impl WalBound {
 
     fn committed(&mut self, conn: &mut SqliteConnection) {
         let since = *self.holding_since.get_or_insert_with(Instant::now);
+        // After a failed try, not before the retry interval: each try may wait for readers,
+        // and a long read would otherwise hold up every group behind it.
+        if self
+            .failed_at
+            .is_some_and(|failed| failed.elapsed() < self.retry)
+        {
+            return;
+        }
         // A log whose length cannot be read is bounded by its age alone.
         let bytes = std::fs::metadata(&self.wal_path).map_or(0, |meta| meta.len());
         if since.elapsed() >= WAL_MAX_AGE || bytes >= self.max_bytes {
@@ -288,16 +300,16 @@ impl WalBound {
         match (truncated, restored) {
             (Ok(true), Ok(())) => {
                 self.holding_since = None;
-                self.last_try_failed = false;
+                self.failed_at = None;
             }
             // A reader is still on an older snapshot: try again a little later.
-            (Ok(false), Ok(())) => self.last_try_failed = true,
+            (Ok(false), Ok(())) => self.failed_at = Some(Instant::now()),
             (Err(error), _) | (_, Err(error)) => {
                 // Said once, not at every retry (a full disk would fill the log).
-                if !self.last_try_failed {
+                if self.failed_at.is_none() {
                     tracing::warn!(%error, "the write-ahead log could not be truncated");
                 }
-                self.last_try_failed = true;
+                self.failed_at = Some(Instant::now());
             }
         }
     }
@@ -314,23 +326,26 @@ mod tests {
 
     use super::*;
     use crate::codes::InvitationCode;
-    use crate::collection::test_support::fixture;
+    use crate::collection::test_support::{fixture, Fixture};
     use crate::db::schema::responses;
     use crate::secret::ServerSecret;
+
+    /// Issues 50 codes with their slots: one commit that adds frames to the log.
+    fn issue_fifty_codes(conn: &mut SqliteConnection, f: &Fixture) {
+        let secret = ServerSecret::from_bytes([7; 32]);
+        let codes: Vec<InvitationCode> = (0..50)
+            .map(|_| InvitationCode::generate(&mut rand::rng()))
+            .collect();
+        crate::codes::store_new_codes(conn, &secret, f.wave_id, f.workplace_id, &codes, |_| {})
+            .expect("codes");
+    }
 
     #[test]
     fn a_log_past_its_size_bound_is_emptied_whatever_its_age() {
         let (f, mut conn) = fixture();
         conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")
             .expect("pragma");
-        let secret = ServerSecret::from_bytes([7; 32]);
-        let issue_codes = |conn: &mut SqliteConnection| {
-            let codes: Vec<InvitationCode> = (0..50)
-                .map(|_| InvitationCode::generate(&mut rand::rng()))
-                .collect();
-            crate::codes::store_new_codes(conn, &secret, f.wave_id, f.workplace_id, &codes, |_| {})
-                .expect("codes");
-        };
+        let issue_codes = |conn: &mut SqliteConnection| issue_fifty_codes(conn, &f);
         let wal_path = db::wal_path(&f.path);
         let log_bytes = || std::fs::metadata(&wal_path).map_or(0, |meta| meta.len());
 
@@ -345,6 +360,42 @@ mod tests {
         bounded.committed(&mut conn);
         assert_eq!(log_bytes(), 0, "a log past its bound is emptied at once");
         assert_eq!(bounded.idle_wait(), None, "nothing is left to empty");
+    }
+
+    #[test]
+    fn a_truncation_that_a_reader_blocked_is_tried_again_only_after_the_retry_interval() {
+        let (f, mut conn) = fixture();
+        conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")
+            .expect("pragma");
+        let issue_codes = |conn: &mut SqliteConnection| issue_fifty_codes(conn, &f);
+        let wal_path = db::wal_path(&f.path);
+        let log_bytes = || std::fs::metadata(&wal_path).map_or(0, |meta| meta.len());
+        // Every commit is past the bound; the retry interval is far away.
+        let mut bound = WalBound::new(wal_path.clone(), 1);
+        bound.retry = Duration::from_secs(3600);
+
+        // A reader keeps the snapshot before the next commit.
+        let mut reader = db::connect(&f.path).expect("reader");
+        reader
+            .batch_execute("BEGIN; SELECT count(*) FROM invitation_codes;")
+            .expect("read");
+        issue_codes(&mut conn);
+        bound.committed(&mut conn);
+        assert!(log_bytes() > 0, "the reader blocked the truncation");
+        assert!(bound.failed_at.is_some());
+
+        // The reader is gone, but the interval has not passed: the next commit does not try.
+        reader.batch_execute("COMMIT;").expect("end read");
+        issue_codes(&mut conn);
+        bound.committed(&mut conn);
+        assert!(log_bytes() > 0, "no try before the retry interval");
+
+        // Once it has passed, the next commit empties the log.
+        bound.retry = Duration::ZERO;
+        issue_codes(&mut conn);
+        bound.committed(&mut conn);
+        assert_eq!(log_bytes(), 0);
+        assert_eq!(bound.failed_at, None);
     }
 
     #[test]
