@@ -330,6 +330,19 @@ mod tests {
     use crate::db::schema::responses;
     use crate::secret::ServerSecret;
 
+    /// The fixture's database with the writer's checkpoint setting, and its `-wal` file.
+    fn log_fixture() -> (Fixture, SqliteConnection, PathBuf) {
+        let (f, mut conn) = fixture();
+        conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")
+            .expect("pragma");
+        let wal_path = db::wal_path(&f.path);
+        (f, conn, wal_path)
+    }
+
+    fn log_length(wal_path: &Path) -> u64 {
+        std::fs::metadata(wal_path).map_or(0, |meta| meta.len())
+    }
+
     /// Issues 50 codes with their slots: one commit that adds frames to the log.
     fn issue_fifty_codes(conn: &mut SqliteConnection, f: &Fixture) {
         let secret = ServerSecret::from_bytes([7; 32]);
@@ -342,12 +355,9 @@ mod tests {
 
     #[test]
     fn a_log_past_its_size_bound_is_emptied_whatever_its_age() {
-        let (f, mut conn) = fixture();
-        conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")
-            .expect("pragma");
+        let (f, mut conn, wal_path) = log_fixture();
         let issue_codes = |conn: &mut SqliteConnection| issue_fifty_codes(conn, &f);
-        let wal_path = db::wal_path(&f.path);
-        let log_bytes = || std::fs::metadata(&wal_path).map_or(0, |meta| meta.len());
+        let log_bytes = || log_length(&wal_path);
 
         issue_codes(&mut conn);
         let mut unbounded = WalBound::new(wal_path.clone(), u64::MAX);
@@ -364,12 +374,9 @@ mod tests {
 
     #[test]
     fn a_truncation_that_a_reader_blocked_is_tried_again_only_after_the_retry_interval() {
-        let (f, mut conn) = fixture();
-        conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")
-            .expect("pragma");
+        let (f, mut conn, wal_path) = log_fixture();
         let issue_codes = |conn: &mut SqliteConnection| issue_fifty_codes(conn, &f);
-        let wal_path = db::wal_path(&f.path);
-        let log_bytes = || std::fs::metadata(&wal_path).map_or(0, |meta| meta.len());
+        let log_bytes = || log_length(&wal_path);
         // Every commit is past the bound; the retry interval is far away.
         let mut bound = WalBound::new(wal_path.clone(), 1);
         bound.retry = Duration::from_secs(3600);
