@@ -66,7 +66,7 @@ impl GroupCommitWriter {
         // path of every submission. `WalBound` empties the log instead, fewer times and
         // whole (docs/performance.md, "session 6").
         conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")?;
-        let wal_path = db::wal_path(db_path);
+        let db_path = db_path.to_path_buf();
         let (queue, mut receiver) = mpsc::channel::<Job>(QUEUE_CAPACITY);
         // Only for waiting on the queue with a timeout (the WAL's idle check).
         let timer = tokio::runtime::Builder::new_current_thread()
@@ -81,7 +81,7 @@ impl GroupCommitWriter {
                 let mut empty_slots = EmptySlots::default();
                 // Every connection starts with synchronous = FULL (db::ConnectionSettings).
                 let mut synced = true;
-                let mut wal = WalBound::new(wal_path, WAL_MAX_BYTES);
+                let mut wal = WalBound::new(db_path, WAL_MAX_BYTES);
                 loop {
                     let first = if let Some(wait) = wal.idle_wait() {
                         let next = timer
@@ -233,8 +233,8 @@ const WAL_READER_WAIT: Duration = Duration::from_millis(20);
 /// zero bytes) as soon as [`WAL_QUIET`] passes without a new write after a commit, and at
 /// least every [`WAL_MAX_AGE`] or [`WAL_MAX_BYTES`] under continuous load.
 struct WalBound {
-    /// The `-wal` file, whose length says how much the log holds.
-    wal_path: PathBuf,
+    /// The database, whose `-wal` file's length says how much the log holds.
+    db_path: PathBuf,
     max_bytes: u64,
     /// How long after a failed truncation the next may be tried ([`WAL_RETRY`]).
     retry: Duration,
@@ -245,9 +245,9 @@ struct WalBound {
 }
 
 impl WalBound {
-    fn new(wal_path: PathBuf, max_bytes: u64) -> Self {
+    fn new(db_path: PathBuf, max_bytes: u64) -> Self {
         WalBound {
-            wal_path,
+            db_path,
             max_bytes,
             retry: WAL_RETRY,
             holding_since: None,
@@ -277,8 +277,7 @@ impl WalBound {
             return;
         }
         // A log whose length cannot be read is bounded by its age alone.
-        let bytes = std::fs::metadata(&self.wal_path).map_or(0, |meta| meta.len());
-        if since.elapsed() >= WAL_MAX_AGE || bytes >= self.max_bytes {
+        if since.elapsed() >= WAL_MAX_AGE || db::wal_length(&self.db_path) >= self.max_bytes {
             self.truncate(conn);
         }
     }
@@ -330,17 +329,12 @@ mod tests {
     use crate::db::schema::responses;
     use crate::secret::ServerSecret;
 
-    /// The fixture's database with the writer's checkpoint setting, and its `-wal` file.
-    fn log_fixture() -> (Fixture, SqliteConnection, PathBuf) {
+    /// The fixture's database with the writer's checkpoint setting.
+    fn log_fixture() -> (Fixture, SqliteConnection) {
         let (f, mut conn) = fixture();
         conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")
             .expect("pragma");
-        let wal_path = db::wal_path(&f.path);
-        (f, conn, wal_path)
-    }
-
-    fn log_length(wal_path: &Path) -> u64 {
-        std::fs::metadata(wal_path).map_or(0, |meta| meta.len())
+        (f, conn)
     }
 
     /// Issues 50 codes with their slots: one commit that adds frames to the log.
@@ -355,18 +349,18 @@ mod tests {
 
     #[test]
     fn a_log_past_its_size_bound_is_emptied_whatever_its_age() {
-        let (f, mut conn, wal_path) = log_fixture();
+        let (f, mut conn) = log_fixture();
         let issue_codes = |conn: &mut SqliteConnection| issue_fifty_codes(conn, &f);
-        let log_bytes = || log_length(&wal_path);
+        let log_bytes = || db::wal_length(&f.path);
 
         issue_codes(&mut conn);
-        let mut unbounded = WalBound::new(wal_path.clone(), u64::MAX);
+        let mut unbounded = WalBound::new(f.path.clone(), u64::MAX);
         unbounded.committed(&mut conn);
         let held = log_bytes();
         assert!(held > 0, "a young log within its bound is kept");
 
         issue_codes(&mut conn);
-        let mut bounded = WalBound::new(wal_path.clone(), held);
+        let mut bounded = WalBound::new(f.path.clone(), held);
         bounded.committed(&mut conn);
         assert_eq!(log_bytes(), 0, "a log past its bound is emptied at once");
         assert_eq!(bounded.idle_wait(), None, "nothing is left to empty");
@@ -374,11 +368,11 @@ mod tests {
 
     #[test]
     fn a_truncation_that_a_reader_blocked_is_tried_again_only_after_the_retry_interval() {
-        let (f, mut conn, wal_path) = log_fixture();
+        let (f, mut conn) = log_fixture();
         let issue_codes = |conn: &mut SqliteConnection| issue_fifty_codes(conn, &f);
-        let log_bytes = || log_length(&wal_path);
+        let log_bytes = || db::wal_length(&f.path);
         // Every commit is past the bound; the retry interval is far away.
-        let mut bound = WalBound::new(wal_path.clone(), 1);
+        let mut bound = WalBound::new(f.path.clone(), 1);
         bound.retry = Duration::from_secs(3600);
 
         // A reader keeps the snapshot before the next commit.

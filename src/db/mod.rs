@@ -142,10 +142,16 @@ struct CheckpointResult {
 }
 
 /// The database's write-ahead log file, `<db>-wal`.
-pub fn wal_path(db_path: &Path) -> PathBuf {
+fn wal_path(db_path: &Path) -> PathBuf {
     let mut path = db_path.as_os_str().to_owned();
     path.push("-wal");
     PathBuf::from(path)
+}
+
+/// The length of the database's write-ahead log in bytes: 0 once it is emptied (or if it
+/// cannot be read).
+pub fn wal_length(db_path: &Path) -> u64 {
+    std::fs::metadata(wal_path(db_path)).map_or(0, |meta| meta.len())
 }
 
 /// Copies every committed page from the write-ahead log into the file and truncates the log

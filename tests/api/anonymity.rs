@@ -190,7 +190,7 @@ async fn the_write_ahead_log_is_emptied_at_least_once_a_second_under_continuous_
     let watcher = {
         let stop = stop.clone();
         std::thread::spawn(move || {
-            let length = || crate::helpers::wal_length(&db_path);
+            let length = || anshin::db::wal_length(&db_path);
             let mut truncations = Vec::new();
             let mut last = length();
             while !stop.load(Ordering::Relaxed) {

@@ -154,12 +154,8 @@ fn path_str(path: &Path) -> &str {
 
 /// A wave with three codes for team T1 in a database on `filesystem`.
 async fn wait_for_empty_wal(db: &Path) {
-    let wal = db.with_extension("db-wal");
     for _ in 0..500 {
-        if std::fs::metadata(&wal)
-            .map(|m| m.len() == 0)
-            .unwrap_or(true)
-        {
+        if anshin::db::wal_length(db) == 0 {
             return;
         }
         actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;

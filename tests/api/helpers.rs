@@ -126,7 +126,7 @@ impl TestApp {
 
     /// The length of the database's write-ahead log: 0 once the writer has emptied it.
     pub fn wal_length(&self) -> u64 {
-        wal_length(&self.db_path)
+        db::wal_length(&self.db_path)
     }
 
     /// Waits until the writer has emptied the write-ahead log; false if it still holds
@@ -479,11 +479,4 @@ pub fn integrity_check(conn: &mut SqliteConnection) -> String {
         .map(|row| row.integrity_check)
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-/// The length of the write-ahead log of the database at `db_path`: 0 once it is emptied.
-pub fn wal_length(db_path: &Path) -> u64 {
-    std::fs::metadata(db_path.with_extension("db-wal"))
-        .map(|m| m.len())
-        .unwrap_or(0)
 }
