@@ -303,6 +303,18 @@ impl SlotKind {
             SlotKind::Comment => "comment",
         }
     }
+
+    /// The ids of a workplace's empty slots of this kind, in key order.
+    fn read_empty(
+        self,
+        conn: &mut SqliteConnection,
+        (wave_id, workplace_id): (i32, i32),
+    ) -> QueryResult<Vec<Vec<u8>>> {
+        match self {
+            SlotKind::Response => EmptyResponseSlots::new(wave_id, workplace_id).load(conn),
+            SlotKind::Comment => EmptyCommentSlots::new(wave_id, workplace_id).load(conn),
+        }
+    }
 }
 
 /// Fills one empty slot of the workplace chosen uniformly at random; `fill` runs the UPDATE
@@ -322,24 +334,11 @@ fn fill_random_slot(
     for reread in [false, true] {
         let empty = match sets.entry(workplace) {
             Entry::Occupied(entry) if !reread => entry.into_mut(),
-            entry => {
-                let (wave_id, workplace_id) = workplace;
-                let ids = match kind {
-                    SlotKind::Response => {
-                        EmptyResponseSlots::new(wave_id, workplace_id).load::<Vec<u8>>(conn)?
-                    }
-                    SlotKind::Comment => {
-                        EmptyCommentSlots::new(wave_id, workplace_id).load::<Vec<u8>>(conn)?
-                    }
-                };
-                match entry {
-                    Entry::Occupied(mut entry) => {
-                        entry.insert(ids);
-                        entry.into_mut()
-                    }
-                    Entry::Vacant(entry) => entry.insert(ids),
-                }
+            Entry::Occupied(mut entry) => {
+                entry.insert(kind.read_empty(conn, workplace)?);
+                entry.into_mut()
             }
+            Entry::Vacant(entry) => entry.insert(kind.read_empty(conn, workplace)?),
         };
         if empty.is_empty() {
             continue;
