@@ -5,6 +5,9 @@
 #
 #   benches/submissions.sh ROUNDS SUBMISSIONS BINARY...
 #   e.g. benches/submissions.sh 3 20000 /tmp/anshin-before target/release/anshin
+#
+# WRITER_SETUP, if set, is run once each server is up, with $writer the id of its writer
+# thread: e.g. WRITER_SETUP='chrt -f -p 10 $writer' for experiments on its scheduling.
 set -euo pipefail
 rounds=$1 submissions=$2
 shift 2
@@ -19,6 +22,10 @@ for round in $(seq "$rounds"); do
       curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
       sleep 0.1
     done
+    if [ -n "${WRITER_SETUP:-}" ]; then
+      writer=$(grep -l submission-writ /proc/"$server"/task/*/comm | cut -d/ -f5)
+      eval "$WRITER_SETUP"
+    fi
     echo "round $round, $binary"
     "$binary" --db "$dir/bench.db" loadgen --url "http://127.0.0.1:$port" --clients 32 \
       --submissions "$submissions" 2>/dev/null | grep -v "^loadgen: "
